@@ -1,0 +1,90 @@
+// Finding and launching a Chromium for headless runs, through playwright-core.
+
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+
+/** Tried in order after --browser and $TENCH_BROWSER. */
+const CANDIDATES = [
+  'chromium',
+  'chromium-browser',
+  'google-chrome-stable',
+  'google-chrome',
+  'chrome',
+  'microsoft-edge',
+];
+
+const FIXED_PATHS = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/opt/google/chrome/chrome',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+  '/Applications/Chromium.app/Contents/MacOS/Chromium',
+  'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe',
+];
+
+function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const full = join(dir, name);
+    if (dir && existsSync(full)) return full;
+  }
+  return null;
+}
+
+/** The browser to drive: --browser, then $TENCH_BROWSER, then a Chrome or Chromium installed here. */
+export function findBrowser(explicit?: string): { ok: true; path: string } | { ok: false; reason: string } {
+  const asked = explicit ?? process.env.TENCH_BROWSER;
+  if (asked) {
+    return existsSync(asked) ? { ok: true, path: asked } : { ok: false, reason: `no browser at ${asked}` };
+  }
+  for (const name of CANDIDATES) {
+    const found = onPath(name);
+    if (found) return { ok: true, path: found };
+  }
+  for (const path of FIXED_PATHS) if (existsSync(path)) return { ok: true, path };
+  // A browser Playwright itself downloaded, where one was.
+  const cache = join(homedir(), '.cache', 'ms-playwright');
+  if (existsSync(cache)) {
+    const path = chromium.executablePath();
+    if (path && existsSync(path)) return { ok: true, path };
+  }
+  return {
+    ok: false,
+    reason: 'no Chrome or Chromium found; install one (Debian: apt-get install chromium) or pass --browser PATH',
+  };
+}
+
+/**
+ * Flags that work headless, as root, on a machine without a GPU or network. WebGPU is switched
+ * on everywhere; on a machine with no GPU it runs on SwiftShader.
+ */
+export const CHROMIUM_ARGS: readonly string[] = Object.freeze([
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-default-apps',
+  '--enable-unsafe-webgpu',
+  '--disable-dev-shm-usage',
+]);
+
+export interface Launched {
+  browser: Browser | null;
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** A fresh context, or a persistent profile when userDataDir is given (IndexedDB survives). */
+export async function launch(executablePath: string, options: { headed?: boolean; userDataDir?: string } = {}): Promise<Launched> {
+  const common = { executablePath, headless: !options.headed, args: [...CHROMIUM_ARGS] };
+  if (options.userDataDir) {
+    const context = await chromium.launchPersistentContext(options.userDataDir, common);
+    return { browser: null, context, close: () => context.close() };
+  }
+  const browser = await chromium.launch(common);
+  const context = await browser.newContext();
+  return { browser, context, close: () => browser.close() };
+}

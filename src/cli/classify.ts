@@ -1,0 +1,137 @@
+// `tench classify`: checks the inputs, serves the app, drives it in Chromium, writes the rows
+// from the page's IndexedDB to --out.
+
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { once } from 'node:events';
+import type { Page } from 'playwright-core';
+import type { Progress } from '../pipeline/progress.ts';
+import type { RequestedDevice } from '../pipeline/runtime.ts';
+import type { ResultRow } from '../store/results.ts';
+import type { RunRecord } from '../store/runs.ts';
+import type { AutomationRequest } from '../ui/automation.ts';
+import type { Dtype } from '../../workers/infer/api.ts';
+import { findBrowser, launch } from './browser.ts';
+import { ensureBuilt } from './build.ts';
+import { chooseDataset, chooseModel } from './inputs.ts';
+import { jsonlLine } from '../store/export.ts';
+import { serve } from './server.ts';
+
+export interface ClassifyOptions {
+  dataset: string;
+  model: string;
+  out: string;
+  device: RequestedDevice;
+  dtype: Dtype;
+  concurrency: number | null;
+  batchSize: number | null;
+  topK: number;
+  limit: number | null;
+  s3Endpoint?: string;
+  s3Region?: string;
+  browser?: string;
+  headed: boolean;
+}
+
+export interface Console {
+  out(line: string): void;
+  err(line: string): void;
+  /** A progress line that replaces the last one, on a terminal. */
+  status(line: string): void;
+}
+
+const PAGE_READY_MS = 60_000;
+const READ_PAGE = 1000;
+
+/** Exit status: 0 finished (item errors included), 1 could not start or the run failed. */
+export async function classify(root: string, o: ClassifyOptions, io: Console): Promise<number> {
+  const fail = (reason: string) => {
+    io.err(`tench: ${reason}`);
+    return 1;
+  };
+
+  const model = chooseModel(o.model);
+  if (!model.ok) return fail(model.reason);
+  const dataset = await chooseDataset(o.dataset, { endpoint: o.s3Endpoint, region: o.s3Region });
+  if (!dataset.ok) return fail(dataset.reason);
+  const browserPath = findBrowser(o.browser);
+  if (!browserPath.ok) return fail(browserPath.reason);
+
+  const outPath = resolve(o.out);
+  try {
+    await mkdir(dirname(outPath), { recursive: true });
+  } catch (error) {
+    return fail(`cannot create the folder for ${o.out}: ${(error as Error).message}`);
+  }
+
+  const dist = await ensureBuilt(root, io.err);
+  const server = await serve(root, dist, { ...dataset.value.routes, ...model.value.routes });
+  let browser;
+  try {
+    browser = await launch(browserPath.path, { headed: o.headed });
+  } catch (error) {
+    await server.close();
+    return fail(`cannot start the browser at ${browserPath.path}: ${(error as Error).message.split('\n')[0]}`);
+  }
+
+  try {
+    const page = await browser.context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.exposeFunction('tenchProgress', (p: Progress) => {
+      io.status(`${p.done}/${p.listed}${p.listingDone ? '' : '+'} images, ${p.failed} errors, ${(p.recentRate || p.rate).toFixed(2)} images/s`);
+    });
+    await page.goto(server.origin);
+    try {
+      await page.waitForFunction(() => document.body.dataset.ready === 'true' && !!window.tench, null, { timeout: PAGE_READY_MS });
+    } catch {
+      return fail(`the app did not start in the browser${pageErrors.length ? `: ${pageErrors[0]}` : ''}`);
+    }
+
+    const request: AutomationRequest = {
+      dataset: dataset.value.spec(server.origin),
+      model: model.value.input,
+      device: o.device,
+      dtype: o.dtype,
+      sessions: o.concurrency,
+      decoders: null,
+      batchSize: o.batchSize,
+      topK: o.topK,
+      limit: o.limit,
+      credentials: dataset.value.credentials,
+    };
+    const run = await page.evaluate((r) => window.tench!.run(r), request);
+    io.status('');
+    if (run.state !== 'done') return fail(`the run ${run.state}: ${run.error ?? 'no reason given'}`);
+
+    const written = await writeRows(page, run, outPath);
+    const seconds = ((run.finishedAt ?? Date.now()) - run.createdAt) / 1000;
+    const errors = run.counts?.failed ?? 0;
+    io.err(`device: ${run.runtime?.device} (${run.runtime?.reason}); wrote ${written} rows to ${o.out}`);
+    io.out(`classified ${written} images (${errors} errors) in ${seconds.toFixed(1)} s, ${(written / Math.max(seconds, 1e-3)).toFixed(2)} images/s`);
+    return 0;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+/** Streams the run's rows out of IndexedDB in listing order, a page at a time. */
+async function writeRows(page: Page, run: RunRecord, outPath: string): Promise<number> {
+  const out = createWriteStream(outPath);
+  let after = -1;
+  let written = 0;
+  for (;;) {
+    const rows: ResultRow[] = await page.evaluate(([id, a, n]) => window.tench!.rows(id, a, n), [run.id, after, READ_PAGE] as const);
+    for (const row of rows) {
+      if (!out.write(jsonlLine(row))) await once(out, 'drain');
+    }
+    written += rows.length;
+    if (rows.length < READ_PAGE) break;
+    after = rows[rows.length - 1]!.seq;
+  }
+  out.end();
+  await once(out, 'finish');
+  return written;
+}

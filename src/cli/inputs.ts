@@ -1,0 +1,93 @@
+// What the user typed -> what the page will run, checked here first, so that a run that cannot
+// start says why in one sentence before any browser starts.
+
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { s3AccessFor, type DatasetSpec } from '../datasets/dataset.ts';
+import { makeS3Client, type S3Access } from '../datasets/s3-client.ts';
+import { parseS3Url } from '../datasets/s3.ts';
+import { DATA_MANIFEST, localModelId, type RouteOptions } from '../server/routes.ts';
+import { reasonOf } from '../../workers/shared/results.ts';
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export interface DatasetChoice {
+  /** The spec, with the origin still to fill in for served folders. */
+  spec: (origin: string) => DatasetSpec;
+  routes: RouteOptions;
+  credentials?: S3Access['credentials'];
+  describe: string;
+}
+
+export interface S3Options {
+  endpoint?: string;
+  region?: string;
+}
+
+function credentialsFromEnv(): S3Access['credentials'] {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env;
+  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined;
+}
+
+/** Lists one key, so an unreachable or forbidden bucket fails here with its reason. */
+async function probeBucket(access: S3Access, bucket: string, prefix: string): Promise<string | null> {
+  const client = makeS3Client({ ...access, });
+  try {
+    await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }), { abortSignal: AbortSignal.timeout(15_000) });
+    return null;
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === 'NoSuchBucket') return `bucket ${bucket} does not exist`;
+    if (name === 'AccessDenied' || name === 'Forbidden') return `access to bucket ${bucket} was denied${access.credentials ? '' : ' (no credentials were given; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use s3://anonymous@ for a public bucket)'}`;
+    return `bucket ${bucket} is unreachable${access.endpoint ? ` at ${access.endpoint}` : ''}: ${reasonOf(error)}`;
+  } finally {
+    client.destroy();
+  }
+}
+
+export async function chooseDataset(input: string, s3: S3Options): Promise<Checked<DatasetChoice>> {
+  if (input.startsWith('s3://')) {
+    const parsed = parseS3Url(input);
+    if (!parsed.ok) return parsed;
+    if (s3.endpoint && !/^https?:\/\//.test(s3.endpoint)) return { ok: false, reason: `--s3-endpoint ${s3.endpoint} is not an http(s) URL` };
+    const base: Extract<DatasetSpec, { kind: 's3' }> = { kind: 's3', url: input, endpoint: s3.endpoint ?? null, region: s3.region ?? null };
+    const credentials = parsed.value.anonymous ? undefined : credentialsFromEnv();
+    const problem = await probeBucket(s3AccessFor(base, parsed.value.anonymous, credentials), parsed.value.bucket, parsed.value.prefix);
+    if (problem) return { ok: false, reason: problem };
+    return { ok: true, value: { spec: () => base, routes: {}, credentials, describe: input } };
+  }
+  if (/^https?:\/\//.test(input)) {
+    return { ok: true, value: { spec: () => ({ kind: 'manifest', url: input }), routes: {}, describe: input } };
+  }
+  const path = resolve(input);
+  if (!existsSync(path)) return { ok: false, reason: `no such folder: ${input}` };
+  if (!statSync(path).isDirectory()) return { ok: false, reason: `${input} is not a folder (give a folder of images, an s3:// prefix or an http(s) URL of an image list)` };
+  return {
+    ok: true,
+    value: { spec: (origin) => ({ kind: 'manifest', url: `${origin}${DATA_MANIFEST}` }), routes: { dataDir: path }, describe: path },
+  };
+}
+
+export interface ModelChoice {
+  /** As the page reads it: a Hub id or tench-local/<name>. */
+  input: string;
+  routes: RouteOptions;
+}
+
+const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
+
+export function chooseModel(input: string): Checked<ModelChoice> {
+  const path = resolve(input);
+  if (existsSync(path)) {
+    if (!statSync(path).isDirectory()) return { ok: false, reason: `model ${input} is a file; give the model folder (with config.json and onnx/)` };
+    if (!existsSync(resolve(path, 'config.json'))) return { ok: false, reason: `model folder ${input} has no config.json` };
+    if (!existsSync(resolve(path, 'preprocessor_config.json'))) return { ok: false, reason: `model folder ${input} has no preprocessor_config.json` };
+    if (!existsSync(resolve(path, 'onnx'))) return { ok: false, reason: `model folder ${input} has no onnx/ folder` };
+    return { ok: true, value: { input: localModelId(path), routes: { modelDir: path } } };
+  }
+  if (input.startsWith('.') || input.startsWith('/') || input.startsWith('~') || input.split('/').length > 2 || !HUB_ID.test(input)) {
+    return { ok: false, reason: `no such model folder: ${input}` };
+  }
+  return { ok: true, value: { input, routes: {} } };
+}

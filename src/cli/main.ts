@@ -1,0 +1,90 @@
+// Command-line entry: flags in, one sentence and a non-zero exit for anything wrong with them.
+
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { classify, type Console } from './classify.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEFAULT_MODEL = 'google/vit-base-patch16-224';
+
+function positive(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} takes a whole number of at least 1, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+function terminal(): Console {
+  const tty = process.stderr.isTTY === true;
+  let shown = false;
+  return {
+    out: (line) => console.log(line),
+    err: (line) => {
+      if (shown) process.stderr.write('\r\x1b[K');
+      shown = false;
+      console.error(line);
+    },
+    status: (line) => {
+      if (!tty) return;
+      process.stderr.write(`\r\x1b[K${line}`);
+      shown = line !== '';
+    },
+  };
+}
+
+export async function main(argv: string[], io: Console = terminal()): Promise<number> {
+  let status = 0;
+  const program = new Command()
+    .name('tench')
+    .description('Classify every image of a dataset with a Vision Transformer, in a headless browser.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('classify')
+    .description('classify the images of a folder, an S3 prefix or a list of URLs')
+    .argument('<dataset>', 'a local folder, s3://[anonymous@]bucket/prefix/, or an http(s) URL of a .txt/.jsonl list of images')
+    .option('--model <id|folder>', 'a Hugging Face Hub id or a local model folder', DEFAULT_MODEL)
+    .option('--out <file>', 'where to write the results, one JSON object per line', 'results.jsonl')
+    .addOption(new Option('--device <device>', 'where the model runs').choices(['auto', 'webgpu', 'wasm']).default('auto'))
+    .addOption(new Option('--dtype <dtype>', 'model weights to use').choices(['fp32', 'fp16', 'q8']).default('fp32'))
+    .option('--concurrency <n>', 'inference sessions, one worker each (default: from the machine)', positive('--concurrency'))
+    .option('--batch-size <n>', 'images per forward pass (default: from the device)', positive('--batch-size'))
+    .option('--top-k <k>', 'labels kept per image', positive('--top-k'), 5)
+    .option('--limit <n>', 'classify only the first n images', positive('--limit'))
+    .option('--s3-endpoint <url>', 'an S3-compatible server (MinIO, R2, s3rver)')
+    .option('--s3-region <region>', 'the bucket\'s region (default us-east-1)')
+    .option('--browser <path>', 'the Chrome or Chromium to drive (default: $TENCH_BROWSER, then one found here)')
+    .option('--headed', 'show the browser window, for debugging', false)
+    .action(async (dataset: string, o) => {
+      status = await classify(ROOT, {
+        dataset,
+        model: o.model,
+        out: o.out,
+        device: o.device,
+        dtype: o.dtype,
+        concurrency: o.concurrency ?? null,
+        batchSize: o.batchSize ?? null,
+        topK: o.topK,
+        limit: o.limit ?? null,
+        s3Endpoint: o.s3Endpoint,
+        s3Region: o.s3Region,
+        browser: o.browser,
+        headed: o.headed,
+      }, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return status;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not failures; commander has already printed its one sentence.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    io.err(`tench: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}

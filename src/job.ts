@@ -1,0 +1,172 @@
+// A run, end to end: model facts -> backend choice -> dataset -> pipeline -> store. The page and
+// the CLI both start runs through here; everything a run leaves behind is in IndexedDB.
+
+import { describe, openDataset, type DatasetRuntime, type DatasetSpec } from './datasets/dataset.ts';
+import { loadModelInfo, type ModelRef } from './model/model.ts';
+import { fingerprint } from './pipeline/fingerprint.ts';
+import { bottleneck, createRateMeter, eta, type Progress } from './pipeline/progress.ts';
+import { defaultPlan, probeAdapter, resolveRuntime, type AdapterFacts, type RequestedDevice } from './pipeline/runtime.ts';
+import { runPipeline, type Counters } from './pipeline/scheduler.ts';
+import type { TenchDB } from './store/db.ts';
+import { putRows, toRow } from './store/results.ts';
+import { newRunId, putRun, type RunRecord } from './store/runs.ts';
+import type { Dtype } from '../workers/infer/api.ts';
+import { reasonOf } from '../workers/shared/results.ts';
+
+export interface JobRequest {
+  dataset: DatasetSpec;
+  model: ModelRef;
+  device: RequestedDevice;
+  dtype: Dtype;
+  /** Inference sessions (one worker each); null picks from the machine. */
+  sessions: number | null;
+  decoders: number | null;
+  batchSize: number | null;
+  topK: number;
+  limit: number | null;
+}
+
+export interface JobHooks {
+  /** The run's id, as soon as its record exists. */
+  onStart?(runId: string): void;
+  onProgress?(progress: Progress): void;
+}
+
+const PROGRESS_EVERY_MS = 250;
+const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
+const MAX_PIXELS = 100_000_000;
+
+function progressFrom(runId: string, state: Progress['state'], counters: Counters, startedAt: number, stats: { listed: number; skipped: number }, listingDone: boolean, recentRate: number, device?: string): Progress {
+  const elapsedMs = performance.now() - startedAt;
+  const rate = elapsedMs > 0 ? (counters.written * 1000) / elapsedMs : 0;
+  return {
+    runId,
+    state,
+    listed: Math.max(stats.listed, counters.listed),
+    listingDone,
+    skipped: stats.skipped,
+    done: counters.written,
+    ok: counters.ok,
+    failed: counters.failed,
+    byCause: counters.byCause,
+    stages: counters.stages,
+    elapsedMs,
+    rate,
+    recentRate,
+    etaMs: eta(listingDone, counters.listed, counters.written, recentRate || rate),
+    bottleneck: bottleneck(counters.stages),
+    device,
+  };
+}
+
+/**
+ * Runs one job to its end and returns its record. A run that cannot start (model missing,
+ * no adapter for --device webgpu) still gets a record, with state 'failed' and the reason.
+ */
+export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetRuntime, hooks: JobHooks = {}, signal = new AbortController().signal, adapter?: AdapterFacts): Promise<RunRecord> {
+  const run: RunRecord = {
+    id: newRunId(),
+    createdAt: Date.now(),
+    finishedAt: null,
+    state: 'running',
+    dataset: request.dataset,
+    model: request.model.id,
+    fingerprint: '',
+    settings: {
+      device: request.device,
+      dtype: request.dtype,
+      sessions: request.sessions ?? 0,
+      decoders: request.decoders ?? 0,
+      batchSize: request.batchSize ?? 0,
+      topK: request.topK,
+      limit: request.limit,
+    },
+    runtime: null,
+    counts: null,
+    error: null,
+  };
+  await putRun(db, run);
+  hooks.onStart?.(run.id);
+
+  const fail = async (reason: string, state: RunRecord['state'] = 'failed') => {
+    run.state = state;
+    run.error = reason;
+    run.finishedAt = Date.now();
+    await putRun(db, run);
+    return run;
+  };
+
+  const info = await loadModelInfo(request.model, signal);
+  if (!info.ok) return fail(info.reason);
+  const resolved = resolveRuntime(request.device, request.dtype, adapter ?? (await probeAdapter()));
+  if (!resolved.ok) return fail(resolved.reason);
+
+  const cores = navigator.hardwareConcurrency || 2;
+  const plan = defaultPlan(resolved.device, cores, globalThis.crossOriginIsolated === true, {
+    sessions: request.sessions ?? undefined,
+    decoders: request.decoders ?? undefined,
+    batchSize: request.batchSize ?? undefined,
+  });
+  run.fingerprint = await fingerprint({ model: request.model.id, dtype: resolved.dtype, preprocess: info.value.preprocess });
+  run.runtime = { device: resolved.device, dtype: resolved.dtype, reason: resolved.reason, threads: plan.threads };
+  run.settings = { ...run.settings, sessions: plan.sessions, decoders: plan.decoders, batchSize: plan.batchSize };
+  await putRun(db, run);
+
+  let dataset;
+  try {
+    dataset = openDataset(request.dataset, { ...runtime, limit: request.limit }, signal);
+  } catch (error) {
+    return fail(`${describe(request.dataset)}: ${reasonOf(error)}`);
+  }
+
+  const startedAt = performance.now();
+  const meter = createRateMeter();
+  const pipeline = runPipeline(
+    {
+      items: dataset.items,
+      decode: { preprocess: info.value.preprocess, s3: dataset.s3, maxBytes: MAX_OBJECT_BYTES, maxPixels: MAX_PIXELS },
+      session: {
+        model: request.model,
+        device: resolved.device,
+        dtype: resolved.dtype,
+        numThreads: plan.threads,
+        labels: info.value.labels,
+        inputWidth: info.value.preprocess.inputWidth,
+        inputHeight: info.value.preprocess.inputHeight,
+      },
+      settings: {
+        decoders: plan.decoders,
+        decodeInFlight: 4,
+        sessions: plan.sessions,
+        batchSize: plan.batchSize,
+        topK: request.topK,
+        writeBatch: 256,
+      },
+      write: (results) => putRows(db, results.map((r) => toRow(run.id, run.fingerprint, r))),
+    },
+    signal,
+  );
+
+  const device = `${resolved.device} (${resolved.reason})`;
+  const report = (state: Progress['state']) => {
+    const counters = pipeline.counters();
+    hooks.onProgress?.(progressFrom(run.id, state, counters, startedAt, dataset.stats, counters.listingDone, meter.sample(performance.now(), counters.written), device));
+  };
+  const timer = setInterval(() => report('running'), PROGRESS_EVERY_MS);
+  try {
+    const counters = await pipeline.done;
+    run.state = 'done';
+    run.counts = { listed: counters.listed, written: counters.written, ok: counters.ok, failed: counters.failed, byCause: counters.byCause };
+  } catch (error) {
+    const counters = pipeline.counters();
+    run.counts = { listed: counters.listed, written: counters.written, ok: counters.ok, failed: counters.failed, byCause: counters.byCause };
+    run.state = signal.aborted ? 'cancelled' : 'failed';
+    run.error = signal.aborted ? 'cancelled' : reasonOf(error);
+  } finally {
+    clearInterval(timer);
+  }
+  run.finishedAt = Date.now();
+  await putRun(db, run);
+  report(run.state === 'done' ? 'done' : run.state === 'cancelled' ? 'cancelled' : 'failed');
+  return run;
+}

@@ -1,0 +1,123 @@
+// Where a model's files are, and what the page needs from them before any worker starts:
+// labels and preprocessing. The ONNX session itself is the inference workers' business.
+
+import { parsePreprocessor, type PreprocessSpec } from './preprocessor.ts';
+
+export const HUB_URL = 'https://huggingface.co/';
+
+/**
+ * Hub ids whose repositories hold no ONNX export, mapped to the ONNX export of the same weights.
+ * A user who types the id from the Ray example gets the model it names.
+ */
+export const ONNX_EXPORTS: Readonly<Record<string, string>> = Object.freeze({
+  'google/vit-base-patch16-224': 'Xenova/vit-base-patch16-224',
+  'google/vit-base-patch16-384': 'Xenova/vit-base-patch16-384',
+  'google/vit-large-patch16-224': 'Xenova/vit-large-patch16-224',
+  'facebook/deit-base-patch16-224': 'Xenova/deit-base-patch16-224',
+  'facebook/deit-small-patch16-224': 'Xenova/deit-small-patch16-224',
+  'facebook/convnext-tiny-224': 'Xenova/convnext-tiny-224',
+  'microsoft/resnet-50': 'Xenova/resnet-50',
+});
+
+/** The model bundled with the app: random weights, for tests and offline demos. */
+export const BUNDLED_MODEL = 'tench-tiny-vit';
+
+/**
+ * A model folder in the Hub's layout. `base` holds model folders (transformers.js's
+ * `localModelPath`); null means the Hugging Face Hub.
+ */
+export interface ModelRef {
+  id: string;
+  base: string | null;
+}
+
+export function hubRef(id: string): ModelRef {
+  return { id: ONNX_EXPORTS[id] ?? id, base: null };
+}
+
+export function fileUrl(ref: ModelRef, file: string): string {
+  return ref.base === null ? `${HUB_URL}${ref.id}/resolve/main/${file}` : `${ref.base}${ref.id}/${file}`;
+}
+
+export interface ModelInfo {
+  ref: ModelRef;
+  labels: string[];
+  preprocess: PreprocessSpec;
+  /** A short description for the page and the run record. */
+  summary: string;
+}
+
+export type Loaded<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+async function fetchJson(url: string, signal?: AbortSignal): Promise<Loaded<Record<string, unknown>>> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal });
+  } catch (error) {
+    return { ok: false, reason: `cannot reach ${url} (${error instanceof Error ? error.message : String(error)})` };
+  }
+  if (!response.ok) return { ok: false, reason: `${url} answered ${response.status}` };
+  try {
+    const json = await response.json();
+    if (!json || typeof json !== 'object' || Array.isArray(json)) return { ok: false, reason: `${url} is not a JSON object` };
+    return { ok: true, value: json as Record<string, unknown> };
+  } catch {
+    return { ok: false, reason: `${url} is not valid JSON` };
+  }
+}
+
+export function labelsFrom(config: Record<string, unknown>): Loaded<string[]> {
+  const id2label = config.id2label;
+  if (!id2label || typeof id2label !== 'object') return { ok: false, reason: 'config.json has no id2label' };
+  const entries = Object.entries(id2label as Record<string, unknown>);
+  const labels: string[] = new Array(entries.length);
+  for (const [key, value] of entries) {
+    const i = Number(key);
+    if (!Number.isInteger(i) || i < 0 || i >= entries.length || typeof value !== 'string') {
+      return { ok: false, reason: `config.json id2label has an odd entry ${JSON.stringify(key)}` };
+    }
+    labels[i] = value;
+  }
+  return { ok: true, value: labels };
+}
+
+/** Reads config.json and preprocessor_config.json; every failure is one readable sentence. */
+export async function loadModelInfo(ref: ModelRef, signal?: AbortSignal): Promise<Loaded<ModelInfo>> {
+  const [config, processor] = await Promise.all([
+    fetchJson(fileUrl(ref, 'config.json'), signal),
+    fetchJson(fileUrl(ref, 'preprocessor_config.json'), signal),
+  ]);
+  if (!config.ok) return { ok: false, reason: `model ${ref.id}: ${config.reason}` };
+  if (!processor.ok) return { ok: false, reason: `model ${ref.id}: ${processor.reason}` };
+  const labels = labelsFrom(config.value);
+  if (!labels.ok) return { ok: false, reason: `model ${ref.id}: ${labels.reason}` };
+  const preprocess = parsePreprocessor(processor.value);
+  if (!preprocess.ok) return { ok: false, reason: `model ${ref.id}: ${preprocess.reason}` };
+  const type = typeof config.value.model_type === 'string' ? config.value.model_type : 'unknown';
+  const p = preprocess.value;
+  return {
+    ok: true,
+    value: {
+      ref,
+      labels: labels.value,
+      preprocess: p,
+      summary: `${ref.id} (${type}, ${labels.value.length} classes, ${p.inputWidth}x${p.inputHeight} input)`,
+    },
+  };
+}
+
+/**
+ * What a user typed -> where the model is. The bundled model and `tench-local/...` (a folder the
+ * CLI serves) live under the app's /models/; a URL names a folder anywhere; anything else is a Hub id.
+ */
+export function modelRefFromInput(input: string, origin: string): ModelRef {
+  const id = input.trim();
+  if (id === BUNDLED_MODEL || id.startsWith('tench-local/')) return { id, base: `${origin}/models/` };
+  if (/^https?:\/\//i.test(id)) {
+    const url = new URL(id);
+    const parts = url.pathname.replace(/\/+$/, '').split('/');
+    const name = parts.pop() ?? '';
+    return { id: name, base: `${url.origin}${parts.join('/')}/` };
+  }
+  return hubRef(id);
+}

@@ -1,0 +1,101 @@
+// Which backend runs the model, how many threads each session gets, and why: pure functions
+// over what the browser reports, so they are tested with made-up adapters.
+
+import type { Device, Dtype } from '../../workers/infer/api.ts';
+
+export type RequestedDevice = 'auto' | Device;
+
+/** What we learned from navigator.gpu, reduced to the facts the choice depends on. */
+export interface AdapterFacts {
+  present: boolean;
+  /** A software adapter (SwiftShader): WebGPU runs, far slower than WASM. */
+  fallback: boolean;
+  description: string;
+  shaderF16: boolean;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+export const NO_ADAPTER: AdapterFacts = Object.freeze({
+  present: false,
+  fallback: false,
+  description: 'none',
+  shaderF16: false,
+  maxBufferSize: 0,
+  maxStorageBufferBindingSize: 0,
+});
+
+export type Resolved = { ok: true; device: Device; dtype: Dtype; reason: string } | { ok: false; reason: string };
+
+export function resolveRuntime(requested: RequestedDevice, dtype: Dtype, adapter: AdapterFacts): Resolved {
+  if (requested === 'wasm') return { ok: true, device: 'wasm', dtype, reason: 'WASM was asked for' };
+  if (requested === 'webgpu') {
+    if (!adapter.present) {
+      return { ok: false, reason: 'WebGPU was asked for but this browser has no WebGPU adapter (try --device wasm, or a Chromium with --enable-unsafe-webgpu)' };
+    }
+    if (dtype === 'fp16' && !adapter.shaderF16) {
+      return { ok: true, device: 'webgpu', dtype: 'fp32', reason: `the WebGPU adapter (${adapter.description}) has no shader-f16, so fp16 runs as fp32` };
+    }
+    return { ok: true, device: 'webgpu', dtype, reason: `WebGPU was asked for (${adapter.description})` };
+  }
+  if (!adapter.present) return { ok: true, device: 'wasm', dtype, reason: 'no WebGPU adapter' };
+  if (adapter.fallback) {
+    return { ok: true, device: 'wasm', dtype, reason: `the only WebGPU adapter is a software one (${adapter.description}), slower than WASM` };
+  }
+  if (dtype === 'fp16' && !adapter.shaderF16) {
+    return { ok: true, device: 'wasm', dtype, reason: `the WebGPU adapter (${adapter.description}) has no shader-f16 for an fp16 model` };
+  }
+  return { ok: true, device: 'webgpu', dtype, reason: `WebGPU adapter ${adapter.description}` };
+}
+
+/** WASM threads per session: the cores shared among the sessions, at least one each. */
+export function wasmThreads(cores: number, sessions: number, crossOriginIsolated: boolean): number {
+  if (!crossOriginIsolated) return 1;
+  return Math.max(1, Math.floor(Math.max(1, cores) / Math.max(1, sessions)));
+}
+
+/** Reads the adapter once, in the page. */
+export async function probeAdapter(): Promise<AdapterFacts> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) return NO_ADAPTER;
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch {
+    return NO_ADAPTER;
+  }
+  if (!adapter) return NO_ADAPTER;
+  const info = adapter.info;
+  const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
+  const software = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true
+    || (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true
+    || /swiftshader|llvmpipe|software/i.test(name);
+  return {
+    present: true,
+    fallback: software,
+    description: name,
+    shaderF16: adapter.features.has('shader-f16'),
+    maxBufferSize: adapter.limits.maxBufferSize,
+    maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+  };
+}
+
+export interface Plan {
+  sessions: number;
+  decoders: number;
+  batchSize: number;
+  threads: number;
+}
+
+/**
+ * Defaults from the machine; every figure can be overridden. WASM: one session using every
+ * core beats several single-threaded ones on small machines. WebGPU: two sessions, so one
+ * batch is staged while the other computes.
+ */
+export function defaultPlan(device: Device, cores: number, crossOriginIsolated: boolean, overrides: Partial<Plan> = {}): Plan {
+  const sessions = overrides.sessions ?? (device === 'webgpu' ? 2 : cores >= 8 ? 2 : 1);
+  const decoders = overrides.decoders ?? Math.max(1, Math.min(4, Math.floor(cores / 2)));
+  const batchSize = overrides.batchSize ?? (device === 'webgpu' ? 16 : 8);
+  const threads = overrides.threads ?? wasmThreads(cores, sessions, crossOriginIsolated);
+  return { sessions, decoders, batchSize, threads };
+}

@@ -1,0 +1,27 @@
+// The Vite configuration of the app, as a function, so that the CLI builds and serves exactly
+// what `npm run build` and `npm run preview` do, plus its own routes.
+
+import type { UserConfig } from 'vite';
+import { tenchRoutes, type RouteOptions } from './routes.ts';
+
+/**
+ * Cross-origin isolation: SharedArrayBuffer and so WASM threads. Every response carries these;
+ * resources from other origins must then answer CORS requests (the Hub and S3 with a CORS rule do).
+ */
+export const ISOLATION_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+});
+
+export function appConfig(routes: RouteOptions = {}): UserConfig {
+  return {
+    // Missing files must be 404s: transformers.js probes optional model files.
+    appType: 'mpa',
+    server: { headers: { ...ISOLATION_HEADERS } },
+    preview: { headers: { ...ISOLATION_HEADERS } },
+    worker: { format: 'es' },
+    build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 4096 },
+    plugins: [tenchRoutes(routes)],
+  };
+}

@@ -1,0 +1,103 @@
+// Routes the dev server, the preview server and the CLI's server add to the app: a local folder
+// of images as a streamed manifest, and a local model folder. Missing files are 404s, never the
+// app's index.html (transformers.js probes optional model files and must see them missing).
+
+import { opendir, stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { basename, join, resolve } from 'node:path';
+import sirv from 'sirv';
+import type { Connect, Plugin } from 'vite';
+
+export interface RouteOptions {
+  /** A folder of images, listed at /data/manifest.jsonl and served under /data/files/. */
+  dataDir?: string;
+  /** A model folder in the Hub's layout, served as /models/tench-local/<folder name>/. */
+  modelDir?: string;
+}
+
+export const DATA_MANIFEST = '/data/manifest.jsonl';
+/** Where a local model folder is served. The id must pass transformers.js's Hub id check
+ * (letters, digits, '-', '_', '.'), or it does not look under localModelPath at all. */
+export const LOCAL_MODELS = 'tench-local';
+export function localModelId(modelDir: string): string {
+  const name = basename(resolve(modelDir)).replace(/[^\w.-]+/g, '-').replace(/-{2,}/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 96);
+  return `${LOCAL_MODELS}/${name || 'model'}`;
+}
+
+/** Sorted recursive walk, yielding paths relative to root with '/' separators. */
+export async function* walkFiles(root: string, rel = ''): AsyncGenerator<{ path: string; size: number; mtimeMs: number }> {
+  const names: Array<{ name: string; dir: boolean }> = [];
+  for await (const entry of await opendir(join(root, rel))) {
+    if (entry.isDirectory()) names.push({ name: entry.name, dir: true });
+    else if (entry.isFile()) names.push({ name: entry.name, dir: false });
+  }
+  names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const { name, dir } of names) {
+    const path = rel ? `${rel}/${name}` : name;
+    if (dir) yield* walkFiles(root, path);
+    else {
+      const s = await stat(join(root, path));
+      yield { path, size: s.size, mtimeMs: Math.round(s.mtimeMs) };
+    }
+  }
+}
+
+/** Each path segment percent-encoded: names may hold '#', '?', '%' or spaces. */
+export function encodePath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
+async function serveManifest(root: string, res: ServerResponse): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/jsonl; charset=utf-8', 'cache-control': 'no-store' });
+  for await (const f of walkFiles(root)) {
+    const line = JSON.stringify({ url: `files/${encodePath(f.path)}`, path: f.path, size: f.size, etag: `${f.size}-${f.mtimeMs}` });
+    if (!res.write(`${line}\n`)) await new Promise((r) => res.once('drain', r));
+  }
+  res.end();
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+}
+
+export function routesMiddleware(options: RouteOptions): Connect.NextHandleFunction {
+  const files = options.dataDir ? sirv(resolve(options.dataDir), { dev: true, dotfiles: true }) : null;
+  const model = options.modelDir ? sirv(resolve(options.modelDir), { dev: true }) : null;
+  const modelPrefix = options.modelDir ? `/models/${localModelId(options.modelDir)}/` : null;
+
+  return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0]!;
+    if (path === DATA_MANIFEST) {
+      if (!options.dataDir) return notFound(res);
+      serveManifest(resolve(options.dataDir), res).catch((error) => {
+        if (!res.headersSent) res.writeHead(500);
+        res.end(`\n{"error": ${JSON.stringify(String(error))}}\n`);
+      });
+      return;
+    }
+    if (path.startsWith('/data/files/')) {
+      if (!files) return notFound(res);
+      req.url = url.slice('/data/files'.length);
+      return files(req, res, () => notFound(res));
+    }
+    if (modelPrefix && path.startsWith(modelPrefix)) {
+      req.url = url.slice(modelPrefix.length - 1);
+      return model!(req, res, () => notFound(res));
+    }
+    if (path.startsWith(`/models/${LOCAL_MODELS}/`)) return notFound(res);
+    next();
+  };
+}
+
+export function tenchRoutes(options: RouteOptions = {}): Plugin {
+  return {
+    name: 'tench-routes',
+    configureServer(server) {
+      server.middlewares.use(routesMiddleware(options));
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use(routesMiddleware(options));
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// The run form: where the images are, which model, how to run it. Reads into a JobRequest.
+
+import type { DatasetRuntime, DatasetSpec } from '../datasets/dataset.ts';
+import type { JobRequest } from '../job.ts';
+import { BUNDLED_MODEL, modelRefFromInput } from '../model/model.ts';
+import type { RequestedDevice } from '../pipeline/runtime.ts';
+import type { Dtype } from '../../workers/infer/api.ts';
+import { h } from './dom.ts';
+
+export const SAMPLES_MANIFEST = 'samples/manifest.txt';
+
+type Kind = 'samples' | 'manifest' | 's3' | 'folder';
+
+function field(label: string, control: HTMLElement, hint?: string): HTMLLabelElement {
+  return h('label', {}, h('span', {}, label), control, hint ? h('small', {}, hint) : null);
+}
+
+function numberOrNull(input: HTMLInputElement): number | null {
+  const n = Number(input.value);
+  return input.value.trim() === '' || !Number.isFinite(n) || n <= 0 ? null : Math.floor(n);
+}
+
+export function createForm(onRun: () => void, onCancel: () => void) {
+  const kind = h('select', { name: 'kind' },
+    h('option', { value: 'samples' }, 'Bundled sample images'),
+    h('option', { value: 'manifest' }, 'List of image URLs (.txt / .jsonl)'),
+    h('option', { value: 's3' }, 'S3 prefix'),
+    h('option', { value: 'folder' }, 'Folder on this computer'));
+  const manifest = h('input', { name: 'manifest', type: 'url', placeholder: 'https://example.com/images.txt', size: 50 });
+  const s3url = h('input', { name: 's3', placeholder: 's3://anonymous@air-example-data-2/imagenette2/val/', size: 50 });
+  const endpoint = h('input', { name: 'endpoint', placeholder: 'https://s3.amazonaws.com (default)', size: 30 });
+  const region = h('input', { name: 'region', placeholder: 'us-east-1', size: 12 });
+  const folderInput = h('input', { name: 'folder', type: 'file', webkitdirectory: true, multiple: true });
+  const model = h('input', { name: 'model', value: BUNDLED_MODEL, list: 'models', size: 36 });
+  const models = h('datalist', { id: 'models' },
+    h('option', { value: BUNDLED_MODEL }, 'bundled test model (random weights, offline)'),
+    h('option', { value: 'google/vit-base-patch16-224' }, 'ViT-B/16 from the Hugging Face Hub (online)'));
+  const device = h('select', { name: 'device' }, ...['auto', 'webgpu', 'wasm'].map((d) => h('option', { value: d }, d)));
+  const dtype = h('select', { name: 'dtype' }, ...['fp32', 'fp16', 'q8'].map((d) => h('option', { value: d }, d)));
+  const sessions = h('input', { name: 'concurrency', type: 'number', min: 1, max: 16, placeholder: 'auto', size: 5 });
+  const batch = h('input', { name: 'batch', type: 'number', min: 1, max: 1024, placeholder: 'auto', size: 5 });
+  const topK = h('input', { name: 'topk', type: 'number', min: 1, max: 100, value: 5, size: 5 });
+  const limit = h('input', { name: 'limit', type: 'number', min: 1, placeholder: 'all', size: 7 });
+  const run = h('button', { type: 'submit', class: 'primary' }, 'Run');
+  const cancel = h('button', { type: 'button', disabled: true, onclick: () => onCancel() }, 'Cancel');
+
+  const where = {
+    samples: h('p', { class: 'hint' }, 'The images bundled with tench, classified by the bundled test model: works offline.'),
+    manifest: field('Manifest URL', manifest),
+    s3: h('div', {}, field('S3 URL', s3url), field('Endpoint', endpoint, 'for MinIO, R2 or another S3-compatible server'), field('Region', region)),
+    folder: field('Folder', folderInput),
+  };
+  const datasetBox = h('div', { class: 'dataset' });
+  const showKind = () => datasetBox.replaceChildren(where[kind.value as Kind]);
+  kind.addEventListener('change', showKind);
+  showKind();
+
+  const root = h('form', { class: 'run-form', onsubmit: (e: Event) => {
+    e.preventDefault();
+    onRun();
+  } },
+  h('fieldset', {}, h('legend', {}, 'Images'), field('Source', kind), datasetBox),
+  h('fieldset', {}, h('legend', {}, 'Model'), field('Model', model, 'a Hub id or the bundled test model'), models,
+    field('Device', device), field('Precision', dtype)),
+  h('fieldset', {}, h('legend', {}, 'Run'), field('Sessions', sessions), field('Batch size', batch), field('Top-k', topK), field('Limit', limit)),
+  h('div', { class: 'buttons' }, run, cancel));
+
+  function read(origin: string): { request: JobRequest; runtime: DatasetRuntime } | { error: string } {
+    let dataset: DatasetSpec;
+    const runtime: DatasetRuntime = {};
+    switch (kind.value as Kind) {
+      case 'samples':
+        dataset = { kind: 'manifest', url: new URL(SAMPLES_MANIFEST, document.baseURI).href };
+        break;
+      case 'manifest':
+        if (!manifest.value.trim()) return { error: 'Enter the URL of a list of images.' };
+        dataset = { kind: 'manifest', url: new URL(manifest.value.trim(), document.baseURI).href };
+        break;
+      case 's3':
+        if (!s3url.value.trim().startsWith('s3://')) return { error: 'Enter an S3 URL such as s3://bucket/prefix/.' };
+        dataset = { kind: 's3', url: s3url.value.trim(), endpoint: endpoint.value.trim() || null, region: region.value.trim() || null };
+        break;
+      case 'folder': {
+        const files = [...(folderInput.files ?? [])];
+        if (!files.length) return { error: 'Pick a folder first.' };
+        const first = (files[0] as File & { webkitRelativePath?: string }).webkitRelativePath ?? '';
+        dataset = { kind: 'folder', name: first.split('/')[0] || 'folder' };
+        runtime.folder = files;
+        break;
+      }
+    }
+    if (!model.value.trim()) return { error: 'Enter a model.' };
+    return {
+      request: {
+        dataset,
+        model: modelRefFromInput(model.value, origin),
+        device: device.value as RequestedDevice,
+        dtype: dtype.value as Dtype,
+        sessions: numberOrNull(sessions),
+        decoders: null,
+        batchSize: numberOrNull(batch),
+        topK: numberOrNull(topK) ?? 5,
+        limit: numberOrNull(limit),
+      },
+      runtime,
+    };
+  }
+
+  function busy(running: boolean): void {
+    run.disabled = running;
+    cancel.disabled = !running;
+  }
+
+  return { root, read, busy };
+}

@@ -1,0 +1,86 @@
+// The page: a form, a progress view and the first results, all rebuilt from IndexedDB on load.
+
+import { describe } from '../datasets/dataset.ts';
+import { runJob } from '../job.ts';
+import type { Progress } from '../pipeline/progress.ts';
+import { openStore, type TenchDB } from '../store/db.ts';
+import { countRows, readRows } from '../store/results.ts';
+import { listRuns, type RunRecord } from '../store/runs.ts';
+import { installAutomation } from './automation.ts';
+import { h, replace } from './dom.ts';
+import { createForm } from './form.ts';
+import { createProgressView } from './progress-view.ts';
+import { createResultsView } from './results-view.ts';
+import './style.css';
+
+const FIRST_ROWS = 50;
+
+async function main(): Promise<void> {
+  const app = document.getElementById('app')!;
+  const db: TenchDB = await openStore();
+  let controller: AbortController | null = null;
+
+  const message = h('p', { class: 'message', role: 'status' });
+  const progress = createProgressView();
+  const results = createResultsView();
+  const runsList = h('ol', { class: 'runs' });
+
+  async function showRun(run: RunRecord | undefined): Promise<void> {
+    if (!run) return;
+    const [rows, total] = await Promise.all([readRows(db, run.id, -1, FIRST_ROWS), countRows(db, run.id)]);
+    results.show(rows, total);
+    replace(message, `Run ${run.id}: ${run.state}${run.error ? ` (${run.error})` : ''} · ${describe(run.dataset)} · ${run.model}`,
+      run.runtime ? ` · ${run.runtime.device}: ${run.runtime.reason}` : '');
+  }
+
+  async function refreshRuns(): Promise<RunRecord[]> {
+    const runs = await listRuns(db);
+    replace(runsList, ...runs.slice(0, 20).map((r) =>
+      h('li', {}, h('button', { type: 'button', class: 'link', onclick: () => void showRun(r) }, r.id),
+        ` ${r.state} · ${r.counts ? `${r.counts.written} images, ${r.counts.failed} errors` : 'no results'} · ${describe(r.dataset)}`)));
+    return runs;
+  }
+
+  const form = createForm(
+    async () => {
+      const read = form.read(location.origin);
+      if ('error' in read) {
+        replace(message, read.error);
+        return;
+      }
+      controller = new AbortController();
+      form.busy(true);
+      replace(message, 'Starting…');
+      let last: Progress | null = null;
+      const run = await runJob(db, read.request, read.runtime, {
+        onProgress(p) {
+          last = p;
+          progress.show(p);
+        },
+      }, controller.signal);
+      controller = null;
+      form.busy(false);
+      if (last) progress.show(last);
+      await showRun(run);
+      await refreshRuns();
+    },
+    () => controller?.abort(new Error('cancelled')),
+  );
+
+  installAutomation(db, (p) => progress.show(p));
+
+  replace(app,
+    form.root,
+    message,
+    progress.root,
+    results.root,
+    h('section', { class: 'history' }, h('h2', {}, 'Past runs'), runsList));
+
+  const runs = await refreshRuns();
+  await showRun(runs[0]);
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((error) => {
+  document.getElementById('app')!.textContent = `tench could not start: ${error instanceof Error ? error.message : String(error)}`;
+});

@@ -1,0 +1,23 @@
+// The first rows of a run, read back from IndexedDB: the same view after a reload.
+
+import type { ResultRow } from '../store/results.ts';
+import { h, replace } from './dom.ts';
+
+export function createResultsView() {
+  const body = h('tbody');
+  const caption = h('caption');
+  const root = h('table', { class: 'results', 'data-testid': 'results' }, caption,
+    h('thead', {}, h('tr', {}, h('th', {}, 'path'), h('th', {}, 'label'), h('th', {}, 'score'), h('th', {}, 'error'))), body);
+
+  function show(rows: readonly ResultRow[], total: number): void {
+    replace(caption, total > rows.length ? `First ${rows.length} of ${total} results` : `${total} results`);
+    replace(body, ...rows.map((r) =>
+      h('tr', { class: r.error ? 'failed' : '' },
+        h('td', { class: 'path' }, r.path),
+        h('td', {}, r.label ?? ''),
+        h('td', { class: 'num' }, r.score === null ? '' : r.score.toFixed(4)),
+        h('td', { class: 'error' }, r.error ? `${r.cause}: ${r.error}` : ''))));
+  }
+
+  return { root, show };
+}

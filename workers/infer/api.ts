@@ -1,0 +1,35 @@
+// The inference worker's API, shared by the worker and the page's bridge.
+
+import type { ModelRef } from '../../src/model/model.ts';
+import type { Prediction } from '../shared/results.ts';
+
+export type Device = 'webgpu' | 'wasm';
+export type Dtype = 'fp32' | 'fp16' | 'q8';
+
+export interface SessionSettings {
+  model: ModelRef;
+  device: Device;
+  dtype: Dtype;
+  /** WASM threads for this session; sessions in other workers run beside it. */
+  numThreads: number;
+  labels: string[];
+  inputWidth: number;
+  inputHeight: number;
+}
+
+export interface Loaded {
+  loadMs: number;
+  /** The first run compiles kernels; counted apart so throughput is not skewed. */
+  warmupMs: number;
+}
+
+export type Classified =
+  | { ok: true; predictions: Prediction[][]; inferMs: number }
+  | { ok: false; reason: string; outOfMemory: boolean };
+
+export interface InferApi {
+  /** Loads the model once; later calls return the same promise. A failed load may be retried. */
+  load(settings: SessionSettings): Promise<Loaded>;
+  /** One forward pass over the batch; the tensors are transferred in. */
+  classify(tensors: Float32Array[], topK: number): Promise<Classified>;
+}

@@ -1,0 +1,47 @@
+// The only module that touches transformers.js and ONNX Runtime: one session per worker.
+
+import { AutoModelForImageClassification, Tensor, env } from '@huggingface/transformers';
+// ONNX Runtime's wasm build, served by the app itself: transformers.js would fetch it from a CDN,
+// which offline use, the PWA and closed networks cannot reach. The asyncify build carries both
+// the WebGPU and the CPU execution providers.
+import ortMjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import type { SessionSettings } from './api.ts';
+
+export interface Session {
+  /** One forward pass over n images of 3 x h x w; returns the logits, n x classes. */
+  run(pixels: Float32Array, n: number): Promise<Float32Array>;
+}
+
+function configureEnv(s: SessionSettings): void {
+  const local = s.model.base !== null;
+  env.allowLocalModels = local;
+  env.allowRemoteModels = !local;
+  if (local) env.localModelPath = s.model.base!;
+  const onnx = env.backends.onnx as { wasm?: Record<string, unknown> };
+  if (onnx.wasm) {
+    onnx.wasm.wasmPaths = { mjs: new URL(ortMjs, self.location.href).href, wasm: new URL(ortWasm, self.location.href).href };
+    onnx.wasm.numThreads = s.numThreads;
+    onnx.wasm.proxy = false;
+  }
+}
+
+export async function openSession(s: SessionSettings): Promise<Session> {
+  configureEnv(s);
+  const model = await AutoModelForImageClassification.from_pretrained(s.model.id, {
+    device: s.device,
+    dtype: s.dtype,
+    local_files_only: s.model.base !== null,
+  });
+  const shape = [3, s.inputHeight, s.inputWidth] as const;
+  return {
+    async run(pixels, n) {
+      const input = new Tensor('float32', pixels, [n, ...shape]);
+      const output = (await model({ pixel_values: input })) as { logits: Tensor };
+      const logits = output.logits;
+      const data = logits.data as Float32Array;
+      logits.dispose?.();
+      return data;
+    },
+  };
+}
