@@ -25,31 +25,38 @@ const FIXED_PATHS = [
   'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe',
 ];
 
-function onPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const full = join(dir, name);
-    if (dir && existsSync(full)) return full;
-  }
-  return null;
+export interface Lookup {
+  env: Record<string, string | undefined>;
+  exists(path: string): boolean;
+  /** Where Playwright keeps a browser it downloaded, if it did. */
+  playwrightBrowser(): string | null;
 }
 
+const here: Lookup = {
+  env: process.env,
+  exists: existsSync,
+  playwrightBrowser() {
+    if (!existsSync(join(homedir(), '.cache', 'ms-playwright'))) return null;
+    const path = chromium.executablePath();
+    return path && existsSync(path) ? path : null;
+  },
+};
+
 /** The browser to drive: --browser, then $TENCH_BROWSER, then a Chrome or Chromium installed here. */
-export function findBrowser(explicit?: string): { ok: true; path: string } | { ok: false; reason: string } {
-  const asked = explicit ?? process.env.TENCH_BROWSER;
+export function findBrowser(explicit?: string, lookup: Lookup = here): { ok: true; path: string } | { ok: false; reason: string } {
+  const asked = explicit ?? lookup.env.TENCH_BROWSER;
   if (asked) {
-    return existsSync(asked) ? { ok: true, path: asked } : { ok: false, reason: `no browser at ${asked}` };
+    return lookup.exists(asked) ? { ok: true, path: asked } : { ok: false, reason: `no browser at ${asked}` };
   }
   for (const name of CANDIDATES) {
-    const found = onPath(name);
-    if (found) return { ok: true, path: found };
+    for (const dir of (lookup.env.PATH ?? '').split(delimiter)) {
+      const full = join(dir, name);
+      if (dir && lookup.exists(full)) return { ok: true, path: full };
+    }
   }
-  for (const path of FIXED_PATHS) if (existsSync(path)) return { ok: true, path };
-  // A browser Playwright itself downloaded, where one was.
-  const cache = join(homedir(), '.cache', 'ms-playwright');
-  if (existsSync(cache)) {
-    const path = chromium.executablePath();
-    if (path && existsSync(path)) return { ok: true, path };
-  }
+  for (const path of FIXED_PATHS) if (lookup.exists(path)) return { ok: true, path };
+  const downloaded = lookup.playwrightBrowser();
+  if (downloaded) return { ok: true, path: downloaded };
   return {
     ok: false,
     reason: 'no Chrome or Chromium found; install one (Debian: apt-get install chromium) or pass --browser PATH',

@@ -108,7 +108,8 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
     const written = await writeRows(page, run, outPath);
     const seconds = ((run.finishedAt ?? Date.now()) - run.createdAt) / 1000;
     const errors = run.counts?.failed ?? 0;
-    io.err(`device: ${run.runtime?.device} (${run.runtime?.reason}); wrote ${written} rows to ${o.out}`);
+    io.err(`device: ${run.runtime?.device}; ${run.runtime?.reason}`);
+    io.err(`wrote ${written} rows to ${o.out}`);
     io.out(`classified ${written} images (${errors} errors) in ${seconds.toFixed(1)} s, ${(written / Math.max(seconds, 1e-3)).toFixed(2)} images/s`);
     return 0;
   } finally {

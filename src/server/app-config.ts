@@ -21,6 +21,9 @@ export function appConfig(routes: RouteOptions = {}): UserConfig {
     server: { headers: { ...ISOLATION_HEADERS } },
     preview: { headers: { ...ISOLATION_HEADERS } },
     worker: { format: 'es' },
+    // Pre-bundled up front: discovered later (they are imported by workers), they would make the
+    // dev server reload the page in the middle of the first run.
+    optimizeDeps: { include: ['@huggingface/transformers', '@aws-sdk/client-s3', 'comlink', 'idb'] },
     build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 4096 },
     plugins: [tenchRoutes(routes)],
   };

@@ -1,0 +1,99 @@
+// The records a run leaves in IndexedDB, read back with the browser's own IndexedDB API (not
+// through tench's store module), and the page rebuilt from them after a reload.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApp, type OpenApp } from '../helpers/app.ts';
+import { BROKEN, sampleDataset } from '../helpers/dataset.ts';
+import { TINY_MODEL } from '../helpers/paths.ts';
+import { loadReference, referenceByName } from '../helpers/reference.ts';
+
+const reference = referenceByName(loadReference('tench-tiny-vit'));
+
+interface RawRecords {
+  run: Record<string, unknown>;
+  results: Array<Record<string, unknown>>;
+  stores: string[];
+  version: number;
+}
+
+describe('IndexedDB records of a run', () => {
+  let app: OpenApp;
+  let runId: string;
+
+  beforeAll(async () => {
+    app = await openApp({ dataDir: sampleDataset(), modelDir: TINY_MODEL });
+    const run = await app.page.evaluate(() => window.tench!.run({
+      dataset: { kind: 'manifest', url: `${location.origin}/data/manifest.jsonl` },
+      model: 'tench-local/tench-tiny-vit',
+      device: 'wasm',
+      dtype: 'fp32',
+      sessions: 2,
+      decoders: null,
+      batchSize: 3,
+      topK: 3,
+      limit: null,
+    }));
+    expect(run.state, run.error ?? '').toBe('done');
+    runId = run.id;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const readRaw = (id: string) => app.page.evaluate(async (runId): Promise<RawRecords> => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const open = indexedDB.open('tench');
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const tx = db.transaction(['runs', 'results'], 'readonly');
+    const get = <T>(request: IDBRequest<T>) => new Promise<T>((resolve, reject) => {
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const run = await get(tx.objectStore('runs').get(runId));
+    const all = await get(tx.objectStore('results').getAll());
+    const out = { run, results: all.filter((r) => r.runId === runId), stores: [...db.objectStoreNames], version: db.version };
+    db.close();
+    return out;
+  }, id);
+
+  it('holds one record per image, with its prediction or its error', async () => {
+    const raw = await readRaw(runId);
+    expect(raw.stores.sort()).toEqual(['results', 'runs']);
+    expect(raw.version).toBe(1);
+    const expected = reference.size + BROKEN.length;
+    expect(raw.results).toHaveLength(expected);
+    expect(new Set(raw.results.map((r) => r.path)).size).toBe(expected);
+    // Listing positions are the dataset's order, each used once.
+    expect(raw.results.map((r) => r.seq as number).sort((a, b) => a - b)).toEqual([...Array(expected).keys()]);
+    for (const [name, ref] of reference) {
+      const row = raw.results.find((r) => r.path === name)!;
+      expect(row, name).toBeDefined();
+      expect(row.label).toBe(ref.top_k[0]!.label);
+      expect(row.error).toBeNull();
+      expect((row.topK as unknown[]).length).toBe(3);
+      expect(row.fingerprint).toBe(raw.run.fingerprint);
+      expect(row.width).toBe(ref.width);
+    }
+    for (const broken of BROKEN) {
+      const row = raw.results.find((r) => r.path === broken.name)!;
+      expect(row.label).toBeNull();
+      expect(`${row.cause}: ${row.error}`).toMatch(broken.reason);
+    }
+    expect(raw.run).toMatchObject({ state: 'done', counts: { written: expected, failed: BROKEN.length, ok: reference.size } });
+    expect((raw.run.runtime as { device: string }).device).toBe('wasm');
+  });
+
+  it('rebuilds the page from the store after a reload', async () => {
+    await app.page.reload();
+    await app.page.waitForFunction(() => document.body.dataset.ready === 'true');
+    const caption = await app.page.locator('[data-testid=results] caption').textContent();
+    expect(caption).toBe(`${reference.size + BROKEN.length} results`);
+    const rows = await app.page.locator('[data-testid=results] tbody tr').count();
+    expect(rows).toBe(reference.size + BROKEN.length);
+    await expect(app.page.locator('.message').textContent()).resolves.toContain(runId);
+    expect(app.errors).toEqual([]);
+  });
+});

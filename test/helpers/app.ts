@@ -1,0 +1,43 @@
+// The built app, served as the CLI serves it, open in headless Chromium.
+
+import type { BrowserContext, Page } from 'playwright-core';
+import { findBrowser, launch } from '../../src/cli/browser.ts';
+import { ensureBuilt } from '../../src/cli/build.ts';
+import { serve } from '../../src/cli/server.ts';
+import type { RouteOptions } from '../../src/server/routes.ts';
+import { ROOT } from './paths.ts';
+
+export interface OpenApp {
+  page: Page;
+  context: BrowserContext;
+  origin: string;
+  /** Console errors and page errors seen so far. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+export async function openApp(routes: RouteOptions = {}, options: { userDataDir?: string } = {}): Promise<OpenApp> {
+  const dist = await ensureBuilt(ROOT, () => {});
+  const server = await serve(ROOT, dist, routes);
+  const browser = findBrowser();
+  if (!browser.ok) throw new Error(browser.reason);
+  const launched = await launch(browser.path, options);
+  const page = await launched.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(server.origin);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+  return {
+    page,
+    context: launched.context,
+    origin: server.origin,
+    errors,
+    async close() {
+      await launched.close();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// Runs the real `tench` command in a child process, as a user would.
+
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ROOT } from './paths.ts';
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 170_000): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [resolve(ROOT, 'bin', 'tench.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface OutRow {
+  path: string;
+  label: string | null;
+  score: number | null;
+  top_k: Array<{ label: string; score: number }>;
+  error: string | null;
+  true_label?: string;
+}
+
+export function readJsonl(path: string): OutRow[] {
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as OutRow);
+}
+
+/** The summary line: `classified N images (E errors) in S s, R images/s`. */
+export function summary(stdout: string): { images: number; errors: number; seconds: number; rate: number } | null {
+  const m = /^classified (\d+) images \((\d+) errors\) in ([\d.]+) s, ([\d.]+) images\/s$/m.exec(stdout);
+  return m ? { images: Number(m[1]), errors: Number(m[2]), seconds: Number(m[3]), rate: Number(m[4]) } : null;
+}

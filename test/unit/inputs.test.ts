@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { findBrowser } from '../../src/cli/browser.ts';
+import { parseS3Url } from '../../src/datasets/s3.ts';
+import { isImagePath } from '../../src/datasets/filter.ts';
+import { modelRefFromInput } from '../../src/model/model.ts';
+import { localModelId } from '../../src/server/routes.ts';
+
+describe('parseS3Url', () => {
+  it('reads Ray-style anonymous URLs and plain ones', () => {
+    expect(parseS3Url('s3://anonymous@air-example-data-2/imagenette2/val/')).toEqual({ ok: true, value: { bucket: 'air-example-data-2', prefix: 'imagenette2/val/', anonymous: true } });
+    expect(parseS3Url('s3://bucket')).toEqual({ ok: true, value: { bucket: 'bucket', prefix: '', anonymous: false } });
+  });
+
+  it('explains what is not an S3 URL', () => {
+    expect(parseS3Url('https://bucket/x')).toMatchObject({ ok: false, reason: expect.stringContaining('is not an S3 URL') });
+  });
+});
+
+describe('models', () => {
+  it('maps the Ray example\'s model id to its ONNX export on the Hub', () => {
+    expect(modelRefFromInput('google/vit-base-patch16-224', 'http://x')).toEqual({ id: 'Xenova/vit-base-patch16-224', base: null });
+    expect(modelRefFromInput('tench-tiny-vit', 'http://x')).toEqual({ id: 'tench-tiny-vit', base: 'http://x/models/' });
+    expect(modelRefFromInput('https://host/some/models/my-vit/', 'http://x')).toEqual({ id: 'my-vit', base: 'https://host/some/models/' });
+  });
+
+  it('serves a local model folder under an id transformers.js accepts', () => {
+    expect(localModelId('/tmp/my model (v2)')).toBe('tench-local/my-model-v2');
+    expect(localModelId('/data/@@@')).toBe('tench-local/model');
+  });
+});
+
+describe('files', () => {
+  it('takes images by extension, case-insensitively', () => {
+    expect(isImagePath('a/b/c.JPEG')).toBe(true);
+    expect(isImagePath('a/b/notes.txt')).toBe(false);
+    expect(isImagePath('a/b/.png')).toBe(false);
+  });
+});
+
+describe('findBrowser', () => {
+  const none = { env: { PATH: '/bin' }, exists: () => false, playwrightBrowser: () => null };
+
+  it('says how to get a browser when none is found', () => {
+    expect(findBrowser(undefined, none)).toEqual({ ok: false, reason: 'no Chrome or Chromium found; install one (Debian: apt-get install chromium) or pass --browser PATH' });
+  });
+
+  it('prefers --browser, then $TENCH_BROWSER, then PATH', () => {
+    const all = { env: { PATH: '/opt/bin', TENCH_BROWSER: '/env/chrome' }, exists: () => true, playwrightBrowser: () => null };
+    expect(findBrowser('/flag/chrome', all)).toEqual({ ok: true, path: '/flag/chrome' });
+    expect(findBrowser(undefined, all)).toEqual({ ok: true, path: '/env/chrome' });
+    expect(findBrowser(undefined, { ...all, env: { PATH: '/opt/bin' } })).toEqual({ ok: true, path: '/opt/bin/chromium' });
+  });
+});
