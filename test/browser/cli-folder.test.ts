@@ -58,6 +58,16 @@ describe('tench classify <folder>', () => {
     });
   }
 
+  it('stops after --limit images and keeps --top-k labels', async () => {
+    const file = join(out, 'limit.jsonl');
+    const r = await runCli(['classify', dataset, '--model', TINY_MODEL, '--out', file, '--device', 'wasm', '--limit', '5', '--top-k', '2', '--concurrency', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = readJsonl(file);
+    expect(rows).toHaveLength(5);
+    for (const row of rows.filter((x) => !x.error)) expect(row.top_k).toHaveLength(2);
+    expect(summary(r.stdout)?.images).toBe(5);
+  });
+
   it('writes nothing and says why when the folder does not exist', async () => {
     const file = join(out, 'none.jsonl');
     const r = await runCli(['classify', join(dataset, 'no-such-folder'), '--model', TINY_MODEL, '--out', file]);

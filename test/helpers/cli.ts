@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { ExportRecord } from '../../src/store/export.ts';
 import { ROOT } from './paths.ts';
 
 export interface CliResult {
@@ -31,14 +32,7 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
   });
 }
 
-export interface OutRow {
-  path: string;
-  label: string | null;
-  score: number | null;
-  top_k: Array<{ label: string; score: number }>;
-  error: string | null;
-  true_label?: string;
-}
+export type OutRow = ExportRecord;
 
 export function readJsonl(path: string): OutRow[] {
   return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as OutRow);
