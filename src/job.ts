@@ -24,6 +24,8 @@ export interface JobRequest {
   batchSize: number | null;
   topK: number;
   limit: number | null;
+  /** Turn images as their EXIF orientation says. Off by default: the Python reference does not. */
+  applyExifOrientation?: boolean;
 }
 
 export interface JobHooks {
@@ -34,7 +36,13 @@ export interface JobHooks {
 
 const PROGRESS_EVERY_MS = 250;
 const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
-const MAX_PIXELS = 100_000_000;
+/** Refused outright: larger than any camera makes, the size of decompression bombs. */
+const MAX_PIXELS = 1_000_000_000;
+/**
+ * Decoded whole up to this (6000x6000, 144 MiB of RGBA: every camera photo but the largest);
+ * larger JPEGs are decoded at 1/2, 1/4 or 1/8 by libjpeg, and the resize starts from there.
+ */
+const FULL_DECODE_PIXELS = 36_000_000;
 
 function progressFrom(runId: string, state: Progress['state'], counters: Counters, startedAt: number, stats: { listed: number; skipped: number }, listingDone: boolean, recentRate: number, device?: string): Progress {
   const elapsedMs = performance.now() - startedAt;
@@ -124,7 +132,14 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
   const pipeline = runPipeline(
     {
       items: dataset.items,
-      decode: { preprocess: info.value.preprocess, s3: dataset.s3, maxBytes: MAX_OBJECT_BYTES, maxPixels: MAX_PIXELS },
+      decode: {
+        preprocess: info.value.preprocess,
+        s3: dataset.s3,
+        maxBytes: MAX_OBJECT_BYTES,
+        maxPixels: MAX_PIXELS,
+        fullDecodePixels: FULL_DECODE_PIXELS,
+        applyExifOrientation: request.applyExifOrientation === true,
+      },
       session: {
         model: request.model,
         device: resolved.device,

@@ -28,6 +28,7 @@ export interface ClassifyOptions {
   batchSize: number | null;
   topK: number;
   limit: number | null;
+  applyExifOrientation: boolean;
   s3Endpoint?: string;
   s3Region?: string;
   browser?: string;
@@ -99,6 +100,7 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
       batchSize: o.batchSize,
       topK: o.topK,
       limit: o.limit,
+      applyExifOrientation: o.applyExifOrientation,
       credentials: dataset.value.credentials,
     };
     const run = await page.evaluate((r) => window.tench!.run(r), request);
@@ -108,7 +110,7 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
     const written = await writeRows(page, run, outPath);
     const seconds = ((run.finishedAt ?? Date.now()) - run.createdAt) / 1000;
     const errors = run.counts?.failed ?? 0;
-    io.err(`device: ${run.runtime?.device}; ${run.runtime?.reason}`);
+    io.err(`device: ${run.runtime?.device}, dtype: ${run.runtime?.dtype}; ${run.runtime?.reason}`);
     io.err(`wrote ${written} rows to ${o.out}`);
     io.out(`classified ${written} images (${errors} errors) in ${seconds.toFixed(1)} s, ${(written / Math.max(seconds, 1e-3)).toFixed(2)} images/s`);
     return 0;

@@ -54,6 +54,8 @@ export async function main(argv: string[], io: Console = terminal()): Promise<nu
     .option('--batch-size <n>', 'images per forward pass (default: from the device)', positive('--batch-size'))
     .option('--top-k <k>', 'labels kept per image', positive('--top-k'), 5)
     .option('--limit <n>', 'classify only the first n images', positive('--limit'))
+    .addOption(new Option('--exif-orientation <mode>', 'ignore EXIF orientation, as Pillow and the Python reference do, or apply it')
+      .choices(['ignore', 'apply']).default('ignore'))
     .option('--s3-endpoint <url>', 'an S3-compatible server (MinIO, R2, s3rver)')
     .option('--s3-region <region>', 'the bucket\'s region (default us-east-1)')
     .option('--browser <path>', 'the Chrome or Chromium to drive (default: $TENCH_BROWSER, then one found here)')
@@ -69,6 +71,7 @@ export async function main(argv: string[], io: Console = terminal()): Promise<nu
         batchSize: o.batchSize ?? null,
         topK: o.topK,
         limit: o.limit ?? null,
+        applyExifOrientation: o.exifOrientation === 'apply',
         s3Endpoint: o.s3Endpoint,
         s3Region: o.s3Region,
         browser: o.browser,

@@ -24,7 +24,7 @@ describe('tench classify <folder>', () => {
       const file = join(out, `${device}.jsonl`);
       const r = await runCli(['classify', dataset, '--model', TINY_MODEL, '--out', file, '--device', device, '--batch-size', '4']);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain(`device: ${device};`);
+      expect(r.stderr).toContain(`device: ${device}, dtype: fp32;`);
 
       const rows = readJsonl(file);
       const expected = reference.size + BROKEN.length;

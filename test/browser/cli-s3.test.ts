@@ -32,7 +32,7 @@ describe('tench classify s3://…', () => {
       const r = await runCli(['classify', `s3://anonymous@tench-images/${PREFIX}`, '--s3-endpoint', s3.endpoint,
         '--model', TINY_MODEL, '--out', file, '--device', device, '--batch-size', '5']);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain(`device: ${device};`);
+      expect(r.stderr).toContain(`device: ${device}, dtype: fp32;`);
       const rows = readJsonl(file);
       const expected = reference.size + BROKEN.length;
       expect(rows).toHaveLength(expected);

@@ -10,8 +10,12 @@ export interface DecodeSettings {
   s3?: S3Access;
   /** Objects larger than this are not downloaded. */
   maxBytes: number;
-  /** Images with more pixels than this are not decoded. */
+  /** Images larger than this are refused, by their header, before any decoding. */
   maxPixels: number;
+  /** Images larger than this are decoded at a reduced size where the format allows (JPEG). */
+  fullDecodePixels: number;
+  /** Turn images as their EXIF orientation says; off by default, as Pillow (the reference) is. */
+  applyExifOrientation: boolean;
 }
 
 export interface Timing {

@@ -1,7 +1,12 @@
-// Encoded bytes -> packed 8-bit RGB, as PIL's Image.open(...).convert('RGB') would give them:
-// no EXIF rotation, no colour management.
+// Encoded bytes -> packed 8-bit RGB, as Pillow's Image.open(...).convert('RGB') gives them: no
+// EXIF rotation (unless asked), no colour management, alpha dropped keeping the stored colour.
+// PNG goes through a JavaScript decoder, which sees the stored samples; JPEG, WebP, GIF and BMP
+// through the browser's decoders, which give the stored pixels for opaque images.
 
-import { undecodableReason } from './sniff.ts';
+import { jpegComplete, readHeader, sniffFormat, undecodableReason, webpComplete, type Header } from './header.ts';
+import { applyOrientation, withoutOrientation } from './orientation.ts';
+import { pngToRgb } from './png.ts';
+import { bitmapToRgb } from './readback.ts';
 
 export interface Rgb {
   rgb: Uint8Array;
@@ -9,37 +14,84 @@ export interface Rgb {
   height: number;
 }
 
-export type Decoded = ({ ok: true } & Rgb) | { ok: false; tooLarge: boolean; reason: string };
+export type Decoded = ({ ok: true; reduced: boolean } & Rgb) | { ok: false; tooLarge: boolean; reason: string };
 
-export async function decodeRgb(bytes: Uint8Array, maxPixels: number): Promise<Decoded> {
+export interface DecodeLimits {
+  /** Larger images (by their header) are refused: decompression bombs, and tabs that would die. */
+  maxPixels: number;
+  /** Larger images are decoded at a reduced size where the decoder can (JPEG), else refused. */
+  fullDecodePixels: number;
+}
+
+export interface DecodeOptions extends DecodeLimits {
+  /** Turn the pixels as the EXIF orientation says (ImageOps.exif_transpose); Pillow does not. */
+  applyExifOrientation: boolean;
+}
+
+const refuse = (reason: string, tooLarge = false): Decoded => ({ ok: false, tooLarge, reason });
+
+/** The JPEG scale (1, 1/2, 1/4, 1/8: libjpeg's scaled IDCT) that fits the full-decode budget. */
+export function jpegScale(width: number, height: number, budget: number): number | null {
+  for (const k of [1, 2, 4, 8]) if (Math.ceil(width / k) * Math.ceil(height / k) <= budget) return k;
+  return null;
+}
+
+async function bitmapRgb(bytes: Uint8Array, alpha: boolean, resize: { width: number; height: number } | null): Promise<Rgb | null> {
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), {
       premultiplyAlpha: 'none',
       colorSpaceConversion: 'none',
+      ...(resize ? { resizeWidth: resize.width, resizeHeight: resize.height, resizeQuality: 'pixelated' as const } : {}),
     });
   } catch {
-    return { ok: false, tooLarge: false, reason: undecodableReason(bytes) };
+    return null;
   }
-  const { width, height } = bitmap;
-  if (width * height > maxPixels) {
+  try {
+    const rgb = bitmapToRgb(bitmap, alpha);
+    return rgb ? { rgb, width: bitmap.width, height: bitmap.height } : null;
+  } finally {
     bitmap.close();
-    return { ok: false, tooLarge: true, reason: `${width}x${height} is over the ${maxPixels}-pixel limit` };
   }
-  const canvas = new OffscreenCanvas(width, height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  if (!ctx) {
-    bitmap.close();
-    return { ok: false, tooLarge: false, reason: 'no 2D canvas in this worker' };
+}
+
+export async function decodeRgb(bytes: Uint8Array, options: DecodeOptions): Promise<Decoded> {
+  const format = sniffFormat(bytes);
+  if (!format || format === 'tiff' || format === 'avif') return refuse(undecodableReason(bytes));
+  const header: Header | null = readHeader(bytes, format);
+  if (!header) return refuse(undecodableReason(bytes));
+  const { width, height } = header;
+  const kind = format.toUpperCase();
+  if (width * height > options.maxPixels) {
+    return refuse(`${width}x${height} ${kind} is over the ${options.maxPixels}-pixel limit`, true);
   }
-  ctx.drawImage(bitmap, 0, 0);
-  bitmap.close();
-  const rgba = ctx.getImageData(0, 0, width, height).data;
-  const rgb = new Uint8Array(width * height * 3);
-  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-    rgb[j] = rgba[i]!;
-    rgb[j + 1] = rgba[i + 1]!;
-    rgb[j + 2] = rgba[i + 2]!;
+  if (format === 'jpeg' && !jpegComplete(bytes)) return refuse(`truncated JPEG: no end-of-image marker (${bytes.byteLength} bytes)`);
+  if (format === 'webp' && !webpComplete(bytes)) return refuse(`truncated WebP (${bytes.byteLength} bytes)`);
+
+  let decoded: Rgb | null;
+  let reduced = false;
+  if (format === 'png') {
+    if (width * height > options.fullDecodePixels) {
+      return refuse(`${width}x${height} PNG is too large to decode here (limit ${options.fullDecodePixels} pixels)`, true);
+    }
+    try {
+      decoded = pngToRgb(bytes);
+    } catch (error) {
+      return refuse(`corrupt or truncated PNG (${error instanceof Error ? error.message.replace(/[:.]\s*$/, '') : 'unreadable'})`);
+    }
+  } else {
+    let resize: { width: number; height: number } | null = null;
+    if (width * height > options.fullDecodePixels) {
+      const k = format === 'jpeg' ? jpegScale(width, height, options.fullDecodePixels) : null;
+      if (!k) return refuse(`${width}x${height} ${kind} is too large to decode here (limit ${options.fullDecodePixels} pixels)`, true);
+      resize = { width: Math.ceil(width / k), height: Math.ceil(height / k) };
+      reduced = true;
+    }
+    decoded = await bitmapRgb(format === 'jpeg' ? withoutOrientation(bytes, header) : bytes, header.alpha, resize);
+    if (!decoded) return refuse(undecodableReason(bytes));
   }
-  return { ok: true, rgb, width, height };
+  if (options.applyExifOrientation && header.orientation > 1) {
+    decoded = applyOrientation(decoded.rgb, decoded.width, decoded.height, header.orientation);
+  }
+  return { ok: true, reduced, ...decoded };
 }

@@ -26,7 +26,7 @@ const api = {
       return { ...failure(cause, fetched.reason), fetchMs, decodeMs: 0, bytes: 0 } satisfies Prepared;
     }
     const bytes = fetched.bytes.byteLength;
-    const decoded = await decodeRgb(fetched.bytes, settings.maxPixels);
+    const decoded = await decodeRgb(fetched.bytes, settings);
     if (!decoded.ok) {
       const cause = decoded.tooLarge ? 'too_large' : 'decode_failed';
       return { ...failure(cause, decoded.reason), fetchMs, decodeMs: performance.now() - started - fetchMs, bytes };

@@ -1,0 +1,65 @@
+// Pixels out of an ImageBitmap. A 2D canvas stores premultiplied colour: reading back a
+// half-transparent pixel rounds its colour, a transparent one loses it. Pillow keeps the stored
+// colour, so images that may carry alpha are read through WebGL2 with premultiplication off,
+// which returns the stored values; opaque ones through the cheaper 2D canvas.
+
+let gl: WebGL2RenderingContext | null | undefined;
+
+function context(): WebGL2RenderingContext | null {
+  if (gl === undefined) {
+    try {
+      gl = new OffscreenCanvas(1, 1).getContext('webgl2', { premultipliedAlpha: false, antialias: false, depth: false, stencil: false });
+    } catch {
+      gl = null;
+    }
+  }
+  if (gl?.isContextLost()) gl = null;
+  return gl ?? null;
+}
+
+/** Stored RGBA of a bitmap made with premultiplyAlpha: 'none', or null without WebGL2. */
+function readUnpremultiplied(bitmap: ImageBitmap): Uint8Array | null {
+  const g = context();
+  if (!g) return null;
+  const texture = g.createTexture();
+  const framebuffer = g.createFramebuffer();
+  try {
+    g.bindTexture(g.TEXTURE_2D, texture);
+    g.pixelStorei(g.UNPACK_PREMULTIPLY_ALPHA_WEBGL, false);
+    g.pixelStorei(g.UNPACK_COLORSPACE_CONVERSION_WEBGL, g.NONE);
+    g.pixelStorei(g.UNPACK_FLIP_Y_WEBGL, false);
+    g.texImage2D(g.TEXTURE_2D, 0, g.RGBA8, g.RGBA, g.UNSIGNED_BYTE, bitmap);
+    g.bindFramebuffer(g.FRAMEBUFFER, framebuffer);
+    g.framebufferTexture2D(g.FRAMEBUFFER, g.COLOR_ATTACHMENT0, g.TEXTURE_2D, texture, 0);
+    if (g.checkFramebufferStatus(g.FRAMEBUFFER) !== g.FRAMEBUFFER_COMPLETE) return null;
+    const out = new Uint8Array(bitmap.width * bitmap.height * 4);
+    // Framebuffer row 0 is the texture's first row, which texImage2D filled with the image's top row.
+    g.readPixels(0, 0, bitmap.width, bitmap.height, g.RGBA, g.UNSIGNED_BYTE, out);
+    return g.getError() === g.NO_ERROR ? out : null;
+  } finally {
+    g.bindFramebuffer(g.FRAMEBUFFER, null);
+    g.deleteFramebuffer(framebuffer);
+    g.deleteTexture(texture);
+  }
+}
+
+function readCanvas(bitmap: ImageBitmap): Uint8ClampedArray | null {
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) return null;
+  ctx.drawImage(bitmap, 0, 0);
+  return ctx.getImageData(0, 0, bitmap.width, bitmap.height, { colorSpace: 'srgb' }).data;
+}
+
+/** Packed RGB of a bitmap: alpha dropped, stored colour kept where the image may have alpha. */
+export function bitmapToRgb(bitmap: ImageBitmap, mayHaveAlpha: boolean): Uint8Array | null {
+  const rgba = (mayHaveAlpha ? readUnpremultiplied(bitmap) : null) ?? readCanvas(bitmap);
+  if (!rgba) return null;
+  const rgb = new Uint8Array(bitmap.width * bitmap.height * 3);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+    rgb[j] = rgba[i]!;
+    rgb[j + 1] = rgba[i + 1]!;
+    rgb[j + 2] = rgba[i + 2]!;
+  }
+  return rgb;
+}
