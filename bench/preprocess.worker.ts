@@ -43,7 +43,7 @@ self.onmessage = async (event: MessageEvent<{ sets: ImageSet[]; model: string; m
     const spec = parsePreprocessor(config);
     if (!spec.ok) throw new Error(spec.reason);
     const table = normalizationTable(spec.value);
-    const limits = { maxPixels: 1e9, fullDecodePixels: 36e6, applyExifOrientation: false };
+    const limits = { maxPixels: 1e9, fullDecodePixels: 24e6, applyExifOrientation: false };
     env.allowLocalModels = true;
     env.allowRemoteModels = false;
     env.localModelPath = modelBase;

@@ -39,10 +39,11 @@ const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 /** Refused outright: larger than any camera makes, the size of decompression bombs. */
 const MAX_PIXELS = 1_000_000_000;
 /**
- * Decoded whole up to this (6000x6000, 144 MiB of RGBA: every camera photo but the largest);
- * larger JPEGs are decoded at 1/2, 1/4 or 1/8 by libjpeg, and the resize starts from there.
+ * Decoded whole, exactly as Pillow would, up to this (6000x4000, a 24-megapixel camera photo).
+ * Larger JPEGs are decoded at 1/2, 1/4 or 1/8 by libjpeg and resized from there, so that a few
+ * of them in flight cannot take a worker's memory; other formats that large are refused.
  */
-const FULL_DECODE_PIXELS = 36_000_000;
+const FULL_DECODE_PIXELS = 24_000_000;
 
 function progressFrom(runId: string, state: Progress['state'], counters: Counters, startedAt: number, stats: { listed: number; skipped: number }, listingDone: boolean, recentRate: number, device?: string): Progress {
   const elapsedMs = performance.now() - startedAt;
