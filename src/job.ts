@@ -3,7 +3,10 @@
 
 import { describe, openDataset, type DatasetRuntime, type DatasetSpec } from './datasets/dataset.ts';
 import { loadModelInfo, type ModelRef } from './model/model.ts';
+import { largestBatch } from './pipeline/batching.ts';
+import { fetchBytes } from './pipeline/fetch.ts';
 import { fingerprint } from './pipeline/fingerprint.ts';
+import { createGate, type Gate } from './pipeline/gate.ts';
 import { bottleneck, createRateMeter, eta, type Progress } from './pipeline/progress.ts';
 import { defaultPlan, probeAdapter, resolveRuntime, type AdapterFacts, type RequestedDevice } from './pipeline/runtime.ts';
 import { runPipeline, type Counters } from './pipeline/scheduler.ts';
@@ -22,6 +25,8 @@ export interface JobRequest {
   sessions: number | null;
   decoders: number | null;
   batchSize: number | null;
+  /** Downloads in flight; null picks the default. */
+  fetchConcurrency?: number | null;
   topK: number;
   limit: number | null;
   /** Turn images as their EXIF orientation says. Off by default: the Python reference does not. */
@@ -32,6 +37,17 @@ export interface JobHooks {
   /** The run's id, as soon as its record exists. */
   onStart?(runId: string): void;
   onProgress?(progress: Progress): void;
+}
+
+/** How the caller steers a running job: pause and resume at the gate, cancel with the signal. */
+export interface JobControl {
+  gate: Gate;
+  signal: AbortSignal;
+}
+
+export function newControl(): JobControl & { cancel(reason?: string): void } {
+  const controller = new AbortController();
+  return { gate: createGate(), signal: controller.signal, cancel: (reason = 'cancelled') => controller.abort(new Error(reason)) };
 }
 
 const PROGRESS_EVERY_MS = 250;
@@ -45,7 +61,7 @@ const MAX_PIXELS = 1_000_000_000;
  */
 const FULL_DECODE_PIXELS = 24_000_000;
 
-function progressFrom(runId: string, state: Progress['state'], counters: Counters, startedAt: number, stats: { listed: number; skipped: number }, listingDone: boolean, recentRate: number, device?: string): Progress {
+function progressFrom(runId: string, state: Progress['state'], counters: Counters, startedAt: number, stats: { listed: number; skipped: number }, listingDone: boolean, recentRate: number, device: string): Progress {
   const elapsedMs = performance.now() - startedAt;
   const rate = elapsedMs > 0 ? (counters.written * 1000) / elapsedMs : 0;
   return {
@@ -65,6 +81,7 @@ function progressFrom(runId: string, state: Progress['state'], counters: Counter
     etaMs: eta(listingDone, counters.listed, counters.written, recentRate || rate),
     bottleneck: bottleneck(counters.stages),
     device,
+    batchSize: counters.batchSize,
   };
 }
 
@@ -72,7 +89,8 @@ function progressFrom(runId: string, state: Progress['state'], counters: Counter
  * Runs one job to its end and returns its record. A run that cannot start (model missing,
  * no adapter for --device webgpu) still gets a record, with state 'failed' and the reason.
  */
-export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetRuntime, hooks: JobHooks = {}, signal = new AbortController().signal, adapter?: AdapterFacts): Promise<RunRecord> {
+export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetRuntime, hooks: JobHooks = {}, control: JobControl = newControl(), adapter?: AdapterFacts): Promise<RunRecord> {
+  const { signal } = control;
   const run: RunRecord = {
     id: newRunId(),
     createdAt: Date.now(),
@@ -107,14 +125,19 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
 
   const info = await loadModelInfo(request.model, signal);
   if (!info.ok) return fail(info.reason);
-  const resolved = resolveRuntime(request.device, request.dtype, adapter ?? (await probeAdapter()));
+  const facts = adapter ?? (await probeAdapter());
+  const resolved = resolveRuntime(request.device, request.dtype, facts);
   if (!resolved.ok) return fail(resolved.reason);
 
-  const cores = navigator.hardwareConcurrency || 2;
-  const plan = defaultPlan(resolved.device, cores, globalThis.crossOriginIsolated === true, {
+  const plan = defaultPlan(resolved.device, {
+    cores: navigator.hardwareConcurrency || 2,
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    largestBatch: largestBatch(info.value.shape, facts),
+  }, {
     sessions: request.sessions ?? undefined,
     decoders: request.decoders ?? undefined,
     batchSize: request.batchSize ?? undefined,
+    fetchConcurrency: request.fetchConcurrency ?? undefined,
   });
   run.fingerprint = await fingerprint({ model: request.model.id, dtype: resolved.dtype, preprocess: info.value.preprocess });
   run.runtime = { device: resolved.device, dtype: resolved.dtype, reason: resolved.reason, threads: plan.threads };
@@ -133,10 +156,10 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
   const pipeline = runPipeline(
     {
       items: dataset.items,
+      fetch: (source, fetchSignal) => fetchBytes(source, MAX_OBJECT_BYTES, dataset.s3, fetchSignal),
+      gate: control.gate,
       decode: {
         preprocess: info.value.preprocess,
-        s3: dataset.s3,
-        maxBytes: MAX_OBJECT_BYTES,
         maxPixels: MAX_PIXELS,
         fullDecodePixels: FULL_DECODE_PIXELS,
         applyExifOrientation: request.applyExifOrientation === true,
@@ -151,8 +174,9 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
         inputHeight: info.value.preprocess.inputHeight,
       },
       settings: {
+        fetchConcurrency: plan.fetchConcurrency,
         decoders: plan.decoders,
-        decodeInFlight: 4,
+        decodeInFlight: 2,
         sessions: plan.sessions,
         batchSize: plan.batchSize,
         topK: request.topK,
@@ -168,7 +192,7 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
     const counters = pipeline.counters();
     hooks.onProgress?.(progressFrom(run.id, state, counters, startedAt, dataset.stats, counters.listingDone, meter.sample(performance.now(), counters.written), device));
   };
-  const timer = setInterval(() => report('running'), PROGRESS_EVERY_MS);
+  const timer = setInterval(() => report(control.gate.paused ? 'paused' : 'running'), PROGRESS_EVERY_MS);
   try {
     const counters = await pipeline.done;
     run.state = 'done';

@@ -1,6 +1,7 @@
 // Where a model's files are, and what the page needs from them before any worker starts:
 // labels and preprocessing. The ONNX session itself is the inference workers' business.
 
+import { encoderShape, type EncoderShape } from '../pipeline/batching.ts';
 import { parsePreprocessor, type PreprocessSpec } from './preprocessor.ts';
 
 export const HUB_URL = 'https://huggingface.co/';
@@ -43,6 +44,8 @@ export interface ModelInfo {
   ref: ModelRef;
   labels: string[];
   preprocess: PreprocessSpec;
+  /** Activation shapes, to size batches for the adapter; null for models we cannot read. */
+  shape: EncoderShape | null;
   /** A short description for the page and the run record. */
   summary: string;
 }
@@ -101,6 +104,7 @@ export async function loadModelInfo(ref: ModelRef, signal?: AbortSignal): Promis
       ref,
       labels: labels.value,
       preprocess: p,
+      shape: encoderShape(config.value),
       summary: `${ref.id} (${type}, ${labels.value.length} classes, ${p.inputWidth}x${p.inputHeight} input)`,
     },
   };

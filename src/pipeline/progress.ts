@@ -3,7 +3,7 @@
 import type { ErrorCause } from '../../workers/shared/results.ts';
 
 export interface StageStats {
-  name: 'list' | 'decode' | 'infer' | 'store';
+  name: 'list' | 'fetch' | 'decode' | 'infer' | 'store';
   /** Items that entered and left the stage. */
   in: number;
   out: number;
@@ -33,6 +33,8 @@ export interface Progress {
   /** The stage that holds the rest back: the busiest one. */
   bottleneck: StageStats['name'] | null;
   device?: string;
+  /** Images per forward pass now: lower than asked after an out-of-memory error. */
+  batchSize?: number;
   note?: string;
 }
 

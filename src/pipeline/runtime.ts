@@ -81,21 +81,32 @@ export async function probeAdapter(): Promise<AdapterFacts> {
 }
 
 export interface Plan {
+  fetchConcurrency: number;
   sessions: number;
   decoders: number;
   batchSize: number;
   threads: number;
 }
 
+export interface Machine {
+  cores: number;
+  crossOriginIsolated: boolean;
+  /** The largest batch the adapter's buffers hold for this model (WebGPU only). */
+  largestBatch: number;
+}
+
 /**
  * Defaults from the machine; every figure can be overridden. WASM: one session using every
- * core beats several single-threaded ones on small machines. WebGPU: two sessions, so one
- * batch is staged while the other computes.
+ * core beats several single-threaded ones on small machines, and batches past 8 gain nothing.
+ * WebGPU: two sessions, so that one batch is staged while the other computes, each batch as
+ * large as the adapter holds. Decoders: half the cores (the rest run inference and the page).
+ * Fetches: enough in flight to hide a round trip to S3 at a few hundred images a second.
  */
-export function defaultPlan(device: Device, cores: number, crossOriginIsolated: boolean, overrides: Partial<Plan> = {}): Plan {
-  const sessions = overrides.sessions ?? (device === 'webgpu' ? 2 : cores >= 8 ? 2 : 1);
-  const decoders = overrides.decoders ?? Math.max(1, Math.min(4, Math.floor(cores / 2)));
-  const batchSize = overrides.batchSize ?? (device === 'webgpu' ? 16 : 8);
-  const threads = overrides.threads ?? wasmThreads(cores, sessions, crossOriginIsolated);
-  return { sessions, decoders, batchSize, threads };
+export function defaultPlan(device: Device, machine: Machine, overrides: Partial<Plan> = {}): Plan {
+  const sessions = overrides.sessions ?? (device === 'webgpu' ? 2 : machine.cores >= 8 ? 2 : 1);
+  const decoders = overrides.decoders ?? Math.max(1, Math.min(6, Math.floor(machine.cores / 2)));
+  const batchSize = overrides.batchSize ?? (device === 'webgpu' ? machine.largestBatch : 8);
+  const threads = overrides.threads ?? wasmThreads(machine.cores, sessions, machine.crossOriginIsolated);
+  const fetchConcurrency = overrides.fetchConcurrency ?? 16;
+  return { fetchConcurrency, sessions, decoders, batchSize, threads };
 }

@@ -1,23 +1,35 @@
-// The streaming engine: list -> decode (pool) -> batch -> infer (pool) -> store, with a bounded
-// queue before each consumer. A slow stage fills its input queue and the stage before it waits;
-// nothing buffers without bound. Tensors move worker -> page -> worker by transfer, not copy.
+// The streaming engine. Each stage is an operator with a bounded input queue and a cap on its own
+// work in flight:
+//
+//   list -> fetch (K slots) -> [fetched] -> decode (M workers) -> [decoded] -> batch -> [batches]
+//        -> infer (N sessions, one batch each) -> [results] -> store (one transaction a group)
+//
+// A full queue makes its producer wait while still holding its slot, so a slow stage slows every
+// stage before it, back to the listing; nothing buffers without bound. Bytes and tensors move
+// page -> worker -> page -> worker by transfer, never copied.
 
 import { transfer } from 'comlink';
-import type { Item } from '../datasets/item.ts';
+import type { Item, ItemSource } from '../datasets/item.ts';
 import type { DecodeApi, DecodeSettings } from '../../workers/decode/api.ts';
-import type { InferApi, SessionSettings } from '../../workers/infer/api.ts';
+import type { Classified, InferApi, SessionSettings } from '../../workers/infer/api.ts';
 import { failure, reasonOf, type ErrorCause, type Outcome } from '../../workers/shared/results.ts';
 import { spawnDecoder, spawnInferrer, type Bridge } from './bridge.ts';
+import type { Fetched } from './fetch.ts';
+import type { Gate } from './gate.ts';
 import { createPool, type Pool } from './pool.ts';
-import { CLOSED, createQueue, type Queue } from './queue.ts';
 import type { StageStats } from './progress.ts';
+import { CLOSED, createQueue, type Queue } from './queue.ts';
+import { createSlots } from './slots.ts';
 
 export interface PipelineSettings {
-  /** Decode workers, and items each may have in flight (fetches overlap decodes). */
+  /** Downloads in flight. */
+  fetchConcurrency: number;
+  /** Decode workers, and images each may hold at once (one decoding, one arriving). */
   decoders: number;
   decodeInFlight: number;
-  /** Inference workers, each with its own session. */
+  /** Inference workers, each with its own session, one batch at a time. */
   sessions: number;
+  /** Images per forward pass to start with; lowered for the rest of the run after an OOM. */
   batchSize: number;
   topK: number;
   /** Results written to the store per transaction, at most. */
@@ -34,6 +46,8 @@ export interface ItemResult {
 
 export interface PipelineInput {
   items: AsyncIterable<Item>;
+  /** The fetch stage's work: source -> bytes (with S3 access and size limit bound in). */
+  fetch(source: ItemSource, signal: AbortSignal): Promise<Fetched>;
   decode: DecodeSettings;
   session: SessionSettings;
   settings: PipelineSettings;
@@ -41,8 +55,8 @@ export interface PipelineInput {
   write(results: ItemResult[]): Promise<void>;
   /** Worker factories; tests pass fakes. */
   spawn?: { decoder: () => Bridge<DecodeApi>; inferrer: () => Bridge<InferApi> };
-  /** Waits while the run is paused; resolves at once otherwise. */
-  gate?: () => Promise<void>;
+  /** Pause: admission waits here while the gate is closed. */
+  gate?: Gate;
 }
 
 export interface Counters {
@@ -52,15 +66,25 @@ export interface Counters {
   ok: number;
   failed: number;
   byCause: Partial<Record<ErrorCause, number>>;
+  /** The batch size in use: the starting one, or less after an out-of-memory error. */
+  batchSize: number;
   stages: StageStats[];
+  /** The most items each queue ever held, with its bound: the backpressure proof. */
+  queues: Record<'fetched' | 'decoded' | 'batches' | 'results', { highWater: number; capacity: number }>;
 }
 
 export interface Pipeline {
-  /** Resolves when every listed item has been written, or rejects with the reason the run stopped. */
+  /** Resolves when every listed item has been written; rejects with the reason the run stopped. */
   done: Promise<Counters>;
   counters(): Counters;
   /** Resolves when the sessions are loaded and warm. */
   ready: Promise<void>;
+}
+
+interface FetchedItem {
+  item: Item;
+  seq: number;
+  bytes: Uint8Array;
 }
 
 interface Decoded {
@@ -74,6 +98,46 @@ interface Decoded {
 /** A worker call, or the worker's death, whichever comes first. */
 async function race<P extends PromiseLike<unknown>>(work: P, died: Promise<never>): Promise<Awaited<P>> {
   return (await Promise.race([work, died])) as Awaited<P>;
+}
+
+/** Tasks started by a stage; settle() waits for all of them, including ones added meanwhile. */
+function taskSet() {
+  const tasks = new Set<Promise<void>>();
+  return {
+    add(task: Promise<void>) {
+      tasks.add(task);
+      task.finally(() => tasks.delete(task)).catch(() => {});
+    },
+    async settle() {
+      while (tasks.size) await Promise.allSettled([...tasks]);
+    },
+  };
+}
+
+/** Time-weighted count of a stage's tasks in flight, for its utilization. */
+function busyMeter() {
+  let inFlight = 0;
+  let since = performance.now();
+  let slotMs = 0;
+  const tick = () => {
+    const now = performance.now();
+    slotMs += inFlight * (now - since);
+    since = now;
+  };
+  return {
+    start() {
+      tick();
+      inFlight++;
+    },
+    stop() {
+      tick();
+      inFlight--;
+    },
+    slotMs() {
+      tick();
+      return slotMs;
+    },
+  };
 }
 
 export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline {
@@ -100,17 +164,30 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
     init: (api) => api.load(input.session),
   });
 
-  // Decoded tensors wait here to be batched: enough to fill every session once more.
+  let batchSize = settings.batchSize;
+  const fetchSlots = createSlots(settings.fetchConcurrency);
+  // Bytes waiting for a decoder: enough to hand every decoder its next image at once.
+  const fetched: Queue<FetchedItem> = createQueue(Math.max(2, settings.decoders * settings.decodeInFlight));
+  // Tensors waiting to be batched: one more batch than the sessions are working on.
   const decoded: Queue<Decoded> = createQueue(settings.batchSize * (settings.sessions + 1));
   const batches: Queue<Decoded[]> = createQueue(settings.sessions);
   const results: Queue<ItemResult> = createQueue(Math.max(settings.writeBatch * 2, settings.batchSize * 2));
 
-  const c = { listed: 0, listingDone: false, decodeIn: 0, decodeOut: 0, inferIn: 0, inferOut: 0, written: 0, ok: 0, failed: 0 };
+  const c = { listed: 0, listingDone: false, fetchIn: 0, fetchOut: 0, decodeIn: 0, decodeOut: 0, inferIn: 0, inferOut: 0, storeIn: 0, written: 0, ok: 0, failed: 0 };
   const byCause: Partial<Record<ErrorCause, number>> = {};
-  let storeBusyMs = 0;
+  const fetchBusy = busyMeter();
+  let storeMs = 0;
 
   const counters = (): Counters => {
     const elapsed = Math.max(1, performance.now() - started);
+    const stage = (name: StageStats['name'], i: number, o: number, q: Queue<unknown> | null, utilization: number): StageStats => ({
+      name,
+      in: i,
+      out: o,
+      queued: q?.length ?? 0,
+      capacity: q?.capacity ?? 0,
+      utilization,
+    });
     return {
       listed: c.listed,
       listingDone: c.listingDone,
@@ -118,72 +195,95 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
       ok: c.ok,
       failed: c.failed,
       byCause: { ...byCause },
+      batchSize,
       stages: [
-        { name: 'list', in: c.listed, out: c.listed, queued: 0, capacity: 0, utilization: 0 },
-        { name: 'decode', in: c.decodeIn, out: c.decodeOut, queued: 0, capacity: settings.decoders * settings.decodeInFlight,
-          utilization: decodePool.busyMs() / (elapsed * settings.decoders) },
-        { name: 'infer', in: c.inferIn, out: c.inferOut, queued: decoded.length + batches.length * settings.batchSize,
-          capacity: decoded.capacity + batches.capacity * settings.batchSize, utilization: inferPool.busyMs() / (elapsed * settings.sessions) },
-        { name: 'store', in: c.inferOut + c.failed, out: c.written, queued: results.length, capacity: results.capacity,
-          utilization: storeBusyMs / elapsed },
+        stage('list', c.listed, c.listed, null, 0),
+        stage('fetch', c.fetchIn, c.fetchOut, null, fetchBusy.slotMs() / (elapsed * settings.fetchConcurrency)),
+        stage('decode', c.decodeIn, c.decodeOut, fetched, decodePool.busyMs() / (elapsed * settings.decoders)),
+        stage('infer', c.inferIn, c.inferOut, decoded, inferPool.busyMs() / (elapsed * settings.sessions)),
+        stage('store', c.storeIn, c.written, results, storeMs / elapsed),
       ],
+      queues: {
+        fetched: { highWater: fetched.highWater, capacity: fetched.capacity },
+        decoded: { highWater: decoded.highWater, capacity: decoded.capacity },
+        batches: { highWater: batches.highWater, capacity: batches.capacity },
+        results: { highWater: results.highWater, capacity: results.capacity },
+      },
     };
   };
 
-  const finish = (item: Item, seq: number, outcome: Outcome, size?: { width: number; height: number }) =>
-    results.push({ item, seq, outcome, ...size }, signal);
-
-  const tasks = new Set<Promise<void>>();
-  const track = (p: Promise<void>) => {
-    tasks.add(p);
-    p.finally(() => tasks.delete(p)).catch(() => {});
-  };
-  const settle = async () => {
-    while (tasks.size) await Promise.allSettled([...tasks]);
+  const finish = (item: Item, seq: number, outcome: Outcome, size?: { width: number; height: number }) => {
+    c.storeIn++;
+    return results.push({ item, seq, outcome, ...size }, signal);
   };
 
-  // Stage 1: list and hand each item to a decode worker. Waiting for a decode slot is what
-  // slows the listing down when the stages after it are full.
+  // list -> fetch. Waiting for a fetch slot is what holds the listing back when later stages fill.
   async function feed(): Promise<void> {
+    const fetching = taskSet();
     let seq = 0;
     for await (const item of input.items) {
       signal.throwIfAborted();
-      await input.gate?.();
-      const mySeq = seq++;
+      await input.gate?.wait(signal);
+      const mine = seq++;
       c.listed++;
-      const lease = await decodePool.acquire(signal);
-      c.decodeIn++;
-      track(
+      await fetchSlots.acquire(signal);
+      c.fetchIn++;
+      fetchBusy.start();
+      fetching.add(
         (async () => {
           try {
-            const p = await race(lease.api.prepare(item.source), lease.died).catch((error) => ({
+            const f = await input.fetch(item.source, signal);
+            fetchBusy.stop();
+            c.fetchOut++;
+            if (f.ok) await fetched.push({ item, seq: mine, bytes: f.bytes }, signal);
+            else await finish(item, mine, failure(f.tooLarge ? 'too_large' : 'fetch_failed', f.reason));
+          } finally {
+            fetchSlots.release();
+          }
+        })(),
+      );
+    }
+    c.listingDone = true;
+    await fetching.settle();
+    fetched.close();
+  }
+
+  // fetch -> decode, on the least busy decode worker.
+  async function decode(): Promise<void> {
+    const decoding = taskSet();
+    for (;;) {
+      const next = await fetched.pop(signal);
+      if (next === CLOSED) break;
+      const lease = await decodePool.acquire(signal);
+      c.decodeIn++;
+      decoding.add(
+        (async () => {
+          try {
+            const p = await race(lease.api.prepare(transfer(next.bytes, [next.bytes.buffer])), lease.died).catch((error) => ({
               ...failure('decode_failed', reasonOf(error)),
-              fetchMs: 0,
               decodeMs: 0,
-              bytes: 0,
             }));
             c.decodeOut++;
-            if (p.ok) await decoded.push({ item, seq: mySeq, tensor: p.tensor, width: p.width, height: p.height }, signal);
-            else await finish(item, mySeq, p);
+            if (p.ok) await decoded.push({ item: next.item, seq: next.seq, tensor: p.tensor, width: p.width, height: p.height }, signal);
+            else await finish(next.item, next.seq, failure(p.cause, p.reason));
           } finally {
             lease.release();
           }
         })(),
       );
     }
-    c.listingDone = true;
-    await settle();
+    await decoding.settle();
     decoded.close();
   }
 
-  // Stage 2: group decoded tensors into batches; the last one may be short.
+  // decode -> batches; the last one may be short.
   async function batcher(): Promise<void> {
     let batch: Decoded[] = [];
     for (;;) {
       const next = await decoded.pop(signal);
       if (next === CLOSED) break;
       batch.push(next);
-      if (batch.length >= settings.batchSize) {
+      if (batch.length >= batchSize) {
         await batches.push(batch, signal);
         batch = [];
       }
@@ -192,39 +292,38 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
     batches.close();
   }
 
-  // Stage 3: one batch per session at a time.
+  // batches -> sessions, one batch per session at a time.
   async function infer(): Promise<void> {
-    const running = new Set<Promise<void>>();
+    const running = taskSet();
     for (;;) {
       const batch = await batches.pop(signal);
       if (batch === CLOSED) break;
       const lease = await inferPool.acquire(signal);
       c.inferIn += batch.length;
-      const task = (async () => {
-        try {
-          const tensors = batch.map((d) => d.tensor);
-          const out = await race(
-            lease.api.classify(transfer(tensors, tensors.map((t) => t.buffer)), settings.topK),
-            lease.died,
-          ).catch((error) => ({ ok: false as const, reason: reasonOf(error), outOfMemory: false }));
-          c.inferOut += batch.length;
-          for (let i = 0; i < batch.length; i++) {
-            const d = batch[i]!;
-            const outcome: Outcome = out.ok ? { ok: true, topK: out.predictions[i]! } : failure('infer_failed', out.reason);
-            await finish(d.item, d.seq, outcome, { width: d.width, height: d.height });
+      running.add(
+        (async () => {
+          try {
+            const tensors = batch.map((d) => d.tensor);
+            const out: Classified = await race(lease.api.classify(transfer(tensors, tensors.map((t) => t.buffer)), settings.topK), lease.died)
+              .catch((error) => ({ ok: false as const, reason: reasonOf(error), outOfMemory: false }));
+            if (out.ok && out.batchSize < batchSize) batchSize = out.batchSize;
+            c.inferOut += batch.length;
+            for (let i = 0; i < batch.length; i++) {
+              const d = batch[i]!;
+              const outcome: Outcome = out.ok ? { ok: true, topK: out.predictions[i]! } : failure('infer_failed', out.reason);
+              await finish(d.item, d.seq, outcome, { width: d.width, height: d.height });
+            }
+          } finally {
+            lease.release();
           }
-        } finally {
-          lease.release();
-        }
-      })();
-      running.add(task);
-      task.finally(() => running.delete(task)).catch(() => {});
+        })(),
+      );
     }
-    await Promise.all([...running]);
+    await running.settle();
     results.close();
   }
 
-  // Stage 4: write what is there, in one transaction per group.
+  // results -> IndexedDB: whatever is waiting, in one transaction.
   async function store(): Promise<void> {
     for (;;) {
       const first = await results.pop(signal);
@@ -232,7 +331,7 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
       const group = [first, ...results.drain(settings.writeBatch - 1)];
       const t0 = performance.now();
       await input.write(group);
-      storeBusyMs += performance.now() - t0;
+      storeMs += performance.now() - t0;
       c.written += group.length;
       for (const r of group) {
         if (r.outcome.ok) c.ok++;
@@ -252,12 +351,13 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
 
   const done = (async () => {
     try {
-      const stages = [feed(), batcher(), infer(), store()].map((p) => p.catch((error) => {
-        fail(error);
-        throw error;
-      }));
+      const stages = [feed(), decode(), batcher(), infer(), store()].map((p) =>
+        p.catch((error) => {
+          fail(error);
+          throw error;
+        }),
+      );
       const outcome = await Promise.allSettled(stages);
-      await settle();
       if (signal.aborted) throw signal.reason;
       const rejected = outcome.find((o) => o.status === 'rejected');
       if (rejected) throw (rejected as PromiseRejectedResult).reason;

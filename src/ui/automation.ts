@@ -2,7 +2,7 @@
 // uses; results come back from IndexedDB, not from memory.
 
 import type { DatasetRuntime, DatasetSpec } from '../datasets/dataset.ts';
-import { runJob, type JobRequest } from '../job.ts';
+import { newControl, runJob, type JobRequest } from '../job.ts';
 import { modelRefFromInput } from '../model/model.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import type { TenchDB } from '../store/db.ts';
@@ -19,6 +19,10 @@ export interface AutomationRequest extends Omit<JobRequest, 'model'> {
 
 export interface TenchAutomation {
   run(request: AutomationRequest): Promise<RunRecord>;
+  /** Stop admitting images; those in flight finish. */
+  pause(): void;
+  resume(): void;
+  /** Stop the run; what was stored stays. */
   cancel(): void;
   rows(runId: string, afterSeq?: number, limit?: number): Promise<ResultRow[]>;
   count(runId: string): Promise<number>;
@@ -35,10 +39,10 @@ declare global {
 }
 
 export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void): void {
-  let controller: AbortController | null = null;
+  let control: ReturnType<typeof newControl> | null = null;
   window.tench = {
     async run(request) {
-      controller = new AbortController();
+      control = newControl();
       const { credentials, extensions, model, ...rest } = request;
       try {
         return await runJob(db, { ...rest, model: modelRefFromInput(model, location.origin) }, { credentials, extensions }, {
@@ -46,14 +50,14 @@ export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void
             onProgress(p);
             window.tenchProgress?.(p);
           },
-        }, controller.signal);
+        }, control);
       } finally {
-        controller = null;
+        control = null;
       }
     },
-    cancel() {
-      controller?.abort(new Error('cancelled'));
-    },
+    pause: () => control?.gate.pause(),
+    resume: () => control?.gate.resume(),
+    cancel: () => control?.cancel(),
     rows: (runId, afterSeq, limit) => readRows(db, runId, afterSeq, limit),
     count: (runId) => countRows(db, runId),
     runs: () => listRuns(db),

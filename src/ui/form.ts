@@ -20,7 +20,7 @@ function numberOrNull(input: HTMLInputElement): number | null {
   return input.value.trim() === '' || !Number.isFinite(n) || n <= 0 ? null : Math.floor(n);
 }
 
-export function createForm(onRun: () => void, onCancel: () => void) {
+export function createForm(onRun: () => void, onCancel: () => void, onPause: (pause: boolean) => void) {
   const kind = h('select', { name: 'kind' },
     h('option', { value: 'samples' }, 'Bundled sample images'),
     h('option', { value: 'manifest' }, 'List of image URLs (.txt / .jsonl)'),
@@ -43,6 +43,13 @@ export function createForm(onRun: () => void, onCancel: () => void) {
   const limit = h('input', { name: 'limit', type: 'number', min: 1, placeholder: 'all', size: 7 });
   const run = h('button', { type: 'submit', class: 'primary' }, 'Run');
   const cancel = h('button', { type: 'button', disabled: true, onclick: () => onCancel() }, 'Cancel');
+  const pause = h('button', { type: 'button', disabled: true, 'aria-pressed': 'false' }, 'Pause');
+  pause.addEventListener('click', () => {
+    const pausing = pause.getAttribute('aria-pressed') !== 'true';
+    pause.setAttribute('aria-pressed', String(pausing));
+    pause.textContent = pausing ? 'Resume' : 'Pause';
+    onPause(pausing);
+  });
 
   const where = {
     samples: h('p', { class: 'hint' }, 'The images bundled with tench, classified by the bundled test model: works offline.'),
@@ -63,7 +70,7 @@ export function createForm(onRun: () => void, onCancel: () => void) {
   h('fieldset', {}, h('legend', {}, 'Model'), field('Model', model, 'a Hub id or the bundled test model'), models,
     field('Device', device), field('Precision', dtype)),
   h('fieldset', {}, h('legend', {}, 'Run'), field('Sessions', sessions), field('Batch size', batch), field('Top-k', topK), field('Limit', limit)),
-  h('div', { class: 'buttons' }, run, cancel));
+  h('div', { class: 'buttons' }, run, pause, cancel));
 
   function read(origin: string): { request: JobRequest; runtime: DatasetRuntime } | { error: string } {
     let dataset: DatasetSpec;
@@ -109,6 +116,9 @@ export function createForm(onRun: () => void, onCancel: () => void) {
   function busy(running: boolean): void {
     run.disabled = running;
     cancel.disabled = !running;
+    pause.disabled = !running;
+    pause.setAttribute('aria-pressed', 'false');
+    pause.textContent = 'Pause';
   }
 
   return { root, read, busy };

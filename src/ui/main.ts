@@ -1,7 +1,7 @@
 // The page: a form, a progress view and the first results, all rebuilt from IndexedDB on load.
 
 import { describe } from '../datasets/dataset.ts';
-import { runJob } from '../job.ts';
+import { newControl, runJob } from '../job.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import { openStore, type TenchDB } from '../store/db.ts';
 import { countRows, readRows } from '../store/results.ts';
@@ -18,7 +18,7 @@ const FIRST_ROWS = 50;
 async function main(): Promise<void> {
   const app = document.getElementById('app')!;
   const db: TenchDB = await openStore();
-  let controller: AbortController | null = null;
+  let control: ReturnType<typeof newControl> | null = null;
 
   const message = h('p', { class: 'message', role: 'status' });
   const progress = createProgressView();
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
         replace(message, read.error);
         return;
       }
-      controller = new AbortController();
+      control = newControl();
       form.busy(true);
       replace(message, 'Starting…');
       let last: Progress | null = null;
@@ -57,14 +57,15 @@ async function main(): Promise<void> {
           last = p;
           progress.show(p);
         },
-      }, controller.signal);
-      controller = null;
+      }, control);
+      control = null;
       form.busy(false);
       if (last) progress.show(last);
       await showRun(run);
       await refreshRuns();
     },
-    () => controller?.abort(new Error('cancelled')),
+    () => control?.cancel(),
+    (pause) => (pause ? control?.gate.pause() : control?.gate.resume()),
   );
 
   installAutomation(db, (p) => progress.show(p));

@@ -32,8 +32,9 @@ describe('plans', () => {
   });
 
   it('lets every figure be overridden', () => {
-    expect(defaultPlan('wasm', 2, true)).toEqual({ sessions: 1, decoders: 1, batchSize: 8, threads: 2 });
-    expect(defaultPlan('webgpu', 16, true, { batchSize: 64, sessions: 3 })).toMatchObject({ sessions: 3, batchSize: 64 });
+    expect(defaultPlan('wasm', { cores: 2, crossOriginIsolated: true, largestBatch: 64 })).toEqual({ fetchConcurrency: 16, sessions: 1, decoders: 1, batchSize: 8, threads: 2 });
+    expect(defaultPlan('webgpu', { cores: 16, crossOriginIsolated: true, largestBatch: 48 })).toMatchObject({ sessions: 2, batchSize: 48, decoders: 6 });
+    expect(defaultPlan('webgpu', { cores: 16, crossOriginIsolated: true, largestBatch: 48 }, { batchSize: 64, sessions: 3 })).toMatchObject({ sessions: 3, batchSize: 64 });
   });
 });
 

@@ -1,15 +1,10 @@
 // The decode worker's API, shared by the worker and the page's bridge.
 
-import type { ItemSource } from '../../src/datasets/item.ts';
-import type { S3Access } from '../../src/datasets/s3-client.ts';
 import type { PreprocessSpec } from '../../src/model/preprocessor.ts';
 import type { Failure } from '../shared/results.ts';
 
 export interface DecodeSettings {
   preprocess: PreprocessSpec;
-  s3?: S3Access;
-  /** Objects larger than this are not downloaded. */
-  maxBytes: number;
   /** Images larger than this are refused, by their header, before any decoding. */
   maxPixels: number;
   /** Images larger than this are decoded at a reduced size where the format allows (JPEG). */
@@ -18,18 +13,12 @@ export interface DecodeSettings {
   applyExifOrientation: boolean;
 }
 
-export interface Timing {
-  fetchMs: number;
-  decodeMs: number;
-  bytes: number;
-}
-
 export type Prepared =
-  | ({ ok: true; tensor: Float32Array; width: number; height: number } & Timing)
-  | ({ ok: false } & Failure & Timing);
+  | { ok: true; tensor: Float32Array; width: number; height: number; decodeMs: number }
+  | ({ ok: false; decodeMs: number } & Failure);
 
 export interface DecodeApi {
   configure(settings: DecodeSettings): void;
-  /** Fetch, decode and preprocess one image. The tensor is transferred, never copied. */
-  prepare(source: ItemSource): Promise<Prepared>;
+  /** Encoded bytes (transferred in) -> the model's input tensor (transferred out). */
+  prepare(bytes: Uint8Array): Promise<Prepared>;
 }

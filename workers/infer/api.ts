@@ -24,12 +24,16 @@ export interface Loaded {
 }
 
 export type Classified =
-  | { ok: true; predictions: Prediction[][]; inferMs: number }
+  /** batchSize: the largest batch that ran; smaller than asked after an out-of-memory error. */
+  | { ok: true; predictions: Prediction[][]; inferMs: number; batchSize: number }
   | { ok: false; reason: string; outOfMemory: boolean };
 
 export interface InferApi {
   /** Loads the model once; later calls return the same promise. A failed load may be retried. */
   load(settings: SessionSettings): Promise<Loaded>;
-  /** One forward pass over the batch; the tensors are transferred in. */
+  /**
+   * The batch in one forward pass; the tensors are transferred in. A pass that runs out of
+   * memory is retried in halves, down to one image, and the size that fitted is reported.
+   */
   classify(tensors: Float32Array[], topK: number): Promise<Classified>;
 }

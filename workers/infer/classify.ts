@@ -29,3 +29,44 @@ export function classifyBatch(logits: Float32Array, rows: number, k: number, lab
   const classes = logits.length / rows;
   return Array.from({ length: rows }, (_, r) => topK(logits, r, classes, Math.min(k, classes), labels));
 }
+
+export type ChunkOutcome =
+  | { ok: true; predictions: Prediction[][]; batchSize: number }
+  | { ok: false; reason: string; outOfMemory: boolean };
+
+function isOutOfMemory(reason: string): boolean {
+  return /out of memory|OOM|failed to allocate|allocation|maxBufferSize|maxStorageBufferBindingSize|exceeds|too large/i.test(reason);
+}
+
+/**
+ * Runs the batch through `run`, halving the chunk after an out-of-memory error and retrying the
+ * rest at that size, down to one image. Any other error, or OOM at one image, fails the batch.
+ */
+export async function classifyInChunks(
+  tensors: readonly Float32Array[],
+  run: (pixels: Float32Array, n: number) => Promise<Float32Array>,
+  topK: number,
+  labels: readonly string[],
+): Promise<ChunkOutcome> {
+  const size = tensors[0]?.length ?? 0;
+  const predictions: Prediction[][] = [];
+  let chunk = tensors.length;
+  for (let i = 0; i < tensors.length; ) {
+    const n = Math.min(chunk, tensors.length - i);
+    const pixels = n === 1 ? tensors[i]! : new Float32Array(size * n);
+    if (n > 1) for (let k = 0; k < n; k++) pixels.set(tensors[i + k]!, k * size);
+    try {
+      predictions.push(...classifyBatch(await run(pixels, n), n, topK, labels));
+      i += n;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+      const outOfMemory = isOutOfMemory(reason);
+      if (outOfMemory && n > 1) {
+        chunk = Math.ceil(n / 2);
+        continue;
+      }
+      return { ok: false, reason, outOfMemory };
+    }
+  }
+  return { ok: true, predictions, batchSize: chunk };
+}

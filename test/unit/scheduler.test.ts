@@ -1,0 +1,231 @@
+// The streaming engine with fake workers: backpressure, pause, cancel, failures, OOM halving.
+// Scheduling is pure orchestration, so it is tested in Node; the real workers run in the
+// browser tests.
+
+import type { Remote } from 'comlink';
+import { describe, expect, it } from 'vitest';
+import type { Item, ItemSource } from '../../src/datasets/item.ts';
+import type { Bridge } from '../../src/pipeline/bridge.ts';
+import type { Fetched } from '../../src/pipeline/fetch.ts';
+import { createGate } from '../../src/pipeline/gate.ts';
+import { runPipeline, type ItemResult, type PipelineInput, type PipelineSettings } from '../../src/pipeline/scheduler.ts';
+import type { DecodeApi, Prepared } from '../../workers/decode/api.ts';
+import type { Classified, InferApi } from '../../workers/infer/api.ts';
+import { classifyInChunks } from '../../workers/infer/classify.ts';
+
+const SETTINGS: PipelineSettings = { fetchConcurrency: 4, decoders: 2, decodeInFlight: 2, sessions: 2, batchSize: 4, topK: 1, writeBatch: 8 };
+
+const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+
+/** A promise the test opens when it wants: a stage stalls on it. */
+function valve() {
+  let open: () => void = () => {};
+  const opened = new Promise<void>((r) => (open = r));
+  return { opened, open };
+}
+
+function* names(n: number): Generator<Item> {
+  for (let i = 0; i < n; i++) yield { path: `img-${i}.jpg`, source: { kind: 'url', url: `mem:${i}` } };
+}
+
+async function* listing(n: number, onList?: (i: number) => void): AsyncGenerator<Item> {
+  let i = 0;
+  for (const item of names(n)) {
+    onList?.(i++);
+    yield item;
+  }
+}
+
+function fakeBridge<A>(api: Partial<Record<keyof A, unknown>>): Bridge<A> {
+  return { api: api as unknown as Remote<A>, died: new Promise<never>(() => {}), terminate() {} };
+}
+
+interface Fakes {
+  fetch?: (source: ItemSource) => Promise<Fetched>;
+  prepare?: (bytes: Uint8Array) => Promise<Prepared>;
+  classify?: (tensors: Float32Array[]) => Promise<Classified>;
+}
+
+function input(n: number, write: (r: ItemResult[]) => Promise<void>, fakes: Fakes = {}, extra: Partial<PipelineInput> = {}): PipelineInput {
+  const decoder = () => fakeBridge<DecodeApi>({
+    configure: async () => {},
+    prepare: fakes.prepare ?? (async (bytes: Uint8Array) => ({ ok: true, tensor: new Float32Array([bytes[0]!]), width: 1, height: 1, decodeMs: 0 })),
+  });
+  const inferrer = () => fakeBridge<InferApi>({
+    load: async () => ({ loadMs: 0, warmupMs: 0 }),
+    classify: fakes.classify ?? (async (tensors: Float32Array[]) => ({
+      ok: true,
+      predictions: tensors.map((t) => [{ label: `class ${t[0]}`, score: 1, index: t[0]! }]),
+      inferMs: 0,
+      batchSize: tensors.length,
+    })),
+  });
+  return {
+    items: listing(n),
+    fetch: fakes.fetch ?? (async (source) => ({ ok: true, bytes: new Uint8Array([Number((source as { url: string }).url.slice(4)) % 251]) })),
+    decode: { preprocess: {} as never, maxPixels: 1, fullDecodePixels: 1, applyExifOrientation: false },
+    session: {} as never,
+    settings: SETTINGS,
+    write,
+    spawn: { decoder, inferrer },
+    ...extra,
+  };
+}
+
+describe('backpressure', () => {
+  it('with the store stalled, no queue passes its bound and the listing stops', async () => {
+    const store = valve();
+    const written: ItemResult[] = [];
+    let listed = 0;
+    const pipe = runPipeline(
+      input(2000, async (rows) => {
+        await store.opened;
+        written.push(...rows);
+      }, {}, { items: listing(2000, () => listed++) }),
+      new AbortController().signal,
+    );
+    await tick(200);
+    const stalled = pipe.counters();
+    for (const [name, q] of Object.entries(stalled.queues)) expect(q.highWater, name).toBeLessThanOrEqual(q.capacity);
+    // What can be held anywhere: every queue full, every slot busy, one group being written.
+    const holdable = Object.values(stalled.queues).reduce((sum, q) => sum + q.capacity, 0) * SETTINGS.batchSize
+      + SETTINGS.fetchConcurrency + SETTINGS.decoders * SETTINGS.decodeInFlight + SETTINGS.sessions * SETTINGS.batchSize + SETTINGS.writeBatch;
+    expect(listed).toBeLessThan(holdable);
+    expect(listed).toBeLessThan(2000);
+    await tick(100);
+    expect(pipe.counters().listed, 'the listing must not creep on').toBe(stalled.listed);
+
+    store.open();
+    const done = await pipe.done;
+    expect(done.written).toBe(2000);
+    expect(new Set(written.map((r) => r.item.path)).size).toBe(2000);
+    expect(new Set(written.map((r) => r.seq)).size).toBe(2000);
+    for (const [name, q] of Object.entries(done.queues)) expect(q.highWater, name).toBeLessThanOrEqual(q.capacity);
+  });
+
+  it('with inference stalled, decoding and fetching stop too', async () => {
+    const gpu = valve();
+    const pipe = runPipeline(
+      input(1000, async () => {}, {
+        classify: async (tensors) => {
+          await gpu.opened;
+          return { ok: true, predictions: tensors.map(() => [{ label: 'x', score: 1, index: 0 }]), inferMs: 0, batchSize: tensors.length };
+        },
+      }),
+      new AbortController().signal,
+    );
+    await tick(200);
+    const c = pipe.counters();
+    const decode = c.stages.find((s) => s.name === 'decode')!;
+    const fetch = c.stages.find((s) => s.name === 'fetch')!;
+    expect(c.queues.decoded.highWater).toBeLessThanOrEqual(c.queues.decoded.capacity);
+    expect(c.queues.batches.highWater).toBeLessThanOrEqual(c.queues.batches.capacity);
+    // Held past decoding: the decoded queue, the batches queue, a batch in each session, one
+    // popped batch waiting for a session, one full batch waiting to be queued, and the decoded
+    // images of each decode slot waiting to be queued.
+    const B = SETTINGS.batchSize;
+    const bound = c.queues.decoded.capacity + c.queues.batches.capacity * B + SETTINGS.sessions * B + 2 * B + SETTINGS.decoders * SETTINGS.decodeInFlight;
+    expect(decode.out).toBeLessThanOrEqual(bound);
+    await tick(100);
+    expect(pipe.counters().stages.find((s) => s.name === 'decode')!.out, 'decoding must not creep on').toBe(decode.out);
+    expect(fetch.in).toBeLessThan(100);
+    gpu.open();
+    expect((await pipe.done).written).toBe(1000);
+  });
+});
+
+describe('control', () => {
+  it('pauses at the gate and resumes', async () => {
+    const gate = createGate();
+    const pipe = runPipeline(input(300, async () => {}, {}, { gate }), new AbortController().signal);
+    gate.pause();
+    await tick(50);
+    const paused = pipe.counters().listed;
+    await tick(100);
+    expect(pipe.counters().listed).toBe(paused);
+    expect(paused).toBeLessThan(300);
+    gate.resume();
+    expect((await pipe.done).written).toBe(300);
+  });
+
+  it('cancels, keeping what was written', async () => {
+    const controller = new AbortController();
+    const written: string[] = [];
+    const pipe = runPipeline(input(100_000, async (rows) => {
+      written.push(...rows.map((r) => r.item.path));
+      await tick(1);
+    }), controller.signal);
+    await tick(100);
+    controller.abort(new Error('cancelled'));
+    await expect(pipe.done).rejects.toThrow('cancelled');
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.length).toBeLessThan(100_000);
+    expect(new Set(written).size).toBe(written.length);
+  });
+});
+
+describe('failures', () => {
+  it('makes a failed fetch, decode or batch each item\'s own error, never the run\'s', async () => {
+    const rows: ItemResult[] = [];
+    const pipe = runPipeline(input(60, async (r) => void rows.push(...r), {
+      fetch: async (source) => {
+        const i = Number((source as { url: string }).url.slice(4));
+        if (i % 10 === 3) return { ok: false, tooLarge: false, reason: 'HTTP 503' };
+        if (i % 10 === 4) return { ok: false, tooLarge: true, reason: 'too big' };
+        return { ok: true, bytes: new Uint8Array([i]) };
+      },
+      prepare: async (bytes) => (bytes[0]! % 10 === 5
+        ? { ok: false, cause: 'decode_failed', reason: 'not an image', decodeMs: 0 }
+        : { ok: true, tensor: new Float32Array([bytes[0]!]), width: 1, height: 1, decodeMs: 0 }),
+    }), new AbortController().signal);
+    const c = await pipe.done;
+    expect(c.written).toBe(60);
+    expect(c.byCause).toEqual({ fetch_failed: 6, too_large: 6, decode_failed: 6 });
+    const byPath = new Map(rows.map((r) => [r.item.path, r.outcome]));
+    expect(byPath.get('img-13.jpg')).toEqual({ ok: false, cause: 'fetch_failed', reason: 'HTTP 503' });
+    expect(byPath.get('img-25.jpg')).toEqual({ ok: false, cause: 'decode_failed', reason: 'not an image' });
+    expect(byPath.get('img-26.jpg')).toMatchObject({ ok: true, topK: [{ index: 26 }] });
+  });
+
+  it('adopts the batch size that fitted after an out-of-memory error', async () => {
+    const seen: number[] = [];
+    const pipe = runPipeline(input(64, async () => {}, {
+      classify: async (tensors) => {
+        seen.push(tensors.length);
+        return { ok: true, predictions: tensors.map(() => [{ label: 'x', score: 1, index: 0 }]), inferMs: 0, batchSize: Math.min(2, tensors.length) };
+      },
+    }), new AbortController().signal);
+    const c = await pipe.done;
+    expect(c.written).toBe(64);
+    expect(c.batchSize).toBe(2);
+    expect(seen.at(-1)).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('classifyInChunks', () => {
+  const labels = ['a', 'b'];
+  const tensors = Array.from({ length: 10 }, (_, i) => new Float32Array([i, -i]));
+
+  it('halves the batch on out-of-memory until it fits, keeping every image in order', async () => {
+    const sizes: number[] = [];
+    const out = await classifyInChunks(tensors, async (pixels, n) => {
+      sizes.push(n);
+      if (n > 3) throw new Error('WebGPU buffer allocation failed: out of memory');
+      return pixels; // logits = [i, -i]: class a for i > 0, ties to a at 0
+    }, 1, labels);
+    expect(sizes.slice(0, 3)).toEqual([10, 5, 3]);
+    expect(out).toMatchObject({ ok: true, batchSize: 3 });
+    if (!out.ok) throw new Error();
+    expect(out.predictions).toHaveLength(10);
+    expect(out.predictions.map((p) => p[0]!.label)).toEqual(Array(10).fill('a'));
+  });
+
+  it('fails the batch on any other error, and on OOM at one image', async () => {
+    await expect(classifyInChunks(tensors, async () => {
+      throw new Error('invalid input shape');
+    }, 1, labels)).resolves.toEqual({ ok: false, reason: 'invalid input shape', outOfMemory: false });
+    await expect(classifyInChunks(tensors, async () => {
+      throw new Error('out of memory');
+    }, 1, labels)).resolves.toEqual({ ok: false, reason: 'out of memory', outOfMemory: true });
+  });
+});
