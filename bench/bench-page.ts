@@ -1,26 +1,174 @@
-// The benchmark page: each scenario runs in a worker and reports to window.benchResult.
+// The benchmark page. Every scenario reports a steady-state rate: images counted from the end of
+// the first batch to the end of the last, so model loading, kernel compilation and queues that
+// filled while the model loaded count for no scenario.
 
-declare global {
-  interface Window {
-    runBench(name: 'preprocess', options: Record<string, unknown>): Promise<unknown>;
+import { env, pipeline } from '@huggingface/transformers';
+import { newControl, planFor, runJob } from '../src/job.ts';
+import { modelRefFromInput } from '../src/model/model.ts';
+import { loadModelInfo } from '../src/model/model.ts';
+import { spawnInferrer } from '../src/pipeline/bridge.ts';
+import { probeAdapter } from '../src/pipeline/runtime.ts';
+import { openStore } from '../src/store/db.ts';
+import type { Device } from '../workers/infer/api.ts';
+import { ortWasmPaths } from '../workers/infer/ort-files.ts';
+import type { ImageSet, PreprocessResult } from './preprocess.worker.ts';
+
+export interface Rate {
+  images: number;
+  seconds: number;
+  rate: number;
+  note?: string;
+}
+
+/** Steady-state rate from (time, images done) samples: after the first sample, to the last. */
+function steady(samples: Array<[number, number]>): Rate {
+  const first = samples.find(([, done]) => done > 0);
+  const last = samples.at(-1);
+  if (!first || !last || last[0] <= first[0]) return { images: last?.[1] ?? 0, seconds: 0, rate: 0 };
+  const images = last[1] - first[1];
+  const seconds = (last[0] - first[0]) / 1000;
+  return { images, seconds, rate: images / seconds };
+}
+
+export interface Scenario {
+  model: string;
+  device: Device;
+  images: number;
+  /** Left to the plan (as the app would choose) unless given. */
+  sessions?: number;
+  batchSize?: number;
+  threads?: number;
+  decoders?: number;
+}
+
+/** (a) The sessions alone, as (b) would size them: ready tensors in, as fast as they take them. */
+async function modelOnly(s: Scenario): Promise<Rate> {
+  const ref = modelRefFromInput(s.model, location.origin);
+  const info = await loadModelInfo(ref);
+  if (!info.ok) throw new Error(info.reason);
+  const p = info.value.preprocess;
+  const plan = planFor({ sessions: s.sessions ?? null, decoders: s.decoders ?? null, batchSize: s.batchSize ?? null, threads: s.threads ?? null }, s.device, info.value, await probeAdapter());
+  const workers = Array.from({ length: plan.sessions }, () => spawnInferrer());
+  try {
+    await Promise.all(workers.map((w) => w.api.load({
+      model: ref, device: s.device, dtype: 'fp32', numThreads: plan.threads, labels: info.value.labels, inputWidth: p.inputWidth, inputHeight: p.inputHeight,
+    })));
+    const size = 3 * p.inputWidth * p.inputHeight;
+    const samples: Array<[number, number]> = [];
+    let done = 0;
+    let next = 0;
+    const batches = Math.ceil(s.images / plan.batchSize);
+    await Promise.all(workers.map(async (w) => {
+      while (next < batches) {
+        next++;
+        const tensors = Array.from({ length: plan.batchSize }, () => new Float32Array(size).map(() => Math.random() * 2 - 1));
+        const out = await w.api.classify(tensors, 1);
+        if (!out.ok) throw new Error(out.reason);
+        done += plan.batchSize;
+        samples.push([performance.now(), done]);
+      }
+    }));
+    return { ...steady(samples), note: `${plan.sessions} session(s), threads ${plan.threads}, batch ${plan.batchSize}` };
+  } finally {
+    for (const w of workers) w.terminate();
   }
 }
 
-window.runBench = (name, options) =>
-  new Promise((resolve, reject) => {
-    const worker =
-      name === 'preprocess'
-        ? new Worker(new URL('./preprocess.worker.ts', import.meta.url), { type: 'module' })
-        : null;
-    if (!worker) return reject(new Error(`no bench named ${name}`));
-    worker.onmessage = (e: MessageEvent<{ ok: boolean; result?: unknown; reason?: string }>) => {
+/** (b) tench end to end: list, fetch, decode, infer, store, through the same runJob as the app. */
+async function endToEnd(s: Scenario & { manifest: string }): Promise<Rate & { batchSize: number }> {
+  const db = await openStore('tench-bench');
+  const samples: Array<[number, number]> = [];
+  let batchSize = 0;
+  const run = await runJob(db, {
+    dataset: { kind: 'manifest', url: s.manifest },
+    model: modelRefFromInput(s.model, location.origin),
+    device: s.device,
+    dtype: 'fp32',
+    sessions: s.sessions ?? null,
+    decoders: s.decoders ?? null,
+    batchSize: s.batchSize ?? null,
+    threads: s.threads ?? null,
+    topK: 5,
+    limit: s.images,
+  }, {}, {
+    onProgress(p) {
+      if (p.done > (samples.at(-1)?.[1] ?? 0)) samples.push([performance.now(), p.done]);
+      batchSize = p.batchSize ?? batchSize;
+    },
+  }, newControl());
+  db.close();
+  if (run.state !== 'done') throw new Error(`end-to-end run ${run.state}: ${run.error}`);
+  return { ...steady(samples), batchSize, note: `${run.settings.sessions} session(s), threads ${run.runtime?.threads}, batch ${batchSize}, ${run.settings.decoders} decoder(s)` };
+}
+
+/** (c) The Ray example ported naively: transformers.js's pipeline on batches of image URLs. */
+async function naive(s: Scenario & { urls: string[] }): Promise<Rate> {
+  env.allowLocalModels = true;
+  env.allowRemoteModels = false;
+  // A path, not a full URL: transformers.js's file probe (get_file_metadata) skips local files
+  // whose path is an http(s) URL, and the pipeline then loads no image processor.
+  env.localModelPath = '/models/';
+  // Only what it takes to run without a CDN; threads and everything else stay at their defaults.
+  (env.backends.onnx as { wasm: { wasmPaths: unknown } }).wasm.wasmPaths = ortWasmPaths();
+  const classifier = await pipeline('image-classification', s.model, { device: s.device, dtype: 'fp32' });
+  const samples: Array<[number, number]> = [];
+  let done = 0;
+  const size = s.batchSize ?? 8;
+  for (let i = 0; i < s.images; i += size) {
+    const batch = Array.from({ length: Math.min(size, s.images - i) }, (_, k) => s.urls[(i + k) % s.urls.length]!);
+    await classifier(batch, { top_k: 1 });
+    done += batch.length;
+    samples.push([performance.now(), done]);
+  }
+  await classifier.dispose();
+  const onnx = env.backends.onnx as { wasm?: { numThreads?: number } };
+  return { ...steady(samples), note: `threads ${onnx.wasm?.numThreads ?? '?'}, batch ${size}` };
+}
+
+/** One JPEG per source photo and size, encoded here, for the Node side to write to disk. */
+async function makePhotos(o: { sources: string[]; width: number; height: number; count: number }): Promise<string[]> {
+  const sources = await Promise.all(o.sources.map(async (u) => createImageBitmap(await (await fetch(u)).blob())));
+  const out: string[] = [];
+  for (let i = 0; i < o.count; i++) {
+    const canvas = new OffscreenCanvas(o.width, o.height);
+    const src = sources[i % sources.length]!;
+    const scale = 0.5 + (0.5 * ((i * 7) % 10)) / 10;
+    canvas.getContext('2d')!.drawImage(src, (i % 3) * 10, (i % 5) * 8, src.width * scale, src.height * scale, 0, 0, o.width, o.height);
+    const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer());
+    let binary = '';
+    for (let k = 0; k < bytes.length; k += 0x8000) binary += String.fromCharCode(...bytes.subarray(k, k + 0x8000));
+    out.push(btoa(binary));
+  }
+  return out;
+}
+
+async function adapter(): Promise<{ present: boolean; fallback: boolean; description: string }> {
+  const a = await probeAdapter();
+  return { present: a.present, fallback: a.fallback, description: a.description };
+}
+
+/** Preprocessing throughput, tench against transformers.js, in one worker. */
+function preprocess(o: { sets: ImageSet[]; model: string; modelBase: string; rounds: number }): Promise<PreprocessResult[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./preprocess.worker.ts', import.meta.url), { type: 'module' });
+    worker.onmessage = (e: MessageEvent<{ ok: boolean; result?: PreprocessResult[]; reason?: string }>) => {
       worker.terminate();
-      if (e.data.ok) resolve(e.data.result);
+      if (e.data.ok) resolve(e.data.result!);
       else reject(new Error(e.data.reason));
     };
     worker.onerror = (e) => reject(new Error(e.message));
-    worker.postMessage(options);
+    worker.postMessage(o);
   });
+}
 
+const bench = { modelOnly, endToEnd, naive, makePhotos, adapter, preprocess };
+export type Bench = typeof bench;
+
+declare global {
+  interface Window {
+    bench: Bench;
+  }
+}
+
+window.bench = bench;
 document.body.dataset.ready = 'true';
-export {};

@@ -60,7 +60,7 @@ self.onmessage = async (event: MessageEvent<{ sets: ImageSet[]; model: string; m
           if (!d.ok) throw new Error(d.reason);
           pixels += d.width * d.height;
           const t0 = performance.now();
-          toTensor(d.rgb, d.width, d.height, spec.value, table);
+          toTensor(d, spec.value, table);
           tensorMs += performance.now() - t0;
         }
       };

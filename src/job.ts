@@ -2,18 +2,18 @@
 // the CLI both start runs through here; everything a run leaves behind is in IndexedDB.
 
 import { describe, openDataset, type DatasetRuntime, type DatasetSpec } from './datasets/dataset.ts';
-import { loadModelInfo, type ModelRef } from './model/model.ts';
-import { largestBatch } from './pipeline/batching.ts';
+import { loadModelInfo, type ModelInfo, type ModelRef } from './model/model.ts';
+import { flopsPerImage, largestBatch } from './pipeline/batching.ts';
 import { fetchBytes } from './pipeline/fetch.ts';
 import { fingerprint } from './pipeline/fingerprint.ts';
 import { createGate, type Gate } from './pipeline/gate.ts';
 import { bottleneck, createRateMeter, eta, type Progress } from './pipeline/progress.ts';
-import { defaultPlan, probeAdapter, resolveRuntime, type AdapterFacts, type RequestedDevice } from './pipeline/runtime.ts';
+import { defaultPlan, probeAdapter, resolveRuntime, type AdapterFacts, type Plan, type RequestedDevice } from './pipeline/runtime.ts';
 import { runPipeline, type Counters } from './pipeline/scheduler.ts';
 import type { TenchDB } from './store/db.ts';
 import { putRows, toRow } from './store/results.ts';
 import { newRunId, putRun, type RunRecord } from './store/runs.ts';
-import type { Dtype } from '../workers/infer/api.ts';
+import type { Device, Dtype } from '../workers/infer/api.ts';
 import { reasonOf } from '../workers/shared/results.ts';
 
 export interface JobRequest {
@@ -27,6 +27,8 @@ export interface JobRequest {
   batchSize: number | null;
   /** Downloads in flight; null picks the default. */
   fetchConcurrency?: number | null;
+  /** WASM threads per session; null shares the cores among the sessions. */
+  threads?: number | null;
   topK: number;
   limit: number | null;
   /** Turn images as their EXIF orientation says. Off by default: the Python reference does not. */
@@ -48,6 +50,22 @@ export interface JobControl {
 export function newControl(): JobControl & { cancel(reason?: string): void } {
   const controller = new AbortController();
   return { gate: createGate(), signal: controller.signal, cancel: (reason = 'cancelled') => controller.abort(new Error(reason)) };
+}
+
+/** The run's sizes: from this machine, this adapter and this model, unless the request says. */
+export function planFor(request: Pick<JobRequest, 'sessions' | 'decoders' | 'batchSize' | 'fetchConcurrency' | 'threads'>, device: Device, model: ModelInfo, adapter: AdapterFacts): Plan {
+  return defaultPlan(device, {
+    cores: navigator.hardwareConcurrency || 2,
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    largestBatch: largestBatch(model.shape, adapter),
+    flopsPerImage: model.shape ? flopsPerImage(model.shape) : null,
+  }, {
+    sessions: request.sessions ?? undefined,
+    decoders: request.decoders ?? undefined,
+    batchSize: request.batchSize ?? undefined,
+    fetchConcurrency: request.fetchConcurrency ?? undefined,
+    threads: request.threads ?? undefined,
+  });
 }
 
 const PROGRESS_EVERY_MS = 250;
@@ -109,6 +127,7 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
       limit: request.limit,
     },
     runtime: null,
+    readyAt: null,
     counts: null,
     error: null,
   };
@@ -129,16 +148,7 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
   const resolved = resolveRuntime(request.device, request.dtype, facts);
   if (!resolved.ok) return fail(resolved.reason);
 
-  const plan = defaultPlan(resolved.device, {
-    cores: navigator.hardwareConcurrency || 2,
-    crossOriginIsolated: globalThis.crossOriginIsolated === true,
-    largestBatch: largestBatch(info.value.shape, facts),
-  }, {
-    sessions: request.sessions ?? undefined,
-    decoders: request.decoders ?? undefined,
-    batchSize: request.batchSize ?? undefined,
-    fetchConcurrency: request.fetchConcurrency ?? undefined,
-  });
+  const plan = planFor(request, resolved.device, info.value, facts);
   run.fingerprint = await fingerprint({ model: request.model.id, dtype: resolved.dtype, preprocess: info.value.preprocess });
   run.runtime = { device: resolved.device, dtype: resolved.dtype, reason: resolved.reason, threads: plan.threads };
   run.settings = { ...run.settings, sessions: plan.sessions, decoders: plan.decoders, batchSize: plan.batchSize };
@@ -187,6 +197,9 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
     signal,
   );
 
+  pipeline.ready.then(() => {
+    run.readyAt = Date.now();
+  }, () => {});
   const device = `${resolved.device} (${resolved.reason})`;
   const report = (state: Progress['state']) => {
     const counters = pipeline.counters();

@@ -86,7 +86,9 @@ export interface Launched {
 
 /** A fresh context, or a persistent profile when userDataDir is given (IndexedDB survives). */
 export async function launch(executablePath: string, options: { headed?: boolean; userDataDir?: string } = {}): Promise<Launched> {
-  const common = { executablePath, headless: !options.headed, args: [...CHROMIUM_ARGS] };
+  // tench handles SIGINT/SIGTERM itself (cancel, keep results, write them); Playwright's own
+  // handlers would kill the browser under it.
+  const common = { executablePath, headless: !options.headed, args: [...CHROMIUM_ARGS], handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false };
   if (options.userDataDir) {
     const context = await chromium.launchPersistentContext(options.userDataDir, common);
     return { browser: null, context, close: () => context.close() };

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import type { Page } from 'playwright-core';
 import type { Progress } from '../pipeline/progress.ts';
 import type { RequestedDevice } from '../pipeline/runtime.ts';
+import { jsonlLine } from '../store/export.ts';
 import type { ResultRow } from '../store/results.ts';
 import type { RunRecord } from '../store/runs.ts';
 import type { AutomationRequest } from '../ui/automation.ts';
@@ -15,7 +16,7 @@ import type { Dtype } from '../../workers/infer/api.ts';
 import { findBrowser, launch } from './browser.ts';
 import { ensureBuilt } from './build.ts';
 import { chooseDataset, chooseModel } from './inputs.ts';
-import { jsonlLine } from '../store/export.ts';
+import type { ProgressSink } from './progress.ts';
 import { serve } from './server.ts';
 
 export interface ClassifyOptions {
@@ -26,6 +27,9 @@ export interface ClassifyOptions {
   dtype: Dtype;
   concurrency: number | null;
   batchSize: number | null;
+  decoders: number | null;
+  threads: number | null;
+  fetchConcurrency: number | null;
   topK: number;
   limit: number | null;
   applyExifOrientation: boolean;
@@ -38,18 +42,24 @@ export interface ClassifyOptions {
 export interface Console {
   out(line: string): void;
   err(line: string): void;
-  /** A progress line that replaces the last one, on a terminal. */
-  status(line: string): void;
+  progress: ProgressSink;
+  /** Keys pressed at the terminal, if it is one: p pauses and resumes, q cancels. */
+  onKey?(handler: (key: string) => void): () => void;
+  /** The final line, as text or (--json) as an object. */
+  summary(s: { images: number; errors: number; seconds: number; rate: number; state: string; out: string }): void;
 }
+
+/** Exit statuses, as the README lists them. */
+export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, cancelled: 130 });
 
 const PAGE_READY_MS = 60_000;
 const READ_PAGE = 1000;
 
-/** Exit status: 0 finished (item errors included), 1 could not start or the run failed. */
 export async function classify(root: string, o: ClassifyOptions, io: Console): Promise<number> {
   const fail = (reason: string) => {
+    io.progress.stop();
     io.err(`tench: ${reason}`);
-    return 1;
+    return EXIT.failed;
   };
 
   const model = chooseModel(o.model);
@@ -67,7 +77,7 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
   }
 
   const dist = await ensureBuilt(root, io.err);
-  const server = await serve(root, dist, { ...dataset.value.routes, ...model.value.routes });
+  const server = await serve(dist, { ...dataset.value.routes, ...model.value.routes });
   let browser;
   try {
     browser = await launch(browserPath.path, { headed: o.headed });
@@ -76,13 +86,12 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
     return fail(`cannot start the browser at ${browserPath.path}: ${(error as Error).message.split('\n')[0]}`);
   }
 
+  const detach: Array<() => void> = [];
   try {
     const page = await browser.context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.exposeFunction('tenchProgress', (p: Progress) => {
-      io.status(`${p.done}/${p.listed}${p.listingDone ? '' : '+'} images, ${p.failed} errors, ${(p.recentRate || p.rate).toFixed(2)} images/s`);
-    });
+    await page.exposeFunction('tenchProgress', (p: Progress) => io.progress.update(p));
     await page.goto(server.origin);
     try {
       await page.waitForFunction(() => document.body.dataset.ready === 'true' && !!window.tench, null, { timeout: PAGE_READY_MS });
@@ -90,13 +99,46 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
       return fail(`the app did not start in the browser${pageErrors.length ? `: ${pageErrors[0]}` : ''}`);
     }
 
+    // Ctrl-C or SIGTERM (Kubernetes stopping the pod): cancel, keep what was classified, write it.
+    // A second one quits at once. SIGUSR2 or the p key pauses and resumes.
+    let stopping = false;
+    let paused = false;
+    const cancel = (why: string) => {
+      if (stopping) process.exit(EXIT.cancelled);
+      stopping = true;
+      io.progress.stop();
+      io.err(`tench: ${why}: stopping; the images classified so far are kept`);
+      void page.evaluate(() => window.tench!.cancel()).catch(() => {});
+    };
+    const togglePause = () => {
+      paused = !paused;
+      void page.evaluate((p) => (p ? window.tench!.pause() : window.tench!.resume()), paused).catch(() => {});
+    };
+    const onInt = () => cancel('interrupted');
+    const onTerm = () => cancel('terminated');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    process.on('SIGUSR2', togglePause);
+    detach.push(() => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGUSR2', togglePause);
+    });
+    const offKeys = io.onKey?.((key) => {
+      if (key === 'p') togglePause();
+      if (key === 'q' || key === '\u0003') cancel('interrupted');
+    });
+    if (offKeys) detach.push(offKeys);
+
     const request: AutomationRequest = {
       dataset: dataset.value.spec(server.origin),
       model: model.value.input,
       device: o.device,
       dtype: o.dtype,
       sessions: o.concurrency,
-      decoders: null,
+      decoders: o.decoders,
+      threads: o.threads,
+      fetchConcurrency: o.fetchConcurrency,
       batchSize: o.batchSize,
       topK: o.topK,
       limit: o.limit,
@@ -104,17 +146,17 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
       credentials: dataset.value.credentials,
     };
     const run = await page.evaluate((r) => window.tench!.run(r), request);
-    io.status('');
-    if (run.state !== 'done') return fail(`the run ${run.state}: ${run.error ?? 'no reason given'}`);
+    io.progress.stop();
+    if (run.state === 'failed') return fail(`the run failed: ${run.error ?? 'no reason given'}`);
 
     const written = await writeRows(page, run, outPath);
     const seconds = ((run.finishedAt ?? Date.now()) - run.createdAt) / 1000;
-    const errors = run.counts?.failed ?? 0;
     io.err(`device: ${run.runtime?.device}, dtype: ${run.runtime?.dtype}; ${run.runtime?.reason}`);
     io.err(`wrote ${written} rows to ${o.out}`);
-    io.out(`classified ${written} images (${errors} errors) in ${seconds.toFixed(1)} s, ${(written / Math.max(seconds, 1e-3)).toFixed(2)} images/s`);
-    return 0;
+    io.summary({ images: written, errors: run.counts?.failed ?? 0, seconds, rate: written / Math.max(seconds, 1e-3), state: run.state, out: o.out });
+    return run.state === 'cancelled' ? EXIT.cancelled : EXIT.ok;
   } finally {
+    for (const d of detach) d();
     await browser.close();
     await server.close();
   }

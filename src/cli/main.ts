@@ -3,7 +3,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { classify, type Console } from './classify.ts';
+import { classify, EXIT, type Console } from './classify.ts';
+import { jsonLines, logLines, terminalBar } from './progress.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_MODEL = 'google/vit-base-patch16-224';
@@ -16,25 +17,39 @@ function positive(name: string) {
   };
 }
 
-function terminal(): Console {
-  const tty = process.stderr.isTTY === true;
-  let shown = false;
+/** Where output goes: a person at a terminal, a log, or a program reading --json. */
+export function terminal(json: boolean): Console {
+  const tty = process.stderr.isTTY === true && !json;
+  const progress = json ? jsonLines((l) => console.log(l)) : tty ? terminalBar(process.stderr) : logLines((l) => console.error(l));
   return {
     out: (line) => console.log(line),
-    err: (line) => {
-      if (shown) process.stderr.write('\r\x1b[K');
-      shown = false;
-      console.error(line);
-    },
-    status: (line) => {
-      if (!tty) return;
-      process.stderr.write(`\r\x1b[K${line}`);
-      shown = line !== '';
+    err: (line) => console.error(line),
+    progress,
+    onKey: process.stdin.isTTY && tty
+      ? (handler) => {
+        process.stdin.setRawMode(true);
+        process.stdin.resume();
+        process.stdin.setEncoding('utf8');
+        process.stdin.on('data', handler);
+        return () => {
+          process.stdin.off('data', handler);
+          process.stdin.setRawMode(false);
+          process.stdin.pause();
+        };
+      }
+      : undefined,
+    summary(s) {
+      if (json) {
+        console.log(JSON.stringify({ type: 'summary', state: s.state, images: s.images, errors: s.errors, seconds: Number(s.seconds.toFixed(3)), rate: Number(s.rate.toFixed(3)), out: s.out }));
+        return;
+      }
+      const how = s.state === 'cancelled' ? ' (cancelled)' : '';
+      console.log(`classified ${s.images} images (${s.errors} errors) in ${s.seconds.toFixed(1)} s, ${s.rate.toFixed(2)} images/s${how}`);
     },
   };
 }
 
-export async function main(argv: string[], io: Console = terminal()): Promise<number> {
+export async function main(argv: string[], io?: Console): Promise<number> {
   let status = 0;
   const program = new Command()
     .name('tench')
@@ -52,6 +67,9 @@ export async function main(argv: string[], io: Console = terminal()): Promise<nu
     .addOption(new Option('--dtype <dtype>', 'model weights to use').choices(['fp32', 'fp16', 'q8']).default('fp32'))
     .option('--concurrency <n>', 'inference sessions, one worker each (default: from the machine)', positive('--concurrency'))
     .option('--batch-size <n>', 'images per forward pass (default: from the device)', positive('--batch-size'))
+    .option('--decoders <n>', 'decode workers (default: from the machine and the model)', positive('--decoders'))
+    .option('--threads <n>', 'WASM threads per session (default: from the machine and the model)', positive('--threads'))
+    .option('--fetch-concurrency <n>', 'downloads in flight (default 16)', positive('--fetch-concurrency'))
     .option('--top-k <k>', 'labels kept per image', positive('--top-k'), 5)
     .option('--limit <n>', 'classify only the first n images', positive('--limit'))
     .addOption(new Option('--exif-orientation <mode>', 'ignore EXIF orientation, as Pillow and the Python reference do, or apply it')
@@ -60,6 +78,7 @@ export async function main(argv: string[], io: Console = terminal()): Promise<nu
     .option('--s3-region <region>', 'the bucket\'s region (default us-east-1)')
     .option('--browser <path>', 'the Chrome or Chromium to drive (default: $TENCH_BROWSER, then one found here)')
     .option('--headed', 'show the browser window, for debugging', false)
+    .option('--json', 'progress and the summary as JSON lines on stdout', false)
     .action(async (dataset: string, o) => {
       status = await classify(ROOT, {
         dataset,
@@ -69,6 +88,9 @@ export async function main(argv: string[], io: Console = terminal()): Promise<nu
         dtype: o.dtype,
         concurrency: o.concurrency ?? null,
         batchSize: o.batchSize ?? null,
+        decoders: o.decoders ?? null,
+        threads: o.threads ?? null,
+        fetchConcurrency: o.fetchConcurrency ?? null,
         topK: o.topK,
         limit: o.limit ?? null,
         applyExifOrientation: o.exifOrientation === 'apply',
@@ -76,7 +98,7 @@ export async function main(argv: string[], io: Console = terminal()): Promise<nu
         s3Region: o.s3Region,
         browser: o.browser,
         headed: o.headed,
-      }, io);
+      }, io ?? terminal(o.json));
     });
 
   try {
@@ -85,9 +107,9 @@ export async function main(argv: string[], io: Console = terminal()): Promise<nu
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are not failures; commander has already printed its one sentence.
-      return error.exitCode === 0 ? 0 : 2;
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    io.err(`tench: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+    console.error(`tench: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.failed;
   }
 }

@@ -1,29 +1,41 @@
 // The CLI's local server: the built app, plus the dataset folder and the model folder it was
-// given, on a free loopback port.
+// given, on a free loopback port. A plain Node server, not Vite's preview: Vite's installs
+// process-wide SIGTERM and stdin handlers that exit the process, and the CLI owns those.
 
-import { preview, type PreviewServer } from 'vite';
-import { appConfig } from '../server/app-config.ts';
-import type { RouteOptions } from '../server/routes.ts';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sirv from 'sirv';
+import { ISOLATION_HEADERS } from '../server/app-config.ts';
+import { routesMiddleware, type RouteOptions } from '../server/routes.ts';
 
 export interface Served {
   origin: string;
   close(): Promise<void>;
 }
 
-export async function serve(root: string, outDir: string, routes: RouteOptions, port = 0): Promise<Served> {
-  const config = appConfig(routes);
-  const server: PreviewServer = await preview({
-    ...config,
-    configFile: false,
-    root,
-    logLevel: 'silent',
-    build: { ...config.build, outDir },
-    preview: { ...config.preview, host: '127.0.0.1', port, strictPort: port !== 0, open: false },
+export async function serve(outDir: string, routes: RouteOptions, port = 0): Promise<Served> {
+  const local = routesMiddleware(routes);
+  const app = sirv(outDir, { etag: true, dotfiles: false, setHeaders: (res) => setIsolation(res) });
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    setIsolation(res);
+    local(req, res, () => app(req, res, () => {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }));
   });
-  const address = server.httpServer.address();
-  if (!address || typeof address === 'string') throw new Error('the local server has no port');
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', () => done());
+  });
+  const { port: bound } = server.address() as AddressInfo;
   return {
-    origin: `http://127.0.0.1:${address.port}`,
-    close: () => server.close(),
+    origin: `http://127.0.0.1:${bound}`,
+    close: () => new Promise<void>((done) => {
+      server.closeAllConnections();
+      server.close(() => done());
+    }),
   };
+}
+
+function setIsolation(res: ServerResponse): void {
+  for (const [name, value] of Object.entries(ISOLATION_HEADERS)) res.setHeader(name, value);
 }

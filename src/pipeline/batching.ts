@@ -5,6 +5,8 @@
 export interface EncoderShape {
   /** Sequence length: patches plus the class token. */
   tokens: number;
+  patch: number;
+  layers: number;
   heads: number;
   hidden: number;
   intermediate: number;
@@ -18,8 +20,17 @@ export function encoderShape(config: Record<string, unknown>): EncoderShape | nu
   const heads = n('num_attention_heads');
   const hidden = n('hidden_size');
   const intermediate = n('intermediate_size');
-  if (!image || !patch || !heads || !hidden || !intermediate) return null;
-  return { tokens: (Math.floor(image / patch) ** 2) + 1, heads, hidden, intermediate };
+  const layers = n('num_hidden_layers');
+  if (!image || !patch || !heads || !hidden || !intermediate || !layers) return null;
+  return { tokens: (Math.floor(image / patch) ** 2) + 1, patch, layers, heads, hidden, intermediate };
+}
+
+/** Multiply-adds x 2 for one image: patch embedding, then attention and MLP in every layer. */
+export function flopsPerImage(s: EncoderShape): number {
+  const t = s.tokens;
+  const embed = t * 3 * s.patch * s.patch * s.hidden;
+  const layer = t * s.hidden * s.hidden * 4 + 2 * t * t * s.hidden + 2 * t * s.hidden * s.intermediate;
+  return 2 * (embed + s.layers * layer);
 }
 
 /** Bytes of the largest single float32 activation for one image: one buffer holds it. */

@@ -93,20 +93,50 @@ export interface Machine {
   crossOriginIsolated: boolean;
   /** The largest batch the adapter's buffers hold for this model (WebGPU only). */
   largestBatch: number;
+  /** The model's cost per image, when known (FLOPs). */
+  flopsPerImage: number | null;
 }
 
+/** Below this a model costs less per image than decoding a photo does (ViT-B/16: 35 GFLOPs). */
+export const LIGHT_MODEL_FLOPS = 1e9;
+
 /**
- * Defaults from the machine; every figure can be overridden. WASM: one session using every
- * core beats several single-threaded ones on small machines, and batches past 8 gain nothing.
- * WebGPU: two sessions, so that one batch is staged while the other computes, each batch as
- * large as the adapter holds. Decoders: half the cores (the rest run inference and the page).
- * Fetches: enough in flight to hide a round trip to S3 at a few hundred images a second.
+ * Defaults from the machine and the model; every figure can be overridden (measured by
+ * npm run bench, see the README).
+ * - WebGPU: two sessions, so one batch is staged while the other computes, each batch as large as
+ *   the adapter holds; the GPU computes, so every core but one decodes.
+ * - WASM, heavy model: one session on every core (several single-threaded sessions lose on small
+ *   machines), a quarter of the cores decoding beside it; batches past 8 gain nothing.
+ * - WASM, light model: decoding costs more than inference, and ONNX Runtime's threads cost more
+ *   than they save on small matrices: single-threaded sessions, the other cores decoding.
+ * - Fetches: enough in flight to hide a round trip to S3 at a few hundred images a second.
  */
 export function defaultPlan(device: Device, machine: Machine, overrides: Partial<Plan> = {}): Plan {
-  const sessions = overrides.sessions ?? (device === 'webgpu' ? 2 : machine.cores >= 8 ? 2 : 1);
-  const decoders = overrides.decoders ?? Math.max(1, Math.min(6, Math.floor(machine.cores / 2)));
-  const batchSize = overrides.batchSize ?? (device === 'webgpu' ? machine.largestBatch : 8);
-  const threads = overrides.threads ?? wasmThreads(machine.cores, sessions, machine.crossOriginIsolated);
-  const fetchConcurrency = overrides.fetchConcurrency ?? 16;
-  return { fetchConcurrency, sessions, decoders, batchSize, threads };
+  const { cores } = machine;
+  const light = machine.flopsPerImage !== null && machine.flopsPerImage < LIGHT_MODEL_FLOPS;
+  let sessions: number;
+  let decoders: number;
+  let threads: number;
+  if (device === 'webgpu') {
+    sessions = 2;
+    decoders = Math.max(1, Math.min(8, cores - 1));
+    threads = 1;
+  } else if (light) {
+    sessions = Math.max(1, Math.floor(cores / 4));
+    decoders = Math.max(1, Math.min(8, cores - sessions));
+    threads = 1;
+  } else {
+    sessions = cores >= 8 ? 2 : 1;
+    decoders = Math.max(1, Math.min(4, Math.floor(cores / 4)));
+    threads = wasmThreads(cores, sessions, machine.crossOriginIsolated);
+  }
+  sessions = overrides.sessions ?? sessions;
+  if (overrides.sessions !== undefined && !light && device === 'wasm') threads = wasmThreads(cores, sessions, machine.crossOriginIsolated);
+  return {
+    fetchConcurrency: overrides.fetchConcurrency ?? 16,
+    sessions,
+    decoders: overrides.decoders ?? decoders,
+    batchSize: overrides.batchSize ?? (device === 'webgpu' ? machine.largestBatch : 8),
+    threads: overrides.threads ?? threads,
+  };
 }

@@ -306,7 +306,7 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
             const tensors = batch.map((d) => d.tensor);
             const out: Classified = await race(lease.api.classify(transfer(tensors, tensors.map((t) => t.buffer)), settings.topK), lease.died)
               .catch((error) => ({ ok: false as const, reason: reasonOf(error), outOfMemory: false }));
-            if (out.ok && out.batchSize < batchSize) batchSize = out.batchSize;
+            if (out.ok && out.fitted !== null && out.fitted < batchSize) batchSize = out.fitted;
             c.inferOut += batch.length;
             for (let i = 0; i < batch.length; i++) {
               const d = batch[i]!;

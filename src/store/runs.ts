@@ -28,6 +28,8 @@ export interface RunRecord {
   settings: RunSettings;
   /** The backend that ran, and why it was chosen. */
   runtime: { device: string; dtype: string; reason: string; threads: number } | null;
+  /** When every session had loaded its model and run once (ms since the epoch). */
+  readyAt: number | null;
   counts: Pick<Counters, 'listed' | 'written' | 'ok' | 'failed' | 'byCause'> | null;
   error: string | null;
 }

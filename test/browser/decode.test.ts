@@ -18,7 +18,7 @@ describe('decodeRgb in Chromium', () => {
       const { decodeRgb } = (window as unknown as { decodeModule: typeof import('../../workers/decode/decode.ts') }).decodeModule;
       const bytes = new Uint8Array(await (await fetch(`/test/fixtures/images/${name}`)).arrayBuffer());
       const d = await decodeRgb(bytes, { maxPixels: 1e9, fullDecodePixels: 24e6, applyExifOrientation: false, ...options });
-      return d.ok ? { ok: true, width: d.width, height: d.height, reduced: d.reduced, head: Array.from(d.rgb.subarray(0, 6)) } : d;
+      return d.ok ? { ok: true, width: d.width, height: d.height, reduced: d.reduced, head: Array.from(d.data.subarray(0, 3)) } : d;
     }, [name, options] as const);
 
   it('decodes a 144-megapixel JPEG at a reduced size, within the budget', async () => {

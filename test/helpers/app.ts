@@ -18,7 +18,7 @@ export interface OpenApp {
 
 export async function openApp(routes: RouteOptions = {}, options: { userDataDir?: string } = {}): Promise<OpenApp> {
   const dist = await ensureBuilt(ROOT, () => {});
-  const server = await serve(ROOT, dist, routes);
+  const server = await serve(dist, routes);
   const browser = findBrowser();
   if (!browser.ok) throw new Error(browser.reason);
   const launched = await launch(browser.path, options);

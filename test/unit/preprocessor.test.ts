@@ -46,7 +46,7 @@ describe('preprocessing arithmetic', () => {
 
   it('lays the tensor out channel by channel (CHW)', () => {
     const rgb = new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255]);
-    const t = toTensor(rgb, 2, 2, vit.value);
+    const t = toTensor({ data: rgb, channels: 3, width: 2, height: 2 }, vit.value);
     expect(Array.from(t)).toEqual([1, -1, -1, 1, -1, 1, -1, 1, -1, -1, 1, 1]);
   });
 

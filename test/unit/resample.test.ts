@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resizeRgb } from '../../workers/decode/resample.ts';
+import { resize, resizeRgb } from '../../workers/decode/resample.ts';
 import type { Resample } from '../../src/model/preprocessor.ts';
 import { FIXTURES } from '../helpers/paths.ts';
 
@@ -27,6 +27,13 @@ describe('resizeRgb reproduces Pillow', () => {
       let differing = 0;
       for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) differing++;
       expect(differing).toBe(0);
+      // The same pixels as RGBA (what a canvas gives), with alpha to be ignored: the same result.
+      const rgba = new Uint8Array(c.width * c.height * 4);
+      for (let i = 0; i < c.width * c.height; i++) {
+        rgba.set(src.subarray(i * 3, i * 3 + 3), i * 4);
+        rgba[i * 4 + 3] = (i * 37) % 256;
+      }
+      expect(resize({ data: rgba, channels: 4, width: c.width, height: c.height }, c.outWidth, c.outHeight, c.filter)).toEqual(got);
     });
   }
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pick } from '../../src/pipeline/pool.ts';
 import { defaultPlan, NO_ADAPTER, resolveRuntime, wasmThreads, type AdapterFacts } from '../../src/pipeline/runtime.ts';
+import { encoderShape, flopsPerImage, largestActivationBytes, largestBatch } from '../../src/pipeline/batching.ts';
 
 const gpu: AdapterFacts = { present: true, fallback: false, description: 'nvidia hopper', shaderF16: true, maxBufferSize: 2 ** 32, maxStorageBufferBindingSize: 2 ** 31 };
 const swiftshader: AdapterFacts = { ...gpu, fallback: true, description: 'google swiftshader', shaderF16: false };
@@ -32,9 +33,14 @@ describe('plans', () => {
   });
 
   it('lets every figure be overridden', () => {
-    expect(defaultPlan('wasm', { cores: 2, crossOriginIsolated: true, largestBatch: 64 })).toEqual({ fetchConcurrency: 16, sessions: 1, decoders: 1, batchSize: 8, threads: 2 });
-    expect(defaultPlan('webgpu', { cores: 16, crossOriginIsolated: true, largestBatch: 48 })).toMatchObject({ sessions: 2, batchSize: 48, decoders: 6 });
-    expect(defaultPlan('webgpu', { cores: 16, crossOriginIsolated: true, largestBatch: 48 }, { batchSize: 64, sessions: 3 })).toMatchObject({ sessions: 3, batchSize: 64 });
+    const heavy = { cores: 2, crossOriginIsolated: true, largestBatch: 64, flopsPerImage: 35e9 };
+    expect(defaultPlan('wasm', heavy)).toEqual({ fetchConcurrency: 16, sessions: 1, decoders: 1, batchSize: 8, threads: 2 });
+    expect(defaultPlan('wasm', { ...heavy, flopsPerImage: 1e8 })).toEqual({ fetchConcurrency: 16, sessions: 1, decoders: 1, batchSize: 8, threads: 1 });
+    expect(defaultPlan('wasm', { ...heavy, cores: 16, flopsPerImage: 1e8 })).toMatchObject({ sessions: 4, decoders: 8, threads: 1 });
+    expect(defaultPlan('wasm', { ...heavy, cores: 16 })).toMatchObject({ sessions: 2, decoders: 4, threads: 8 });
+    expect(defaultPlan('webgpu', { ...heavy, cores: 16, largestBatch: 48 })).toMatchObject({ sessions: 2, batchSize: 48, decoders: 8 });
+    expect(defaultPlan('webgpu', { ...heavy, cores: 16, largestBatch: 48 }, { batchSize: 64, sessions: 3 })).toMatchObject({ sessions: 3, batchSize: 64 });
+    expect(defaultPlan('wasm', { ...heavy, cores: 8 }, { sessions: 4 })).toMatchObject({ sessions: 4, threads: 2 });
   });
 });
 
@@ -47,5 +53,24 @@ describe('pool.pick', () => {
   it('returns -1 while every worker is full or still loading', () => {
     expect(pick([{ ready: false, inFlight: 0 }, { ready: true, inFlight: 2 }], 2)).toBe(-1);
     expect(pick([], 1)).toBe(-1);
+  });
+});
+
+describe('batch sizing', () => {
+  // google/vit-base-patch16-224's config.json
+  const vitBase = encoderShape({ image_size: 224, patch_size: 16, num_attention_heads: 12, hidden_size: 768, intermediate_size: 3072, num_hidden_layers: 12 })!;
+
+  it('reads ViT-B/16: 197 tokens, about 35 GFLOPs an image', () => {
+    expect(vitBase.tokens).toBe(197);
+    // The often-quoted 17.6 GFLOPs counts multiply-adds; this counts both operations.
+    expect(flopsPerImage(vitBase) / 1e9).toBeCloseTo(35.1, 0);
+  });
+
+  it('fits the largest activation of a batch in half a buffer binding', () => {
+    // The MLP's hidden activation is the largest: 197 x 3072 floats, 2.4 MB an image.
+    expect(largestActivationBytes(vitBase)).toBe(4 * 197 * 3072);
+    expect(largestBatch(vitBase, { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 27 })).toBe(27);
+    expect(largestBatch(vitBase, { maxBufferSize: 2 ** 32, maxStorageBufferBindingSize: 2 ** 32 })).toBe(64);
+    expect(largestBatch(null, { maxBufferSize: 2 ** 32, maxStorageBufferBindingSize: 2 ** 32 })).toBe(16);
   });
 });

@@ -57,7 +57,7 @@ function input(n: number, write: (r: ItemResult[]) => Promise<void>, fakes: Fake
       ok: true,
       predictions: tensors.map((t) => [{ label: `class ${t[0]}`, score: 1, index: t[0]! }]),
       inferMs: 0,
-      batchSize: tensors.length,
+      fitted: null,
     })),
   });
   return {
@@ -109,7 +109,7 @@ describe('backpressure', () => {
       input(1000, async () => {}, {
         classify: async (tensors) => {
           await gpu.opened;
-          return { ok: true, predictions: tensors.map(() => [{ label: 'x', score: 1, index: 0 }]), inferMs: 0, batchSize: tensors.length };
+          return { ok: true, predictions: tensors.map(() => [{ label: 'x', score: 1, index: 0 }]), inferMs: 0, fitted: null };
         },
       }),
       new AbortController().signal,
@@ -192,7 +192,7 @@ describe('failures', () => {
     const pipe = runPipeline(input(64, async () => {}, {
       classify: async (tensors) => {
         seen.push(tensors.length);
-        return { ok: true, predictions: tensors.map(() => [{ label: 'x', score: 1, index: 0 }]), inferMs: 0, batchSize: Math.min(2, tensors.length) };
+        return { ok: true, predictions: tensors.map(() => [{ label: 'x', score: 1, index: 0 }]), inferMs: 0, fitted: tensors.length > 2 ? 2 : null };
       },
     }), new AbortController().signal);
     const c = await pipe.done;
@@ -214,10 +214,14 @@ describe('classifyInChunks', () => {
       return pixels; // logits = [i, -i]: class a for i > 0, ties to a at 0
     }, 1, labels);
     expect(sizes.slice(0, 3)).toEqual([10, 5, 3]);
-    expect(out).toMatchObject({ ok: true, batchSize: 3 });
+    expect(out).toMatchObject({ ok: true, fitted: 3 });
     if (!out.ok) throw new Error();
     expect(out.predictions).toHaveLength(10);
     expect(out.predictions.map((p) => p[0]!.label)).toEqual(Array(10).fill('a'));
+  });
+
+  it('reports no fitted size when nothing ran out of memory, even for a short batch', async () => {
+    await expect(classifyInChunks(tensors.slice(0, 3), async (pixels) => pixels, 1, labels)).resolves.toMatchObject({ ok: true, fitted: null });
   });
 
   it('fails the batch on any other error, and on OOM at one image', async () => {

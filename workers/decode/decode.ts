@@ -6,15 +6,10 @@
 import { jpegComplete, readHeader, sniffFormat, undecodableReason, webpComplete, type Header } from './header.ts';
 import { applyOrientation, withoutOrientation } from './orientation.ts';
 import { pngToRgb } from './png.ts';
-import { bitmapToRgb } from './readback.ts';
+import { bitmapPixels } from './readback.ts';
+import { toRgb, type Pixels } from './resample.ts';
 
-export interface Rgb {
-  rgb: Uint8Array;
-  width: number;
-  height: number;
-}
-
-export type Decoded = ({ ok: true; reduced: boolean } & Rgb) | { ok: false; tooLarge: boolean; reason: string };
+export type Decoded = ({ ok: true; reduced: boolean } & Pixels) | { ok: false; tooLarge: boolean; reason: string };
 
 export interface DecodeLimits {
   /** Larger images (by their header) are refused: decompression bombs, and tabs that would die. */
@@ -36,7 +31,7 @@ export function jpegScale(width: number, height: number, budget: number): number
   return null;
 }
 
-async function bitmapRgb(bytes: Uint8Array, alpha: boolean, resize: { width: number; height: number } | null): Promise<Rgb | null> {
+async function bitmapDecode(bytes: Uint8Array, alpha: boolean, resize: { width: number; height: number } | null): Promise<Pixels | null> {
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), {
@@ -48,8 +43,8 @@ async function bitmapRgb(bytes: Uint8Array, alpha: boolean, resize: { width: num
     return null;
   }
   try {
-    const rgb = bitmapToRgb(bitmap, alpha);
-    return rgb ? { rgb, width: bitmap.width, height: bitmap.height } : null;
+    const data = bitmapPixels(bitmap, alpha);
+    return data ? { data, channels: 4, width: bitmap.width, height: bitmap.height } : null;
   } finally {
     bitmap.close();
   }
@@ -68,14 +63,15 @@ export async function decodeRgb(bytes: Uint8Array, options: DecodeOptions): Prom
   if (format === 'jpeg' && !jpegComplete(bytes)) return refuse(`truncated JPEG: no end-of-image marker (${bytes.byteLength} bytes)`);
   if (format === 'webp' && !webpComplete(bytes)) return refuse(`truncated WebP (${bytes.byteLength} bytes)`);
 
-  let decoded: Rgb | null;
+  let decoded: Pixels | null;
   let reduced = false;
   if (format === 'png') {
     if (width * height > options.fullDecodePixels) {
       return refuse(`${width}x${height} PNG is too large to decode here (limit ${options.fullDecodePixels} pixels)`, true);
     }
     try {
-      decoded = pngToRgb(bytes);
+      const png = pngToRgb(bytes);
+      decoded = { data: png.rgb, channels: 3, width: png.width, height: png.height };
     } catch (error) {
       return refuse(`corrupt or truncated PNG (${error instanceof Error ? error.message.replace(/[:.]\s*$/, '') : 'unreadable'})`);
     }
@@ -87,11 +83,12 @@ export async function decodeRgb(bytes: Uint8Array, options: DecodeOptions): Prom
       resize = { width: Math.ceil(width / k), height: Math.ceil(height / k) };
       reduced = true;
     }
-    decoded = await bitmapRgb(format === 'jpeg' ? withoutOrientation(bytes, header) : bytes, header.alpha, resize);
+    decoded = await bitmapDecode(format === 'jpeg' ? withoutOrientation(bytes, header) : bytes, header.alpha, resize);
     if (!decoded) return refuse(undecodableReason(bytes));
   }
   if (options.applyExifOrientation && header.orientation > 1) {
-    decoded = applyOrientation(decoded.rgb, decoded.width, decoded.height, header.orientation);
+    const turned = applyOrientation(toRgb(decoded), decoded.width, decoded.height, header.orientation);
+    decoded = { data: turned.rgb, channels: 3, width: turned.width, height: turned.height };
   }
   return { ok: true, reduced, ...decoded };
 }

@@ -22,7 +22,7 @@ const api = {
     if (!decoded.ok) {
       return { ...failure(decoded.tooLarge ? 'too_large' : 'decode_failed', decoded.reason), decodeMs: performance.now() - started } satisfies Prepared;
     }
-    const tensor = toTensor(decoded.rgb, decoded.width, decoded.height, settings.preprocess, table);
+    const tensor = toTensor(decoded, settings.preprocess, table);
     const result: Prepared = { ok: true, tensor, width: decoded.width, height: decoded.height, decodeMs: performance.now() - started };
     return transfer(result, [tensor.buffer]);
   },

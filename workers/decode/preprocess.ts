@@ -2,7 +2,7 @@
 // processors: resize (Pillow), center crop, rescale (float64 then float32), normalize (float32).
 
 import type { PreprocessSpec } from '../../src/model/preprocessor.ts';
-import { resizeRgb } from './resample.ts';
+import { resize, type Pixels } from './resample.ts';
 
 export interface Size {
   width: number;
@@ -57,14 +57,19 @@ export function normalizationTable(spec: PreprocessSpec): Float32Array {
   return table;
 }
 
-/** Packed RGB (any size) -> CHW float32 tensor of spec.inputWidth x spec.inputHeight. */
-export function toTensor(rgb: Uint8Array, width: number, height: number, spec: PreprocessSpec, table = normalizationTable(spec)): Float32Array {
-  const target = resizeTarget(width, height, spec);
-  let pixels = resizeRgb(rgb, width, height, target.width, target.height, spec.resample);
+/** Decoded pixels (any size, RGB or RGBA) -> CHW float32 tensor of spec.inputWidth x spec.inputHeight. */
+export function toTensor(pixels: Pixels, spec: PreprocessSpec, table = normalizationTable(spec)): Float32Array {
+  const target = resizeTarget(pixels.width, pixels.height, spec);
   let w = target.width;
   let h = target.height;
+  let data: Uint8Array | Uint8ClampedArray = pixels.data;
+  let c = pixels.channels;
+  if (w !== pixels.width || h !== pixels.height || spec.crop) {
+    data = resize(pixels, w, h, spec.resample);
+    c = 3;
+  }
   if (spec.crop) {
-    pixels = centerCrop(pixels, w, h, spec.crop.width, spec.crop.height);
+    data = centerCrop(data as Uint8Array, w, h, spec.crop.width, spec.crop.height);
     w = spec.crop.width;
     h = spec.crop.height;
   }
@@ -73,10 +78,10 @@ export function toTensor(rgb: Uint8Array, width: number, height: number, spec: P
   }
   const plane = w * h;
   const out = new Float32Array(3 * plane);
-  for (let i = 0, p = 0; i < plane; i++, p += 3) {
-    out[i] = table[pixels[p]!]!;
-    out[plane + i] = table[256 + pixels[p + 1]!]!;
-    out[2 * plane + i] = table[512 + pixels[p + 2]!]!;
+  for (let i = 0, p = 0; i < plane; i++, p += c) {
+    out[i] = table[data[p]!]!;
+    out[plane + i] = table[256 + data[p + 1]!]!;
+    out[2 * plane + i] = table[512 + data[p + 2]!]!;
   }
   return out;
 }

@@ -51,15 +51,7 @@ function readCanvas(bitmap: ImageBitmap): Uint8ClampedArray | null {
   return ctx.getImageData(0, 0, bitmap.width, bitmap.height, { colorSpace: 'srgb' }).data;
 }
 
-/** Packed RGB of a bitmap: alpha dropped, stored colour kept where the image may have alpha. */
-export function bitmapToRgb(bitmap: ImageBitmap, mayHaveAlpha: boolean): Uint8Array | null {
-  const rgba = (mayHaveAlpha ? readUnpremultiplied(bitmap) : null) ?? readCanvas(bitmap);
-  if (!rgba) return null;
-  const rgb = new Uint8Array(bitmap.width * bitmap.height * 3);
-  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-    rgb[j] = rgba[i]!;
-    rgb[j + 1] = rgba[i + 1]!;
-    rgb[j + 2] = rgba[i + 2]!;
-  }
-  return rgb;
+/** The bitmap's RGBA (alpha to be ignored), with the stored colour where it may have alpha. */
+export function bitmapPixels(bitmap: ImageBitmap, mayHaveAlpha: boolean): Uint8Array | Uint8ClampedArray | null {
+  return (mayHaveAlpha ? readUnpremultiplied(bitmap) : null) ?? readCanvas(bitmap);
 }

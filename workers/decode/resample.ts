@@ -2,6 +2,9 @@
 // nearest-neighbour scaling in Geometry.c), so a model sees the pixels it would see in Python.
 // The browser's own scalers (canvas drawImage, createImageBitmap's resize) use other filters and
 // flip low-margin labels.
+//
+// Input may be packed RGB or RGBA (alpha ignored, as convert('RGB') drops it): a canvas gives
+// RGBA, and reading it in place saves a copy of the whole image. Output is always packed RGB.
 
 import type { Resample } from '../../src/model/preprocessor.ts';
 
@@ -9,6 +12,16 @@ import type { Resample } from '../../src/model/preprocessor.ts';
 const PRECISION_BITS = 22;
 const HALF = 1 << (PRECISION_BITS - 1);
 const CLIP_TOP = 255 << PRECISION_BITS;
+
+export type Channels = 3 | 4;
+
+/** Pixels as they come out of a decoder: packed RGB, or RGBA whose alpha is ignored. */
+export interface Pixels {
+  data: Uint8Array | Uint8ClampedArray;
+  channels: Channels;
+  width: number;
+  height: number;
+}
 
 interface Filter {
   support: number;
@@ -106,28 +119,28 @@ function clip8(v: number): number {
   return v >> PRECISION_BITS;
 }
 
-/** Horizontal pass over rows [y0, y0 + rows) of src (RGB, width w), into a width-outW image. */
-function horizontal(src: Uint8Array, w: number, y0: number, rows: number, outW: number, c: Coefficients): Uint8Array {
+/** Horizontal pass over rows [y0, y0 + rows) of src (c channels, width w) into packed RGB. */
+function horizontal(src: Pixels['data'], c: Channels, w: number, y0: number, rows: number, outW: number, k: Coefficients): Uint8Array {
   const out = new Uint8Array(outW * rows * 3);
-  const { ksize, bounds, weights } = c;
+  const { ksize, bounds, weights } = k;
   for (let y = 0; y < rows; y++) {
-    const inRow = (y + y0) * w * 3;
-    const outRow = y * outW * 3;
-    for (let xx = 0; xx < outW; xx++) {
+    const inRow = (y + y0) * w * c;
+    let o = y * outW * 3;
+    for (let xx = 0; xx < outW; xx++, o += 3) {
       const xmin = bounds[xx * 2]!;
       const taps = bounds[xx * 2 + 1]!;
-      const k = xx * ksize;
+      const kw = xx * ksize;
       let r = HALF;
       let g = HALF;
       let b = HALF;
-      let p = inRow + xmin * 3;
-      for (let x = 0; x < taps; x++, p += 3) {
-        const wt = weights[k + x]!;
-        r += src[p]! * wt;
-        g += src[p + 1]! * wt;
-        b += src[p + 2]! * wt;
+      let p = inRow + xmin * c;
+      // Int32 arithmetic, as Pillow's: a product is at most 255 * 2^22 and a sum stays under 2^31.
+      for (let x = 0; x < taps; x++, p += c) {
+        const wt = weights[kw + x]!;
+        r = (r + Math.imul(src[p]!, wt)) | 0;
+        g = (g + Math.imul(src[p + 1]!, wt)) | 0;
+        b = (b + Math.imul(src[p + 2]!, wt)) | 0;
       }
-      const o = outRow + xx * 3;
       out[o] = clip8(r);
       out[o + 1] = clip8(g);
       out[o + 2] = clip8(b);
@@ -136,21 +149,34 @@ function horizontal(src: Uint8Array, w: number, y0: number, rows: number, outW: 
   return out;
 }
 
-/** Vertical pass; `bounds` are relative to the first row of src. */
-function vertical(src: Uint8Array, w: number, outH: number, c: Coefficients, rowShift: number): Uint8Array {
+/**
+ * Vertical pass on packed rows (`stride` bytes each); `bounds` are relative to src's first row.
+ * Rows are accumulated whole, one tap at a time, so memory is read in order.
+ */
+function vertical(src: Pixels['data'], c: Channels, w: number, outH: number, k: Coefficients, rowShift: number): Uint8Array {
+  const stride = w * c;
   const out = new Uint8Array(w * outH * 3);
-  const { ksize, bounds, weights } = c;
-  const stride = w * 3;
+  const acc = new Int32Array(stride);
+  const { ksize, bounds, weights } = k;
   for (let yy = 0; yy < outH; yy++) {
     const ymin = bounds[yy * 2]! - rowShift;
     const taps = bounds[yy * 2 + 1]!;
-    const k = yy * ksize;
-    const outRow = yy * stride;
-    for (let i = 0; i < stride; i++) {
-      let v = HALF;
-      let p = ymin * stride + i;
-      for (let y = 0; y < taps; y++, p += stride) v += src[p]! * weights[k + y]!;
-      out[outRow + i] = clip8(v);
+    acc.fill(HALF);
+    for (let y = 0; y < taps; y++) {
+      const wt = weights[yy * ksize + y]!;
+      if (wt === 0) continue;
+      const row = (ymin + y) * stride;
+      for (let i = 0; i < stride; i++) acc[i] = (acc[i]! + Math.imul(src[row + i]!, wt)) | 0;
+    }
+    let o = yy * w * 3;
+    if (c === 3) {
+      for (let i = 0; i < stride; i++) out[o + i] = clip8(acc[i]!);
+    } else {
+      for (let i = 0; i < stride; i += 4, o += 3) {
+        out[o] = clip8(acc[i]!);
+        out[o + 1] = clip8(acc[i + 1]!);
+        out[o + 2] = clip8(acc[i + 2]!);
+      }
     }
   }
   return out;
@@ -160,7 +186,7 @@ function vertical(src: Uint8Array, w: number, outH: number, c: Coefficients, row
  * Pillow's nearest-neighbour scaling (ImagingScaleAffine): pixel centres, steps accumulated in
  * doubles, and a source position that falls outside the image leaves the pixel black.
  */
-function nearest(src: Uint8Array, w: number, h: number, outW: number, outH: number): Uint8Array {
+function nearest(src: Pixels['data'], c: Channels, w: number, h: number, outW: number, outH: number): Uint8Array {
   const out = new Uint8Array(outW * outH * 3);
   const ax = w / outW;
   const ay = h / outH;
@@ -176,12 +202,12 @@ function nearest(src: Uint8Array, w: number, h: number, outW: number, outH: numb
     const yi = yo < 0 ? -1 : Math.trunc(yo);
     yo += ay;
     if (yi < 0 || yi >= h) continue;
-    const inRow = yi * w * 3;
+    const inRow = yi * w * c;
     const outRow = y * outW * 3;
     for (let x = 0; x < outW; x++) {
       const xi = xin[x]!;
       if (xi < 0) continue;
-      const p = inRow + xi * 3;
+      const p = inRow + xi * c;
       const o = outRow + x * 3;
       out[o] = src[p]!;
       out[o + 1] = src[p + 1]!;
@@ -191,24 +217,35 @@ function nearest(src: Uint8Array, w: number, h: number, outW: number, outH: numb
   return out;
 }
 
-/** Image.resize((outW, outH), resample) on packed 8-bit RGB. Returns src itself when sizes match. */
-export function resizeRgb(src: Uint8Array, w: number, h: number, outW: number, outH: number, resample: Resample): Uint8Array {
-  if (w === outW && h === outH) return src;
-  if (resample === 'nearest') return nearest(src, w, h, outW, outH);
+/** Packed RGB of any pixels, with no resizing (drops alpha). */
+export function toRgb(p: Pixels): Uint8Array {
+  if (p.channels === 3) return p.data instanceof Uint8Array ? p.data : new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.length);
+  const rgb = new Uint8Array(p.width * p.height * 3);
+  for (let i = 0, j = 0; i < p.data.length; i += 4, j += 3) {
+    rgb[j] = p.data[i]!;
+    rgb[j + 1] = p.data[i + 1]!;
+    rgb[j + 2] = p.data[i + 2]!;
+  }
+  return rgb;
+}
+
+/** Image.resize((outW, outH), resample) -> packed RGB. */
+export function resize(p: Pixels, outW: number, outH: number, resample: Resample): Uint8Array {
+  const { data, channels: c, width: w, height: h } = p;
+  if (w === outW && h === outH) return toRgb(p);
+  if (resample === 'nearest') return nearest(data, c, w, h, outW, outH);
   const filter = FILTERS[resample];
   const cx = coefficients(w, outW, filter);
   const cy = coefficients(h, outH, filter);
-  let image = src;
-  let rowShift = 0;
-  let width = w;
-  if (outW !== w) {
-    // Only the rows the vertical pass will read, as Pillow does.
-    const first = cy.bounds[0]!;
-    const last = cy.bounds[(outH - 1) * 2]! + cy.bounds[(outH - 1) * 2 + 1]!;
-    image = horizontal(src, w, first, last - first, outW, cx);
-    rowShift = first;
-    width = outW;
-  }
-  if (outH !== h) image = vertical(image, width, outH, cy, rowShift);
-  return image;
+  if (outW === w) return vertical(data, c, w, outH, cy, 0);
+  // Only the rows the vertical pass will read, as Pillow does.
+  const first = cy.bounds[0]!;
+  const last = cy.bounds[(outH - 1) * 2]! + cy.bounds[(outH - 1) * 2 + 1]!;
+  const rows = horizontal(data, c, w, first, last - first, outW, cx);
+  return outH === h ? rows : vertical(rows, 3, outW, outH, cy, first);
+}
+
+/** Image.resize on packed 8-bit RGB. */
+export function resizeRgb(src: Uint8Array, w: number, h: number, outW: number, outH: number, resample: Resample): Uint8Array {
+  return resize({ data: src, channels: 3, width: w, height: h }, outW, outH, resample);
 }

@@ -24,8 +24,8 @@ export interface Loaded {
 }
 
 export type Classified =
-  /** batchSize: the largest batch that ran; smaller than asked after an out-of-memory error. */
-  | { ok: true; predictions: Prediction[][]; inferMs: number; batchSize: number }
+  /** fitted: the batch size that ran after an out-of-memory error; null when none happened. */
+  | { ok: true; predictions: Prediction[][]; inferMs: number; fitted: number | null }
   | { ok: false; reason: string; outOfMemory: boolean };
 
 export interface InferApi {

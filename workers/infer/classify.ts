@@ -31,7 +31,8 @@ export function classifyBatch(logits: Float32Array, rows: number, k: number, lab
 }
 
 export type ChunkOutcome =
-  | { ok: true; predictions: Prediction[][]; batchSize: number }
+  /** fitted: the chunk size that ran after an out-of-memory error, null if none happened. */
+  | { ok: true; predictions: Prediction[][]; fitted: number | null }
   | { ok: false; reason: string; outOfMemory: boolean };
 
 function isOutOfMemory(reason: string): boolean {
@@ -51,6 +52,7 @@ export async function classifyInChunks(
   const size = tensors[0]?.length ?? 0;
   const predictions: Prediction[][] = [];
   let chunk = tensors.length;
+  let fitted: number | null = null;
   for (let i = 0; i < tensors.length; ) {
     const n = Math.min(chunk, tensors.length - i);
     const pixels = n === 1 ? tensors[i]! : new Float32Array(size * n);
@@ -63,10 +65,11 @@ export async function classifyInChunks(
       const outOfMemory = isOutOfMemory(reason);
       if (outOfMemory && n > 1) {
         chunk = Math.ceil(n / 2);
+        fitted = chunk;
         continue;
       }
       return { ok: false, reason, outOfMemory };
     }
   }
-  return { ok: true, predictions, batchSize: chunk };
+  return { ok: true, predictions, fitted };
 }

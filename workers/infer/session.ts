@@ -1,12 +1,8 @@
 // The only module that touches transformers.js and ONNX Runtime: one session per worker.
 
 import { AutoModelForImageClassification, Tensor, env } from '@huggingface/transformers';
-// ONNX Runtime's wasm build, served by the app itself: transformers.js would fetch it from a CDN,
-// which offline use, the PWA and closed networks cannot reach. The asyncify build carries both
-// the WebGPU and the CPU execution providers.
-import ortMjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
-import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import type { SessionSettings } from './api.ts';
+import { ortWasmPaths } from './ort-files.ts';
 
 export interface Session {
   /** One forward pass over n images of 3 x h x w; returns the logits, n x classes. */
@@ -20,7 +16,7 @@ function configureEnv(s: SessionSettings): void {
   if (local) env.localModelPath = s.model.base!;
   const onnx = env.backends.onnx as { wasm?: Record<string, unknown> };
   if (onnx.wasm) {
-    onnx.wasm.wasmPaths = { mjs: new URL(ortMjs, self.location.href).href, wasm: new URL(ortWasm, self.location.href).href };
+    onnx.wasm.wasmPaths = ortWasmPaths();
     onnx.wasm.numThreads = s.numThreads;
     onnx.wasm.proxy = false;
   }

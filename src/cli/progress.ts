@@ -1,0 +1,98 @@
+// Progress for a person at a terminal (a bar with rate and ETA), for logs (a line every few
+// seconds), or for programs (--json: one JSON object per line on stdout).
+
+import cliProgress from 'cli-progress';
+import type { Progress } from '../pipeline/progress.ts';
+
+export interface ProgressSink {
+  update(p: Progress): void;
+  /** Leaves the terminal clean for the lines that follow. */
+  stop(): void;
+}
+
+function eta(p: Progress): string {
+  if (p.etaMs === null) return '?';
+  const s = Math.round(p.etaMs / 1000);
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
+}
+
+function line(p: Progress): string {
+  const rate = (p.recentRate || p.rate).toFixed(1);
+  const slow = p.bottleneck ? `, slowest stage ${p.bottleneck}` : '';
+  return `${p.done}/${p.listed}${p.listingDone ? '' : '+'} images, ${p.failed} errors, ${rate} images/s, ETA ${eta(p)}${slow}${p.state === 'paused' ? ' (paused)' : ''}`;
+}
+
+export function terminalBar(stream: NodeJS.WriteStream): ProgressSink {
+  const bar = new cliProgress.SingleBar({
+    stream,
+    format: '{bar} {value}/{total} images | {rate} images/s | ETA {eta} | {errors} errors | {note}',
+    barsize: 28,
+    hideCursor: true,
+    clearOnComplete: true,
+    etaBuffer: 50,
+  }, cliProgress.Presets.shades_classic);
+  let started = false;
+  return {
+    update(p) {
+      const payload = {
+        rate: (p.recentRate || p.rate).toFixed(1),
+        eta: eta(p),
+        errors: p.failed,
+        note: p.state === 'paused' ? 'paused (p to resume)' : p.bottleneck ? `slowest: ${p.bottleneck}` : p.state,
+      };
+      const total = Math.max(p.listed, 1);
+      if (!started) {
+        bar.start(total, p.done, payload);
+        started = true;
+      } else {
+        bar.setTotal(total);
+        bar.update(p.done, payload);
+      }
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+export function logLines(write: (s: string) => void, everyMs = 10_000): ProgressSink {
+  let last = 0;
+  return {
+    update(p) {
+      const now = Date.now();
+      if (now - last < everyMs && p.state === 'running') return;
+      last = now;
+      write(`progress: ${line(p)}`);
+    },
+    stop() {},
+  };
+}
+
+export function jsonLines(write: (s: string) => void, everyMs = 1000): ProgressSink {
+  let last = 0;
+  return {
+    update(p) {
+      const now = Date.now();
+      if (now - last < everyMs && p.state === 'running') return;
+      last = now;
+      write(JSON.stringify({
+        type: 'progress',
+        state: p.state,
+        done: p.done,
+        listed: p.listed,
+        listing_done: p.listingDone,
+        ok: p.ok,
+        failed: p.failed,
+        by_cause: p.byCause,
+        skipped: p.skipped,
+        rate: Number(p.rate.toFixed(3)),
+        recent_rate: Number(p.recentRate.toFixed(3)),
+        eta_s: p.etaMs === null ? null : Math.round(p.etaMs / 1000),
+        bottleneck: p.bottleneck,
+        batch_size: p.batchSize ?? null,
+        stages: p.stages.map((s) => ({ name: s.name, in: s.in, out: s.out, queued: s.queued, capacity: s.capacity, utilization: Number(s.utilization.toFixed(3)) })),
+      }));
+    },
+    stop() {},
+  };
+}
