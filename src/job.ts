@@ -2,17 +2,20 @@
 // the CLI both start runs through here; everything a run leaves behind is in IndexedDB.
 
 import { describe, openDataset, type DatasetRuntime, type DatasetSpec } from './datasets/dataset.ts';
+import type { Item } from './datasets/item.ts';
 import { loadModelInfo, type ModelInfo, type ModelRef } from './model/model.ts';
+import { trueLabel } from './model/synsets.ts';
 import { flopsPerImage, largestBatch } from './pipeline/batching.ts';
 import { fetchBytes } from './pipeline/fetch.ts';
 import { fingerprint } from './pipeline/fingerprint.ts';
 import { createGate, type Gate } from './pipeline/gate.ts';
 import { bottleneck, createRateMeter, eta, type Progress } from './pipeline/progress.ts';
 import { defaultPlan, probeAdapter, resolveRuntime, type AdapterFacts, type Plan, type RequestedDevice } from './pipeline/runtime.ts';
-import { runPipeline, type Counters } from './pipeline/scheduler.ts';
+import { runPipeline, type Counters, type ItemResult, type Known } from './pipeline/scheduler.ts';
 import type { TenchDB } from './store/db.ts';
-import { putRows, toRow } from './store/results.ts';
-import { newRunId, putRun, type RunRecord } from './store/runs.ts';
+import { findByImage, imageKey, knownImages, putRows, storedOutcomes, toRow, type Thumb } from './store/results.ts';
+import { holdingRunLock, newRunId, putRun, type RunCounts, type RunRecord } from './store/runs.ts';
+import { isQuotaError, storageFigures } from './store/quota.ts';
 import type { Device, Dtype } from '../workers/infer/api.ts';
 import { reasonOf } from '../workers/shared/results.ts';
 
@@ -33,6 +36,14 @@ export interface JobRequest {
   limit: number | null;
   /** Turn images as their EXIF orientation says. Off by default: the Python reference does not. */
   applyExifOrientation?: boolean;
+  /** Longer side of the gallery thumbnails kept per image; 0 keeps none. Default 96. */
+  thumbnails?: number;
+}
+
+/** Going on with a stored run: the images it has no row for, or those and the failed ones. */
+export interface Continuation {
+  run: RunRecord;
+  retry: 'missing' | 'failed';
 }
 
 export interface JobHooks {
@@ -79,16 +90,21 @@ const MAX_PIXELS = 1_000_000_000;
  */
 const FULL_DECODE_PIXELS = 24_000_000;
 
-function progressFrom(runId: string, state: Progress['state'], counters: Counters, startedAt: number, stats: { listed: number; skipped: number }, listingDone: boolean, recentRate: number, device: string): Progress {
+const THUMBNAIL = 96;
+
+function progressFrom(runId: string, state: Progress['state'], counters: Counters, startedAt: number, stats: { listed: number; skipped: number }, listingDone: boolean, recentRate: number, device: string, note: string | null): Progress {
   const elapsedMs = performance.now() - startedAt;
   const rate = elapsedMs > 0 ? (counters.written * 1000) / elapsedMs : 0;
+  const done = counters.written + counters.resumed;
   return {
     runId,
     state,
     listed: Math.max(stats.listed, counters.listed),
     listingDone,
     skipped: stats.skipped,
-    done: counters.written,
+    done,
+    resumed: counters.resumed,
+    cached: counters.cached,
     ok: counters.ok,
     failed: counters.failed,
     byCause: counters.byCause,
@@ -96,44 +112,92 @@ function progressFrom(runId: string, state: Progress['state'], counters: Counter
     elapsedMs,
     rate,
     recentRate,
-    etaMs: eta(listingDone, counters.listed, counters.written, recentRate || rate),
+    etaMs: eta(listingDone, counters.listed, done, recentRate || rate),
     bottleneck: bottleneck(counters.stages),
     device,
     batchSize: counters.batchSize,
+    ...(note ? { note } : {}),
+  };
+}
+
+function countsOf(c: Counters): RunCounts {
+  return { listed: c.listed, written: c.written, resumed: c.resumed, cached: c.cached, ok: c.ok, failed: c.failed, byCause: c.byCause };
+}
+
+/** Each item with its true label, where the dataset or its folder names say it. */
+async function* labelled(items: AsyncIterable<Item>, labels: readonly string[]): AsyncGenerator<Item> {
+  for await (const item of items) {
+    const label = trueLabel(item.path, item.label, labels);
+    yield label === null ? item : { ...item, label };
+  }
+}
+
+/**
+ * What the store already answers. A resumed run's own rows (same version, same fingerprint) are
+ * skipped, failed ones too unless retrying them; any other run's successful row for the same image
+ * and fingerprint is copied rather than computed again.
+ */
+async function lookup(db: TenchDB, run: RunRecord, retry: Continuation['retry'] | null, topK: number): Promise<(item: Item) => Promise<Known | null>> {
+  const stored = retry ? await storedOutcomes(db, run.id) : new Map();
+  const seen = await knownImages(db, run.fingerprint);
+  return async (item) => {
+    const own = stored.get(item.path);
+    if (own && own.fingerprint === run.fingerprint && own.version === (item.version ?? null) && !(retry === 'failed' && own.cause)) {
+      return own.cause ? { kind: 'stored', ok: false, cause: own.cause } : { kind: 'stored', ok: true };
+    }
+    const key = imageKey(run.dataset, item.path, item.version);
+    if (!key || !seen.has(key)) return null;
+    const hit = await findByImage(db, run.fingerprint, key);
+    if (!hit || hit.row.runId === run.id || hit.row.error !== null || hit.row.topK.length < topK) return null;
+    return {
+      kind: 'copied',
+      outcome: { ok: true, topK: hit.row.topK.slice(0, topK) },
+      width: hit.row.width ?? undefined,
+      height: hit.row.height ?? undefined,
+      thumb: hit.thumb,
+    };
   };
 }
 
 /**
  * Runs one job to its end and returns its record. A run that cannot start (model missing,
  * no adapter for --device webgpu) still gets a record, with state 'failed' and the reason.
+ * With `from`, goes on with a stored run instead of starting one: same id, same rows.
  */
-export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetRuntime, hooks: JobHooks = {}, control: JobControl = newControl(), adapter?: AdapterFacts): Promise<RunRecord> {
-  const { signal } = control;
-  const run: RunRecord = {
-    id: newRunId(),
-    createdAt: Date.now(),
-    finishedAt: null,
-    state: 'running',
-    dataset: request.dataset,
-    model: request.model.id,
-    fingerprint: '',
-    settings: {
-      device: request.device,
-      dtype: request.dtype,
-      sessions: request.sessions ?? 0,
-      decoders: request.decoders ?? 0,
-      batchSize: request.batchSize ?? 0,
-      topK: request.topK,
-      limit: request.limit,
-    },
-    runtime: null,
-    readyAt: null,
-    counts: null,
-    error: null,
-  };
+export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetRuntime, hooks: JobHooks = {}, control: JobControl = newControl(), adapter?: AdapterFacts, from?: Continuation): Promise<RunRecord> {
+  const { dataset: _dataset, ...stored } = request;
+  const run: RunRecord = from
+    ? { ...from.run, state: 'running', finishedAt: null, error: null }
+    : {
+      id: newRunId(),
+      createdAt: Date.now(),
+      finishedAt: null,
+      state: 'running',
+      dataset: request.dataset,
+      model: request.model.id,
+      fingerprint: '',
+      settings: {
+        device: request.device,
+        dtype: request.dtype,
+        sessions: request.sessions ?? 0,
+        decoders: request.decoders ?? 0,
+        batchSize: request.batchSize ?? 0,
+        topK: request.topK,
+        limit: request.limit,
+      },
+      runtime: null,
+      readyAt: null,
+      counts: null,
+      error: null,
+      request: stored,
+    };
   await putRun(db, run);
   hooks.onStart?.(run.id);
+  return holdingRunLock(run.id, () => execute(db, run, request, runtime, hooks, control, adapter, from?.retry ?? null));
+}
 
+async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime: DatasetRuntime, hooks: JobHooks, control: JobControl, adapter: AdapterFacts | undefined, retry: Continuation['retry'] | null): Promise<RunRecord> {
+  const { signal } = control;
   const fail = async (reason: string, state: RunRecord['state'] = 'failed') => {
     run.state = state;
     run.error = reason;
@@ -161,11 +225,35 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
     return fail(`${describe(request.dataset)}: ${reasonOf(error)}`);
   }
 
+  let note: string | null = null;
   const startedAt = performance.now();
   const meter = createRateMeter();
+  const device = `${resolved.device} (${resolved.reason})`;
+  let report = (_state: Progress['state']) => {};
+
+  // A full store pauses the run with the figures; resuming tries the same write again.
+  const write = async (results: ItemResult[]) => {
+    const rows = results.map((r) => toRow(run.id, run.fingerprint, run.dataset, r));
+    const thumbs: Thumb[] = results.flatMap((r) => (r.thumb ? [{ runId: run.id, path: r.item.path, blob: r.thumb }] : []));
+    for (;;) {
+      try {
+        await putRows(db, rows, thumbs);
+        return;
+      } catch (error) {
+        if (!isQuotaError(error)) throw error;
+        note = `storage is full (${await storageFigures()}): paused; delete old runs or free disk space, then resume`;
+        control.gate.pause();
+        report('paused');
+        await control.gate.wait(signal);
+        note = null;
+      }
+    }
+  };
+
   const pipeline = runPipeline(
     {
-      items: dataset.items,
+      items: labelled(dataset.items, info.value.labels),
+      known: await lookup(db, run, retry, request.topK),
       fetch: (source, fetchSignal) => fetchBytes(source, MAX_OBJECT_BYTES, dataset.s3, fetchSignal),
       gate: control.gate,
       decode: {
@@ -173,6 +261,7 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
         maxPixels: MAX_PIXELS,
         fullDecodePixels: FULL_DECODE_PIXELS,
         applyExifOrientation: request.applyExifOrientation === true,
+        thumbnail: request.thumbnails ?? THUMBNAIL,
       },
       session: {
         model: request.model,
@@ -192,7 +281,7 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
         topK: request.topK,
         writeBatch: 256,
       },
-      write: (results) => putRows(db, results.map((r) => toRow(run.id, run.fingerprint, r))),
+      write,
     },
     signal,
   );
@@ -200,19 +289,17 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
   pipeline.ready.then(() => {
     run.readyAt = Date.now();
   }, () => {});
-  const device = `${resolved.device} (${resolved.reason})`;
-  const report = (state: Progress['state']) => {
+  report = (state: Progress['state']) => {
     const counters = pipeline.counters();
-    hooks.onProgress?.(progressFrom(run.id, state, counters, startedAt, dataset.stats, counters.listingDone, meter.sample(performance.now(), counters.written), device));
+    hooks.onProgress?.(progressFrom(run.id, state, counters, startedAt, dataset.stats, counters.listingDone, meter.sample(performance.now(), counters.written), device, note));
   };
   const timer = setInterval(() => report(control.gate.paused ? 'paused' : 'running'), PROGRESS_EVERY_MS);
   try {
     const counters = await pipeline.done;
     run.state = 'done';
-    run.counts = { listed: counters.listed, written: counters.written, ok: counters.ok, failed: counters.failed, byCause: counters.byCause };
+    run.counts = countsOf(counters);
   } catch (error) {
-    const counters = pipeline.counters();
-    run.counts = { listed: counters.listed, written: counters.written, ok: counters.ok, failed: counters.failed, byCause: counters.byCause };
+    run.counts = countsOf(pipeline.counters());
     run.state = signal.aborted ? 'cancelled' : 'failed';
     run.error = signal.aborted ? 'cancelled' : reasonOf(error);
   } finally {

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import type { Page } from 'playwright-core';
 import type { Progress } from '../pipeline/progress.ts';
 import type { RequestedDevice } from '../pipeline/runtime.ts';
-import { jsonlLine } from '../store/export.ts';
+import { jsonlLine, toExportRecord } from '../store/export.ts';
 import type { ResultRow } from '../store/results.ts';
 import type { RunRecord } from '../store/runs.ts';
 import type { AutomationRequest } from '../ui/automation.ts';
@@ -170,7 +170,7 @@ async function writeRows(page: Page, run: RunRecord, outPath: string): Promise<n
   for (;;) {
     const rows: ResultRow[] = await page.evaluate(([id, a, n]) => window.tench!.rows(id, a, n), [run.id, after, READ_PAGE] as const);
     for (const row of rows) {
-      if (!out.write(jsonlLine(row))) await once(out, 'drain');
+      if (!out.write(jsonlLine(toExportRecord(row)))) await once(out, 'drain');
     }
     written += rows.length;
     if (rows.length < READ_PAGE) break;

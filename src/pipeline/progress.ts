@@ -20,7 +20,11 @@ export interface Progress {
   listed: number;
   listingDone: boolean;
   skipped: number;
+  /** Rows written or, on a resume, already stored. */
   done: number;
+  /** Of done: rows stored before a resume, and rows copied from another run of the same image. */
+  resumed: number;
+  cached: number;
   ok: number;
   failed: number;
   byCause: Partial<Record<ErrorCause, number>>;

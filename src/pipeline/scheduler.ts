@@ -42,7 +42,18 @@ export interface ItemResult {
   outcome: Outcome;
   width?: number;
   height?: number;
+  /** A small picture of the decoded image, for the gallery. */
+  thumb?: Blob;
 }
+
+/**
+ * An item answered before: 'stored' in this run already (a resume skips it), or 'copied' from
+ * another run that saw the same image under the same model and preprocessing.
+ */
+export type Known =
+  | { kind: 'stored'; ok: true }
+  | { kind: 'stored'; ok: false; cause: ErrorCause }
+  | { kind: 'copied'; outcome: Outcome; width?: number; height?: number; thumb?: Blob };
 
 export interface PipelineInput {
   items: AsyncIterable<Item>;
@@ -57,12 +68,18 @@ export interface PipelineInput {
   spawn?: { decoder: () => Bridge<DecodeApi>; inferrer: () => Bridge<InferApi> };
   /** Pause: admission waits here while the gate is closed. */
   gate?: Gate;
+  /** Asked of every listed item before it is fetched: null means compute it. */
+  known?(item: Item): Promise<Known | null>;
 }
 
 export interface Counters {
   listed: number;
   listingDone: boolean;
   written: number;
+  /** Rows this run had stored before it resumed: counted, neither fetched nor written again. */
+  resumed: number;
+  /** Rows copied from another run of the same image and fingerprint (also in written). */
+  cached: number;
   ok: number;
   failed: number;
   byCause: Partial<Record<ErrorCause, number>>;
@@ -93,6 +110,7 @@ interface Decoded {
   tensor: Float32Array;
   width: number;
   height: number;
+  thumb?: Blob;
 }
 
 /** A worker call, or the worker's death, whichever comes first. */
@@ -173,7 +191,7 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
   const batches: Queue<Decoded[]> = createQueue(settings.sessions);
   const results: Queue<ItemResult> = createQueue(Math.max(settings.writeBatch * 2, settings.batchSize * 2));
 
-  const c = { listed: 0, listingDone: false, fetchIn: 0, fetchOut: 0, decodeIn: 0, decodeOut: 0, inferIn: 0, inferOut: 0, storeIn: 0, written: 0, ok: 0, failed: 0 };
+  const c = { listed: 0, listingDone: false, fetchIn: 0, fetchOut: 0, decodeIn: 0, decodeOut: 0, inferIn: 0, inferOut: 0, storeIn: 0, written: 0, resumed: 0, cached: 0, ok: 0, failed: 0 };
   const byCause: Partial<Record<ErrorCause, number>> = {};
   const fetchBusy = busyMeter();
   let storeMs = 0;
@@ -192,6 +210,8 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
       listed: c.listed,
       listingDone: c.listingDone,
       written: c.written,
+      resumed: c.resumed,
+      cached: c.cached,
       ok: c.ok,
       failed: c.failed,
       byCause: { ...byCause },
@@ -212,9 +232,16 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
     };
   };
 
-  const finish = (item: Item, seq: number, outcome: Outcome, size?: { width: number; height: number }) => {
+  const finish = (item: Item, seq: number, outcome: Outcome, extra?: { width?: number; height?: number; thumb?: Blob }) => {
     c.storeIn++;
-    return results.push({ item, seq, outcome, ...size }, signal);
+    return results.push({ item, seq, outcome, ...extra }, signal);
+  };
+  const tally = (ok: boolean, cause?: ErrorCause) => {
+    if (ok) c.ok++;
+    else {
+      c.failed++;
+      byCause[cause!] = (byCause[cause!] ?? 0) + 1;
+    }
   };
 
   // list -> fetch. Waiting for a fetch slot is what holds the listing back when later stages fill.
@@ -226,6 +253,17 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
       await input.gate?.wait(signal);
       const mine = seq++;
       c.listed++;
+      const known = await input.known?.(item);
+      if (known?.kind === 'stored') {
+        c.resumed++;
+        tally(known.ok, known.ok ? undefined : known.cause);
+        continue;
+      }
+      if (known?.kind === 'copied') {
+        c.cached++;
+        await finish(item, mine, known.outcome, known);
+        continue;
+      }
       await fetchSlots.acquire(signal);
       c.fetchIn++;
       fetchBusy.start();
@@ -264,7 +302,7 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
               decodeMs: 0,
             }));
             c.decodeOut++;
-            if (p.ok) await decoded.push({ item: next.item, seq: next.seq, tensor: p.tensor, width: p.width, height: p.height }, signal);
+            if (p.ok) await decoded.push({ item: next.item, seq: next.seq, tensor: p.tensor, width: p.width, height: p.height, thumb: p.thumb }, signal);
             else await finish(next.item, next.seq, failure(p.cause, p.reason));
           } finally {
             lease.release();
@@ -311,7 +349,7 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
             for (let i = 0; i < batch.length; i++) {
               const d = batch[i]!;
               const outcome: Outcome = out.ok ? { ok: true, topK: out.predictions[i]! } : failure('infer_failed', out.reason);
-              await finish(d.item, d.seq, outcome, { width: d.width, height: d.height });
+              await finish(d.item, d.seq, outcome, { width: d.width, height: d.height, thumb: d.thumb });
             }
           } finally {
             lease.release();
@@ -333,13 +371,7 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
       await input.write(group);
       storeMs += performance.now() - t0;
       c.written += group.length;
-      for (const r of group) {
-        if (r.outcome.ok) c.ok++;
-        else {
-          c.failed++;
-          byCause[r.outcome.cause] = (byCause[r.outcome.cause] ?? 0) + 1;
-        }
-      }
+      for (const r of group) tally(r.outcome.ok, r.outcome.ok ? undefined : r.outcome.cause);
     }
   }
 

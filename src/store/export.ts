@@ -1,6 +1,10 @@
-// Rows -> the records users get: the same fields in every format.
+// Rows -> the files users get: the same columns in JSONL, CSV and Parquet, and the failures alone.
+// Pure functions of rows, so the page (downloads) and the CLI (--out) write identical files.
 
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { ResultRow } from './results.ts';
+
+export type ExportFormat = 'jsonl' | 'csv' | 'parquet';
 
 export interface ExportRecord {
   path: string;
@@ -10,6 +14,24 @@ export interface ExportRecord {
   error: string | null;
   true_label?: string;
 }
+
+export interface FailureRecord {
+  path: string;
+  cause: string;
+  error: string;
+}
+
+/** The format a file name asks for; null for any other extension. */
+export function formatOf(fileName: string): ExportFormat | null {
+  const ext = /\.([a-z]+)$/i.exec(fileName)?.[1]?.toLowerCase();
+  return ext === 'jsonl' || ext === 'ndjson' ? 'jsonl' : ext === 'csv' ? 'csv' : ext === 'parquet' || ext === 'pq' ? 'parquet' : null;
+}
+
+export const MEDIA_TYPES: Readonly<Record<ExportFormat, string>> = Object.freeze({
+  jsonl: 'application/jsonl',
+  csv: 'text/csv',
+  parquet: 'application/vnd.apache.parquet',
+});
 
 export function toExportRecord(row: ResultRow): ExportRecord {
   return {
@@ -22,6 +44,83 @@ export function toExportRecord(row: ResultRow): ExportRecord {
   };
 }
 
-export function jsonlLine(row: ResultRow): string {
-  return `${JSON.stringify(toExportRecord(row))}\n`;
+export function toFailureRecord(row: ResultRow): FailureRecord {
+  return { path: row.path, cause: row.cause ?? 'unknown', error: row.error ?? '' };
+}
+
+export function jsonlLine(record: object): string {
+  return `${JSON.stringify(record)}\n`;
+}
+
+/** RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled. */
+export function csvField(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function csvLine(fields: ReadonlyArray<string | number | null | undefined>): string {
+  return `${fields.map(csvField).join(',')}\r\n`;
+}
+
+export function resultColumns(withTrueLabel: boolean): string[] {
+  return ['path', 'label', 'score', 'top_k', 'error', ...(withTrueLabel ? ['true_label'] : [])];
+}
+
+/** top_k is a JSON array in CSV: the one column that is not flat. */
+export function resultCsvLine(record: ExportRecord, withTrueLabel: boolean): string {
+  return csvLine([record.path, record.label, record.score, JSON.stringify(record.top_k), record.error, ...(withTrueLabel ? [record.true_label ?? null] : [])]);
+}
+
+/**
+ * One Parquet file: top_k as a list of (label, score) structs, so pandas, pyarrow and DuckDB read
+ * it as nested data rather than a string to parse.
+ */
+export function resultsParquet(records: readonly ExportRecord[], withTrueLabel: boolean): ArrayBuffer {
+  const string = (name: string, required = false) => ({ name, type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: required ? 'REQUIRED' as const : 'OPTIONAL' as const });
+  const schema = [
+    { name: 'root', num_children: withTrueLabel ? 6 : 5 },
+    string('path', true),
+    string('label'),
+    { name: 'score', type: 'DOUBLE' as const, repetition_type: 'OPTIONAL' as const },
+    { name: 'top_k', repetition_type: 'REQUIRED' as const, converted_type: 'LIST' as const, num_children: 1 },
+    { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
+    { name: 'element', repetition_type: 'REQUIRED' as const, num_children: 2 },
+    string('label', true),
+    { name: 'score', type: 'DOUBLE' as const, repetition_type: 'REQUIRED' as const },
+    string('error'),
+    ...(withTrueLabel ? [string('true_label')] : []),
+  ];
+  return parquetWriteBuffer({
+    schema,
+    columnData: [
+      { name: 'path', data: records.map((r) => r.path) },
+      { name: 'label', data: records.map((r) => r.label) },
+      { name: 'score', data: records.map((r) => r.score) },
+      { name: 'top_k', data: records.map((r) => r.top_k) },
+      { name: 'error', data: records.map((r) => r.error) },
+      ...(withTrueLabel ? [{ name: 'true_label', data: records.map((r) => r.true_label ?? null) }] : []),
+    ],
+  });
+}
+
+export function failuresParquet(records: readonly FailureRecord[]): ArrayBuffer {
+  return parquetWriteBuffer({
+    columnData: (['path', 'cause', 'error'] as const).map((name) => ({ name, data: records.map((r) => r[name]), type: 'STRING' as const, nullable: false })),
+  });
+}
+
+/** A whole export as file contents, from rows already read. */
+export function exportFile(rows: readonly ResultRow[], format: ExportFormat, what: 'results' | 'failures' = 'results'): Uint8Array | string {
+  if (what === 'failures') {
+    const records = rows.filter((r) => r.error !== null).map(toFailureRecord);
+    if (format === 'parquet') return new Uint8Array(failuresParquet(records));
+    if (format === 'jsonl') return records.map(jsonlLine).join('');
+    return csvLine(['path', 'cause', 'error']) + records.map((r) => csvLine([r.path, r.cause, r.error])).join('');
+  }
+  const records = rows.map(toExportRecord);
+  const withTrueLabel = records.some((r) => r.true_label !== undefined);
+  if (format === 'parquet') return new Uint8Array(resultsParquet(records, withTrueLabel));
+  if (format === 'jsonl') return records.map(jsonlLine).join('');
+  return csvLine(resultColumns(withTrueLabel)) + records.map((r) => resultCsvLine(r, withTrueLabel)).join('');
 }

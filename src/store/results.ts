@@ -1,5 +1,6 @@
 // One record per image of a run, keyed by (run, path): writing the same image twice replaces it.
 
+import { describe, type DatasetSpec } from '../datasets/dataset.ts';
 import type { ErrorCause, Prediction } from '../../workers/shared/results.ts';
 import type { ItemResult } from '../pipeline/scheduler.ts';
 import type { TenchDB } from './db.ts';
@@ -21,10 +22,23 @@ export interface ResultRow {
   version: string | null;
   /** Model, dtype and preprocessing that produced the row. */
   fingerprint: string;
+  /** The image itself, wherever it is listed from: dataset, path and version. Null when the
+   * dataset gives no version, so that a changed file is never taken for a known one. */
+  imageKey: string | null;
   doneAt: number;
 }
 
-export function toRow(runId: string, fingerprint: string, r: ItemResult): ResultRow {
+export interface Thumb {
+  runId: string;
+  path: string;
+  blob: Blob;
+}
+
+export function imageKey(dataset: DatasetSpec, path: string, version: string | null | undefined): string | null {
+  return version ? `${describe(dataset)}\u0000${path}\u0000${version}` : null;
+}
+
+export function toRow(runId: string, fingerprint: string, dataset: DatasetSpec, r: ItemResult): ResultRow {
   const top = r.outcome.ok ? r.outcome.topK[0] : undefined;
   return {
     runId,
@@ -41,14 +55,18 @@ export function toRow(runId: string, fingerprint: string, r: ItemResult): Result
     size: r.item.size ?? null,
     version: r.item.version ?? null,
     fingerprint,
+    imageKey: imageKey(dataset, r.item.path, r.item.version),
     doneAt: Date.now(),
   };
 }
 
-/** One transaction for the whole group: either every row is stored or none is. */
-export async function putRows(db: TenchDB, rows: readonly ResultRow[]): Promise<void> {
-  const tx = db.transaction('results', 'readwrite');
-  for (const row of rows) void tx.store.put(row);
+/** One transaction for the whole group, thumbnails included: either all of it is stored or none. */
+export async function putRows(db: TenchDB, rows: readonly ResultRow[], thumbs: readonly Thumb[] = []): Promise<void> {
+  const tx = db.transaction(['results', 'thumbs'], 'readwrite');
+  const results = tx.objectStore('results');
+  const thumbStore = tx.objectStore('thumbs');
+  for (const row of rows) void results.put(row);
+  for (const thumb of thumbs) void thumbStore.put(thumb);
   await tx.done;
 }
 
@@ -58,6 +76,61 @@ export async function readRows(db: TenchDB, runId: string, afterSeq = -1, limit 
   return db.getAllFromIndex('results', 'bySeq', range, limit);
 }
 
+/** Every row of a run, a page at a time, in listing order. */
+export async function* eachRow(db: TenchDB, runId: string, page = 2000): AsyncGenerator<ResultRow> {
+  let after = -1;
+  for (;;) {
+    const rows = await readRows(db, runId, after, page);
+    yield* rows;
+    if (rows.length < page) return;
+    after = rows[rows.length - 1]!.seq;
+  }
+}
+
 export async function countRows(db: TenchDB, runId: string): Promise<number> {
   return db.countFromIndex('results', 'bySeq', IDBKeyRange.bound([runId, -Infinity], [runId, Infinity]));
+}
+
+/** The failed rows of a run, in key order. */
+export async function failedRows(db: TenchDB, runId: string): Promise<ResultRow[]> {
+  return db.getAllFromIndex('results', 'byCause', IDBKeyRange.bound([runId], [runId, []]));
+}
+
+export async function getThumb(db: TenchDB, runId: string, path: string): Promise<Blob | undefined> {
+  return (await db.get('thumbs', [runId, path]))?.blob;
+}
+
+export async function getRow(db: TenchDB, runId: string, path: string): Promise<ResultRow | undefined> {
+  return db.get('results', [runId, path]);
+}
+
+/** The run's rows by path, with what resuming needs of each, read a page at a time. */
+export interface StoredOutcome {
+  version: string | null;
+  fingerprint: string;
+  cause: ErrorCause | null;
+}
+
+export async function storedOutcomes(db: TenchDB, runId: string): Promise<Map<string, StoredOutcome>> {
+  const out = new Map<string, StoredOutcome>();
+  for await (const row of eachRow(db, runId, 5000)) out.set(row.path, { version: row.version, fingerprint: row.fingerprint, cause: row.cause });
+  return out;
+}
+
+/** Image keys already answered under this fingerprint, in any run. */
+export async function knownImages(db: TenchDB, fingerprint: string): Promise<Set<string>> {
+  const keys = new Set<string>();
+  const range = IDBKeyRange.bound([fingerprint], [fingerprint, []]);
+  let cursor = await db.transaction('results').store.index('byImage').openKeyCursor(range);
+  for (; cursor; cursor = await cursor.continue()) keys.add((cursor.key as [string, string])[1]);
+  return keys;
+}
+
+/** A row answered before, for the same image under the same fingerprint, with its thumbnail. */
+export async function findByImage(db: TenchDB, fingerprint: string, key: string): Promise<{ row: ResultRow; thumb: Blob | undefined } | undefined> {
+  const tx = db.transaction(['results', 'thumbs']);
+  const row = await tx.objectStore('results').index('byImage').get([fingerprint, key]);
+  if (!row) return undefined;
+  const thumb = await tx.objectStore('thumbs').get([row.runId, row.path]);
+  return { row, thumb: thumb?.blob };
 }

@@ -12,6 +12,7 @@ const reference = referenceByName(loadReference('tench-tiny-vit'));
 interface RawRecords {
   run: Record<string, unknown>;
   results: Array<Record<string, unknown>>;
+  thumbs: Array<{ path: string; type: string; size: number }>;
   stores: string[];
   version: number;
 }
@@ -47,22 +48,30 @@ describe('IndexedDB records of a run', () => {
       open.onsuccess = () => resolve(open.result);
       open.onerror = () => reject(open.error);
     });
-    const tx = db.transaction(['runs', 'results'], 'readonly');
+    const tx = db.transaction(['runs', 'results', 'thumbs'], 'readonly');
     const get = <T>(request: IDBRequest<T>) => new Promise<T>((resolve, reject) => {
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });
     const run = await get(tx.objectStore('runs').get(runId));
     const all = await get(tx.objectStore('results').getAll());
-    const out = { run, results: all.filter((r) => r.runId === runId), stores: [...db.objectStoreNames], version: db.version };
+    const thumbs: Array<{ runId: string; path: string; blob: Blob }> = await get(tx.objectStore('thumbs').getAll());
+    const mine = thumbs.filter((t) => t.runId === runId);
+    const out = {
+      run,
+      results: all.filter((r) => r.runId === runId),
+      thumbs: await Promise.all(mine.map(async (t) => ({ path: t.path, type: t.blob.type, size: (await createImageBitmap(t.blob)).width }))),
+      stores: [...db.objectStoreNames],
+      version: db.version,
+    };
     db.close();
     return out;
   }, id);
 
   it('holds one record per image, with its prediction or its error', async () => {
     const raw = await readRaw(runId);
-    expect(raw.stores.sort()).toEqual(['results', 'runs']);
-    expect(raw.version).toBe(1);
+    expect(raw.stores.sort()).toEqual(['results', 'runs', 'thumbs']);
+    expect(raw.version).toBe(2);
     const expected = reference.size + BROKEN.length;
     expect(raw.results).toHaveLength(expected);
     expect(new Set(raw.results.map((r) => r.path)).size).toBe(expected);
@@ -81,6 +90,13 @@ describe('IndexedDB records of a run', () => {
       const row = raw.results.find((r) => r.path === broken.name)!;
       expect(row.label).toBeNull();
       expect(`${row.cause}: ${row.error}`).toMatch(broken.reason);
+    }
+    // A thumbnail for each readable image, made from its decoded pixels, and none for the broken.
+    expect(raw.thumbs.map((t) => t.path).sort()).toEqual([...reference.keys()].sort());
+    for (const t of raw.thumbs) {
+      expect(t.type).toBe('image/webp');
+      const ref = reference.get(t.path)!;
+      expect(t.size).toBe(Math.max(1, Math.round(ref.width * Math.min(1, 96 / Math.max(ref.width, ref.height)))));
     }
     expect(raw.run).toMatchObject({ state: 'done', counts: { written: expected, failed: BROKEN.length, ok: reference.size } });
     expect((raw.run.runtime as { device: string }).device).toBe('wasm');

@@ -63,7 +63,7 @@ function input(n: number, write: (r: ItemResult[]) => Promise<void>, fakes: Fake
   return {
     items: listing(n),
     fetch: fakes.fetch ?? (async (source) => ({ ok: true, bytes: new Uint8Array([Number((source as { url: string }).url.slice(4)) % 251]) })),
-    decode: { preprocess: {} as never, maxPixels: 1, fullDecodePixels: 1, applyExifOrientation: false },
+    decode: { preprocess: {} as never, maxPixels: 1, fullDecodePixels: 1, applyExifOrientation: false, thumbnail: 0 },
     session: {} as never,
     settings: SETTINGS,
     write,

@@ -11,10 +11,12 @@ export interface DecodeSettings {
   fullDecodePixels: number;
   /** Turn images as their EXIF orientation says; off by default, as Pillow (the reference) is. */
   applyExifOrientation: boolean;
+  /** The longer side of the gallery thumbnail made from the decoded pixels; 0 makes none. */
+  thumbnail: number;
 }
 
 export type Prepared =
-  | { ok: true; tensor: Float32Array; width: number; height: number; decodeMs: number }
+  | { ok: true; tensor: Float32Array; width: number; height: number; decodeMs: number; thumb?: Blob }
   | ({ ok: false; decodeMs: number } & Failure);
 
 export interface DecodeApi {

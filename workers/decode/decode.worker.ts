@@ -5,6 +5,7 @@ import { failure } from '../shared/results.ts';
 import type { DecodeApi, DecodeSettings, Prepared } from './api.ts';
 import { decodeRgb } from './decode.ts';
 import { normalizationTable, toTensor } from './preprocess.ts';
+import { thumbnail } from './thumbnail.ts';
 
 let settings: DecodeSettings | null = null;
 let table: Float32Array | null = null;
@@ -23,7 +24,9 @@ const api = {
       return { ...failure(decoded.tooLarge ? 'too_large' : 'decode_failed', decoded.reason), decodeMs: performance.now() - started } satisfies Prepared;
     }
     const tensor = toTensor(decoded, settings.preprocess, table);
-    const result: Prepared = { ok: true, tensor, width: decoded.width, height: decoded.height, decodeMs: performance.now() - started };
+    // A thumbnail that fails to encode costs the gallery a picture, never the row.
+    const thumb = settings.thumbnail > 0 ? await thumbnail(decoded, settings.thumbnail).catch(() => null) : null;
+    const result: Prepared = { ok: true, tensor, width: decoded.width, height: decoded.height, decodeMs: performance.now() - started, ...(thumb ? { thumb } : {}) };
     return transfer(result, [tensor.buffer]);
   },
 } satisfies DecodeApi;
