@@ -14,7 +14,7 @@ import { defaultPlan, probeAdapter, resolveRuntime, type AdapterFacts, type Plan
 import { runPipeline, type Counters, type ItemResult, type Known } from './pipeline/scheduler.ts';
 import type { TenchDB } from './store/db.ts';
 import { findByImage, imageKey, knownImages, putRows, storedOutcomes, toRow, type Thumb } from './store/results.ts';
-import { holdingRunLock, newRunId, putRun, type RunCounts, type RunRecord } from './store/runs.ts';
+import { getRun, holdingRunLock, interruptedRuns, newRunId, putRun, type RunCounts, type RunRecord } from './store/runs.ts';
 import { isQuotaError, storageFigures } from './store/quota.ts';
 import type { Device, Dtype } from '../workers/infer/api.ts';
 import { reasonOf } from '../workers/shared/results.ts';
@@ -91,6 +91,7 @@ const MAX_PIXELS = 1_000_000_000;
 const FULL_DECODE_PIXELS = 24_000_000;
 
 const THUMBNAIL = 96;
+const SAVE_COUNTS_MS = 3000;
 
 function progressFrom(runId: string, state: Progress['state'], counters: Counters, startedAt: number, stats: { listed: number; skipped: number }, listingDone: boolean, recentRate: number, device: string, note: string | null): Progress {
   const elapsedMs = performance.now() - startedAt;
@@ -196,6 +197,24 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
   return holdingRunLock(run.id, () => execute(db, run, request, runtime, hooks, control, adapter, from?.retry ?? null));
 }
 
+/**
+ * Goes on with a stored run: the images it has no row for ('missing'), or those and the ones that
+ * failed ('failed'). The dataset and settings are the run's own; only what cannot be stored
+ * (credentials, a picked folder) comes from the caller. A reason when the run cannot go on.
+ */
+export async function continueJob(db: TenchDB, runId: string, retry: Continuation['retry'], runtime: DatasetRuntime, hooks: JobHooks = {}, control: JobControl = newControl(), adapter?: AdapterFacts): Promise<RunRecord | { refused: string }> {
+  const run = await getRun(db, runId);
+  if (!run) return { refused: `there is no run ${runId}` };
+  if (!run.request) return { refused: `run ${runId} was made by an older tench that did not keep its settings; start a new run (its results are reused)` };
+  if (run.dataset.kind === 'folder' && !runtime.folder) return { refused: `run ${runId} read the folder ${run.dataset.name}: pick that folder again to go on` };
+  if (run.state === 'running' && (await holdsLock(runId))) return { refused: `run ${runId} is still running in another tab or process` };
+  return runJob(db, { ...run.request, dataset: run.dataset }, runtime, hooks, control, adapter, { run, retry });
+}
+
+async function holdsLock(runId: string): Promise<boolean> {
+  return !(await interruptedRuns([{ id: runId, state: 'running' } as RunRecord])).has(runId);
+}
+
 async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime: DatasetRuntime, hooks: JobHooks, control: JobControl, adapter: AdapterFacts | undefined, retry: Continuation['retry'] | null): Promise<RunRecord> {
   const { signal } = control;
   const fail = async (reason: string, state: RunRecord['state'] = 'failed') => {
@@ -213,7 +232,7 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
   if (!resolved.ok) return fail(resolved.reason);
 
   const plan = planFor(request, resolved.device, info.value, facts);
-  run.fingerprint = await fingerprint({ model: request.model.id, dtype: resolved.dtype, preprocess: info.value.preprocess });
+  run.fingerprint = await fingerprint({ model: request.model.id, dtype: resolved.dtype, preprocess: info.value.preprocess, orientation: request.applyExifOrientation ? 'apply' : 'ignore' });
   run.runtime = { device: resolved.device, dtype: resolved.dtype, reason: resolved.reason, threads: plan.threads };
   run.settings = { ...run.settings, sessions: plan.sessions, decoders: plan.decoders, batchSize: plan.batchSize };
   await putRun(db, run);
@@ -293,7 +312,16 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
     const counters = pipeline.counters();
     hooks.onProgress?.(progressFrom(run.id, state, counters, startedAt, dataset.stats, counters.listingDone, meter.sample(performance.now(), counters.written), device, note));
   };
-  const timer = setInterval(() => report(control.gate.paused ? 'paused' : 'running'), PROGRESS_EVERY_MS);
+  let saved = performance.now();
+  const timer = setInterval(() => {
+    report(control.gate.paused ? 'paused' : 'running');
+    // The record's counts follow the run, so a tab that dies leaves a record that says how far it got.
+    if (performance.now() - saved > SAVE_COUNTS_MS) {
+      saved = performance.now();
+      run.counts = countsOf(pipeline.counters());
+      void putRun(db, run).catch(() => {});
+    }
+  }, PROGRESS_EVERY_MS);
   try {
     const counters = await pipeline.done;
     run.state = 'done';

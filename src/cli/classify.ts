@@ -1,14 +1,10 @@
 // `tench classify`: checks the inputs, serves the app, drives it in Chromium, writes the rows
 // from the page's IndexedDB to --out.
 
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { once } from 'node:events';
 import type { Page } from 'playwright-core';
 import type { Progress } from '../pipeline/progress.ts';
 import type { RequestedDevice } from '../pipeline/runtime.ts';
-import { jsonlLine, toExportRecord } from '../store/export.ts';
+import { exportFile } from '../store/export.ts';
 import type { ResultRow } from '../store/results.ts';
 import type { RunRecord } from '../store/runs.ts';
 import type { AutomationRequest } from '../ui/automation.ts';
@@ -17,12 +13,22 @@ import { findBrowser, launch } from './browser.ts';
 import { ensureBuilt } from './build.ts';
 import { chooseDataset, chooseModel } from './inputs.ts';
 import type { ProgressSink } from './progress.ts';
-import { serve } from './server.ts';
+import { chooseDestination, deliver, type Destination } from './output.ts';
+import { serve, type Served } from './server.ts';
+import { openState, stateDir } from './state.ts';
 
 export interface ClassifyOptions {
   dataset: string;
   model: string;
   out: string;
+  /** A second file with the failed images alone. */
+  failures?: string;
+  /** Where runs are kept between invocations; see state.ts. */
+  state?: string;
+  /** Go on with the newest unfinished run of this dataset and model, or start one. */
+  resume: boolean;
+  /** Classify again the images that failed in the newest run of this dataset and model. */
+  retryFailed: boolean;
   device: RequestedDevice;
   dtype: Dtype;
   concurrency: number | null;
@@ -69,21 +75,34 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
   const browserPath = findBrowser(o.browser);
   if (!browserPath.ok) return fail(browserPath.reason);
 
-  const outPath = resolve(o.out);
-  try {
-    await mkdir(dirname(outPath), { recursive: true });
-  } catch (error) {
-    return fail(`cannot create the folder for ${o.out}: ${(error as Error).message}`);
-  }
+  const out = chooseDestination('--out', o.out);
+  if (!out.ok) return fail(out.reason);
+  const failuresOut = o.failures === undefined ? null : chooseDestination('--failures', o.failures);
+  if (failuresOut && !failuresOut.ok) return fail(failuresOut.reason);
+  const opened = await openState(stateDir(o.state));
+  if (!opened.ok) return fail(opened.reason);
+  const { state } = opened;
 
   const dist = await ensureBuilt(root, io.err);
-  const server = await serve(dist, { ...dataset.value.routes, ...model.value.routes });
+  let server: Served;
+  try {
+    server = await serve(dist, { ...dataset.value.routes, ...model.value.routes }, state.port ?? 0);
+  } catch (error) {
+    const busy = (error as { code?: string }).code === 'EADDRINUSE';
+    return fail(busy
+      ? `port ${state.port}, where the runs in ${state.dir} are served, is in use: another tench may be using that state folder (give each process its own --state)`
+      : `cannot start the local server: ${(error as Error).message}`);
+  }
+  if (state.port === null) await state.remember(Number(new URL(server.origin).port));
   let browser;
   try {
-    browser = await launch(browserPath.path, { headed: o.headed });
+    browser = await launch(browserPath.path, { headed: o.headed, userDataDir: state.profile });
   } catch (error) {
     await server.close();
-    return fail(`cannot start the browser at ${browserPath.path}: ${(error as Error).message.split('\n')[0]}`);
+    const message = (error as Error).message;
+    return fail(/ProcessSingleton|SingletonLock|profile.*in use/i.test(message)
+      ? `the browser profile in ${state.dir} is in use by another tench; give each process its own --state`
+      : `cannot start the browser at ${browserPath.path}: ${message.split('\n')[0]}`);
   }
 
   const detach: Array<() => void> = [];
@@ -145,15 +164,23 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
       applyExifOrientation: o.applyExifOrientation,
       credentials: dataset.value.credentials,
     };
-    const run = await page.evaluate((r) => window.tench!.run(r), request);
+    const run = await start(page, request, o, io);
     io.progress.stop();
+    if ('refused' in run) return fail(run.refused);
     if (run.state === 'failed') return fail(`the run failed: ${run.error ?? 'no reason given'}`);
 
-    const written = await writeRows(page, run, outPath);
+    const rows = await readAll(page, run.id);
+    const problem = await deliver(out.value, exportFile(rows, out.value.format), s3Options(o))
+      ?? (failuresOut?.ok ? await deliver(failuresOut.value, exportFile(rows, failuresOut.value.format, 'failures'), s3Options(o)) : null);
+    if (problem) return fail(`cannot write ${where(problem, out.value, failuresOut?.ok ? failuresOut.value : null)}`);
     const seconds = ((run.finishedAt ?? Date.now()) - run.createdAt) / 1000;
-    io.err(`device: ${run.runtime?.device}, dtype: ${run.runtime?.dtype}; ${run.runtime?.reason}`);
-    io.err(`wrote ${written} rows to ${o.out}`);
-    io.summary({ images: written, errors: run.counts?.failed ?? 0, seconds, rate: written / Math.max(seconds, 1e-3), state: run.state, out: o.out });
+    const errors = rows.filter((r) => r.error !== null).length;
+    io.err(`run ${run.id}; device: ${run.runtime?.device}, dtype: ${run.runtime?.dtype}; ${run.runtime?.reason}`);
+    if (run.counts && (run.counts.resumed || run.counts.cached)) {
+      io.err(`${run.counts.resumed} rows were already stored by this run, ${run.counts.cached} taken from earlier runs of the same images and model`);
+    }
+    io.err(`wrote ${rows.length} rows to ${out.value.shown}${failuresOut?.ok ? ` and ${errors} failures to ${failuresOut.value.shown}` : ''}`);
+    io.summary({ images: rows.length, errors, seconds, rate: rows.length / Math.max(seconds, 1e-3), state: run.state, out: out.value.shown });
     return run.state === 'cancelled' ? EXIT.cancelled : EXIT.ok;
   } finally {
     for (const d of detach) d();
@@ -162,21 +189,35 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
   }
 }
 
-/** Streams the run's rows out of IndexedDB in listing order, a page at a time. */
-async function writeRows(page: Page, run: RunRecord, outPath: string): Promise<number> {
-  const out = createWriteStream(outPath);
-  let after = -1;
-  let written = 0;
-  for (;;) {
-    const rows: ResultRow[] = await page.evaluate(([id, a, n]) => window.tench!.rows(id, a, n), [run.id, after, READ_PAGE] as const);
-    for (const row of rows) {
-      if (!out.write(jsonlLine(toExportRecord(row)))) await once(out, 'drain');
+function s3Options(o: ClassifyOptions) {
+  return { endpoint: o.s3Endpoint, region: o.s3Region };
+}
+
+function where(problem: string, out: Destination, failures: Destination | null): string {
+  return `${failures ? `${out.shown} or ${failures.shown}` : out.shown}: ${problem}`;
+}
+
+/** A new run, or (--resume, --retry-failed) the stored one it goes on with. */
+async function start(page: Page, request: AutomationRequest, o: ClassifyOptions, io: Console): Promise<RunRecord | { refused: string }> {
+  if (o.resume || o.retryFailed) {
+    const prior = await page.evaluate(([d, m, u]) => window.tench!.latest(d, m, u), [request.dataset, request.model, !o.retryFailed] as const);
+    if (prior) {
+      io.err(`${o.retryFailed ? 'retrying the failed images of' : 'resuming'} run ${prior.id} (${prior.state}); its own settings apply`);
+      return page.evaluate(([id, retry, c]) => window.tench!.continue(id, retry, c), [prior.id, o.retryFailed ? 'failed' : 'missing', request.credentials] as const);
     }
-    written += rows.length;
-    if (rows.length < READ_PAGE) break;
-    after = rows[rows.length - 1]!.seq;
+    io.err(`no ${o.retryFailed ? '' : 'unfinished '}run of this dataset and model to go on with: starting a new one`);
   }
-  out.end();
-  await once(out, 'finish');
-  return written;
+  return page.evaluate((r) => window.tench!.run(r), request);
+}
+
+/** The run's rows out of IndexedDB in listing order, a page at a time. */
+async function readAll(page: Page, runId: string): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  let after = -1;
+  for (;;) {
+    const got: ResultRow[] = await page.evaluate(([id, a, n]) => window.tench!.rows(id, a, n), [runId, after, READ_PAGE] as const);
+    rows.push(...got);
+    if (got.length < READ_PAGE) return rows;
+    after = got[got.length - 1]!.seq;
+  }
 }

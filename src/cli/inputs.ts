@@ -25,7 +25,7 @@ export interface S3Options {
   region?: string;
 }
 
-function credentialsFromEnv(): S3Access['credentials'] {
+export function credentialsFromEnv(): S3Access['credentials'] {
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env;
   return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined;
 }
@@ -65,7 +65,9 @@ export async function chooseDataset(input: string, s3: S3Options): Promise<Check
   if (!statSync(path).isDirectory()) return { ok: false, reason: `${input} is not a folder (give a folder of images, an s3:// prefix or an http(s) URL of an image list)` };
   return {
     ok: true,
-    value: { spec: (origin) => ({ kind: 'manifest', url: `${origin}${DATA_MANIFEST}` }), routes: { dataDir: path }, describe: path },
+    // The folder is named in the URL (the server ignores the query) so that runs of two folders
+    // served on the same origin are told apart when resuming.
+    value: { spec: (origin) => ({ kind: 'manifest', url: `${origin}${DATA_MANIFEST}?folder=${encodeURIComponent(path)}` }), routes: { dataDir: path }, describe: path },
   };
 }
 

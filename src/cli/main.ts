@@ -62,7 +62,11 @@ export async function main(argv: string[], io?: Console): Promise<number> {
     .description('classify the images of a folder, an S3 prefix or a list of URLs')
     .argument('<dataset>', 'a local folder, s3://[anonymous@]bucket/prefix/, or an http(s) URL of a .txt/.jsonl list of images')
     .option('--model <id|folder>', 'a Hugging Face Hub id or a local model folder', DEFAULT_MODEL)
-    .option('--out <file>', 'where to write the results, one JSON object per line', 'results.jsonl')
+    .option('--out <file>', 'where to write the results: a .jsonl, .csv or .parquet file, an s3:// key or a presigned https URL', 'results.jsonl')
+    .option('--failures <file>', 'also write the failed images alone, with their causes (same kinds of destination)')
+    .option('--state <dir>', 'where runs are kept between invocations (default: $TENCH_STATE, else ~/.local/state/tench)')
+    .option('--resume', 'go on with the newest unfinished run of this dataset and model, or start one', false)
+    .option('--retry-failed', 'classify again the images that failed in the newest run of this dataset and model', false)
     .addOption(new Option('--device <device>', 'where the model runs').choices(['auto', 'webgpu', 'wasm']).default('auto'))
     .addOption(new Option('--dtype <dtype>', 'model weights to use').choices(['fp32', 'fp16', 'q8']).default('fp32'))
     .option('--concurrency <n>', 'inference sessions, one worker each (default: from the machine)', positive('--concurrency'))
@@ -84,6 +88,10 @@ export async function main(argv: string[], io?: Console): Promise<number> {
         dataset,
         model: o.model,
         out: o.out,
+        failures: o.failures,
+        state: o.state,
+        resume: o.resume,
+        retryFailed: o.retryFailed,
         device: o.device,
         dtype: o.dtype,
         concurrency: o.concurrency ?? null,

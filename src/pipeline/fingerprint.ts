@@ -7,6 +7,8 @@ export interface FingerprintParts {
   model: string;
   dtype: string;
   preprocess: PreprocessSpec;
+  /** Turning images by their EXIF orientation changes the pixels the model sees. */
+  orientation: 'ignore' | 'apply';
 }
 
 /** Key order fixed, so equal settings always give equal text. */

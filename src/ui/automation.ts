@@ -1,13 +1,14 @@
 // window.tench: the page's API for the CLI and the browser tests. The same runJob the Run button
 // uses; results come back from IndexedDB, not from memory.
 
-import type { DatasetRuntime, DatasetSpec } from '../datasets/dataset.ts';
-import { newControl, runJob, type JobRequest } from '../job.ts';
+import { describe, type DatasetRuntime, type DatasetSpec } from '../datasets/dataset.ts';
+import { continueJob, newControl, runJob, type Continuation, type JobHooks, type JobRequest } from '../job.ts';
 import { modelRefFromInput } from '../model/model.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import type { TenchDB } from '../store/db.ts';
-import { countRows, readRows, type ResultRow } from '../store/results.ts';
-import { getRun, listRuns, type RunRecord } from '../store/runs.ts';
+import { exportFile, type ExportFormat } from '../store/export.ts';
+import { countRows, eachRow, readRows, type ResultRow } from '../store/results.ts';
+import { clearAll, deleteRun, getRun, interruptedRuns, listRuns, type RunRecord } from '../store/runs.ts';
 
 export interface AutomationRequest extends Omit<JobRequest, 'model'> {
   dataset: DatasetSpec;
@@ -19,6 +20,10 @@ export interface AutomationRequest extends Omit<JobRequest, 'model'> {
 
 export interface TenchAutomation {
   run(request: AutomationRequest): Promise<RunRecord>;
+  /** Goes on with a stored run; a reason when it cannot. */
+  continue(runId: string, retry: Continuation['retry'], credentials?: DatasetRuntime['credentials']): Promise<RunRecord | { refused: string }>;
+  /** The newest run of this dataset and model; with `unfinished`, only one that did not end done. */
+  latest(dataset: DatasetSpec, model: string, unfinished: boolean): Promise<RunRecord | null>;
   /** Stop admitting images; those in flight finish. */
   pause(): void;
   resume(): void;
@@ -27,7 +32,13 @@ export interface TenchAutomation {
   rows(runId: string, afterSeq?: number, limit?: number): Promise<ResultRow[]>;
   count(runId: string): Promise<number>;
   runs(): Promise<RunRecord[]>;
+  /** Ids of runs left 'running' by a page that is gone. */
+  interrupted(): Promise<string[]>;
   record(id: string): Promise<RunRecord | undefined>;
+  /** A whole export as the page would download it; bytes as an array, since evaluate returns JSON. */
+  exportRun(runId: string, format: ExportFormat, what: 'results' | 'failures'): Promise<string | number[]>;
+  remove(runId: string): Promise<void>;
+  clear(): Promise<void>;
 }
 
 declare global {
@@ -38,22 +49,41 @@ declare global {
   }
 }
 
-export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void): void {
+export async function allRows(db: TenchDB, runId: string): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  for await (const row of eachRow(db, runId)) rows.push(row);
+  return rows;
+}
+
+export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void, onEnd: () => void = () => {}): void {
   let control: ReturnType<typeof newControl> | null = null;
+  const hooks: JobHooks = {
+    onProgress(p) {
+      onProgress(p);
+      window.tenchProgress?.(p);
+    },
+  };
+  async function controlled<T>(work: (c: ReturnType<typeof newControl>) => Promise<T>): Promise<T> {
+    control = newControl();
+    try {
+      return await work(control);
+    } finally {
+      control = null;
+      onEnd();
+    }
+  }
   window.tench = {
-    async run(request) {
-      control = newControl();
+    run(request) {
       const { credentials, extensions, model, ...rest } = request;
-      try {
-        return await runJob(db, { ...rest, model: modelRefFromInput(model, location.origin) }, { credentials, extensions }, {
-          onProgress(p) {
-            onProgress(p);
-            window.tenchProgress?.(p);
-          },
-        }, control);
-      } finally {
-        control = null;
-      }
+      return controlled((c) => runJob(db, { ...rest, model: modelRefFromInput(model, location.origin) }, { credentials, extensions }, hooks, c));
+    },
+    continue(runId, retry, credentials) {
+      return controlled((c) => continueJob(db, runId, retry, { credentials }, hooks, c));
+    },
+    async latest(dataset, model, unfinished) {
+      const id = modelRefFromInput(model, location.origin).id;
+      const runs = (await listRuns(db)).filter((r) => describe(r.dataset) === describe(dataset) && r.model === id && (!unfinished || r.state !== 'done'));
+      return runs[0] ?? null;
     },
     pause: () => control?.gate.pause(),
     resume: () => control?.gate.resume(),
@@ -61,6 +91,13 @@ export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void
     rows: (runId, afterSeq, limit) => readRows(db, runId, afterSeq, limit),
     count: (runId) => countRows(db, runId),
     runs: () => listRuns(db),
+    interrupted: async () => [...(await interruptedRuns(await listRuns(db)))],
     record: (id) => getRun(db, id),
+    async exportRun(runId, format, what) {
+      const file = exportFile(await allRows(db, runId), format, what);
+      return typeof file === 'string' ? file : [...file];
+    },
+    remove: (runId) => deleteRun(db, runId),
+    clear: () => clearAll(db),
   };
 }

@@ -16,9 +16,10 @@ export interface OpenApp {
   close(): Promise<void>;
 }
 
-export async function openApp(routes: RouteOptions = {}, options: { userDataDir?: string } = {}): Promise<OpenApp> {
+/** With `userDataDir` and `port`, a second openApp sees the first one's IndexedDB (same profile, same origin). */
+export async function openApp(routes: RouteOptions = {}, options: { userDataDir?: string; port?: number } = {}): Promise<OpenApp> {
   const dist = await ensureBuilt(ROOT, () => {});
-  const server = await serve(dist, routes);
+  const server = await serve(dist, routes, options.port ?? 0);
   const browser = findBrowser();
   if (!browser.ok) throw new Error(browser.reason);
   const launched = await launch(browser.path, options);

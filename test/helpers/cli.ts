@@ -1,8 +1,9 @@
 // Runs the real `tench` command in a child process, as a user would.
 
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { ExportRecord } from '../../src/store/export.ts';
 import { ROOT } from './paths.ts';
 
@@ -12,11 +13,16 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A state folder of its own for each CLI process, unless the test shares one on purpose. */
+export function freshState(): string {
+  return mkdtempSync(join(tmpdir(), 'tench-state-'));
+}
+
 export function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 170_000): Promise<CliResult> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [resolve(ROOT, 'bin', 'tench.js'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, ...env },
+      env: { ...process.env, TENCH_STATE: freshState(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
+import { freshState } from './cli.ts';
 import { ROOT } from './paths.ts';
 
 export interface LiveCli {
@@ -14,8 +15,12 @@ export interface LiveCli {
   exit: Promise<{ code: number | null; stderr: string }>;
 }
 
-export function spawnCli(args: string[]): LiveCli {
-  const child = spawn(process.execPath, [resolve(ROOT, 'bin', 'tench.js'), ...args, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnCli(args: string[], env: Record<string, string | undefined> = {}): LiveCli {
+  const child = spawn(process.execPath, [resolve(ROOT, 'bin', 'tench.js'), ...args, '--json'], {
+    cwd: ROOT,
+    env: { ...process.env, TENCH_STATE: freshState(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<{ test: (l: Record<string, unknown>) => boolean; done: (l: Record<string, unknown>) => void }> = [];
   createInterface({ input: child.stdout! }).on('line', (text) => {

@@ -1,0 +1,63 @@
+// Where --out and --failures go: a local file, an S3 object (PutObject with the environment's
+// credentials), or an http(s) URL taken as a presigned PUT. The format is the name's extension.
+
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { makeS3Client } from '../datasets/s3-client.ts';
+import { parseS3Url } from '../datasets/s3.ts';
+import { formatOf, MEDIA_TYPES, type ExportFormat } from '../store/export.ts';
+import { reasonOf } from '../../workers/shared/results.ts';
+import { credentialsFromEnv, type Checked, type S3Options } from './inputs.ts';
+
+export type Destination =
+  | { kind: 'file'; path: string; format: ExportFormat; shown: string }
+  | { kind: 's3'; bucket: string; key: string; format: ExportFormat; shown: string }
+  | { kind: 'http'; url: string; format: ExportFormat; shown: string };
+
+export function chooseDestination(flag: string, value: string): Checked<Destination> {
+  const remote = /^https?:\/\//i.test(value);
+  const name = remote ? new URL(value).pathname : value;
+  const format = formatOf(name);
+  if (!format) return { ok: false, reason: `${flag} ${value}: the name must end in .jsonl, .csv or .parquet, which says the format` };
+  // A presigned URL carries its signature in the query: never show it.
+  const shown = remote ? value.split('?')[0]! : value;
+  if (value.startsWith('s3://')) {
+    const parsed = parseS3Url(value);
+    if (!parsed.ok) return parsed;
+    if (parsed.value.anonymous) return { ok: false, reason: `${flag} ${value}: uploads need credentials; drop anonymous@ and set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY` };
+    if (!parsed.value.prefix || parsed.value.prefix.endsWith('/')) return { ok: false, reason: `${flag} ${value}: give the object's full key, such as s3://bucket/results.parquet` };
+    return { ok: true, value: { kind: 's3', bucket: parsed.value.bucket, key: parsed.value.prefix, format, shown } };
+  }
+  if (remote) return { ok: true, value: { kind: 'http', url: value, format, shown } };
+  return { ok: true, value: { kind: 'file', path: resolve(value), format, shown } };
+}
+
+/** A reason when it could not be written. */
+export async function deliver(to: Destination, body: Uint8Array | string, s3: S3Options): Promise<string | null> {
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+  try {
+    switch (to.kind) {
+      case 'file':
+        await mkdir(dirname(to.path), { recursive: true });
+        await writeFile(to.path, bytes);
+        return null;
+      case 's3': {
+        const credentials = credentialsFromEnv();
+        const client = makeS3Client({ region: s3.region ?? 'us-east-1', endpoint: s3.endpoint, forcePathStyle: s3.endpoint !== undefined, credentials });
+        try {
+          await client.send(new PutObjectCommand({ Bucket: to.bucket, Key: to.key, Body: bytes, ContentType: MEDIA_TYPES[to.format] }));
+        } finally {
+          client.destroy();
+        }
+        return null;
+      }
+      case 'http': {
+        const response = await fetch(to.url, { method: 'PUT', body: new Blob([bytes as Uint8Array<ArrayBuffer>]), headers: { 'content-type': MEDIA_TYPES[to.format] } });
+        return response.ok ? null : `the server answered ${response.status} ${response.statusText}`.trim();
+      }
+    }
+  } catch (error) {
+    return reasonOf(error);
+  }
+}

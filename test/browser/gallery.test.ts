@@ -1,0 +1,288 @@
+// The evaluation panel, the failures list and the gallery, rebuilt from IndexedDB after a reload,
+// on a labelled dataset. Every expected figure comes from the PyTorch reference and the labels
+// chosen here, never from what tench wrote.
+
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApp, type OpenApp } from '../helpers/app.ts';
+import { BROKEN, sampleDataset, tempDir } from '../helpers/dataset.ts';
+import { TINY_MODEL } from '../helpers/paths.ts';
+import { loadReference, referenceByName } from '../helpers/reference.ts';
+
+const reference = referenceByName(loadReference('tench-tiny-vit'));
+const id2label = (JSON.parse(readFileSync(join(TINY_MODEL, 'config.json'), 'utf8')) as { id2label: Record<string, string> }).id2label;
+
+/** A file name that is markup: it must only ever show as text. */
+const HOSTILE = '<img src=x onerror=alert(1)>.jpg';
+const HOSTILE_SOURCE = 'retina-224.jpg';
+const TENCH_SYNSET = 'n01440764';
+
+interface Labelled {
+  name: string;
+  /** What the manifest says, as written. */
+  given: string | null;
+  /** The label that given means: a WordNet id is the model's label of its class. */
+  truth: string | null;
+  /** The reference's top-5 for the image; null for a broken file. */
+  top: string[] | null;
+}
+
+/** A label per image: the reference's top-1 for some, its top-2 for others, and a class it never
+ * ranks (named once by WordNet id) for the rest, so the matrix has cells on and off its diagonal. */
+function chooseLabels(): Labelled[] {
+  const names = [...reference.keys(), HOSTILE].sort();
+  const out = names.map((name, i): Labelled => {
+    const top = reference.get(name === HOSTILE ? HOSTILE_SOURCE : name)!.top_k.map((p) => p.label);
+    const pick = i % 4;
+    const given = i === names.length - 1 ? null : pick === 1 ? top[1]! : pick === 3 ? (i === 3 ? TENCH_SYNSET : id2label['0']!) : top[0]!;
+    return { name, given, truth: given === TENCH_SYNSET ? id2label['0']! : given, top };
+  });
+  // Broken files carry labels too: a failure must not count as a wrong answer.
+  return [...out, ...BROKEN.map((b) => ({ name: b.name, given: 'banjo', truth: 'banjo', top: null }))];
+}
+
+function labelledDataset(labels: Labelled[]): string {
+  const dir = sampleDataset();
+  copyFileSync(join(dir, HOSTILE_SOURCE), join(dir, HOSTILE));
+  const lines = labels.map((l) => JSON.stringify({ url: encodeURIComponent(l.name), path: l.name, ...(l.given === null ? {} : { label: l.given }) }));
+  writeFileSync(join(dir, 'labelled.jsonl'), `${lines.join('\n')}\n`);
+  return dir;
+}
+
+/** Accuracy and the confusion matrix as the labels and the reference say they must be. */
+function oracle(labels: Labelled[]) {
+  const scored = labels.filter((l) => l.top !== null && l.truth !== null);
+  const correct = scored.filter((l) => l.top![0] === l.truth).length;
+  const top5 = scored.filter((l) => l.top!.slice(0, 5).includes(l.truth!)).length;
+  const classes = [...new Set(scored.map((l) => l.truth!))].sort();
+  const counts = classes.map((truth) => [...classes, null].map((guess) =>
+    scored.filter((l) => l.truth === truth && (guess === null ? !classes.includes(l.top![0]!) : l.top![0] === guess)).length));
+  return { labelled: scored.length, correct, top5, classes, counts };
+}
+
+const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(1)}%`;
+
+function pngSize(file: string): { width: number; height: number } {
+  const bytes = readFileSync(file);
+  expect([...bytes.subarray(0, 8)]).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
+  expect(bytes.subarray(12, 16).toString('latin1')).toBe('IHDR');
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+describe('evaluation and gallery of a labelled run', () => {
+  const labels = chooseLabels();
+  const expected = oracle(labels);
+  const alerts: string[] = [];
+  let app: OpenApp;
+  let runId: string;
+
+  beforeAll(async () => {
+    // The oracle itself must give a matrix worth checking.
+    expect(expected.correct).toBeGreaterThan(0);
+    expect(expected.correct).toBeLessThan(expected.labelled);
+    expect(expected.counts.flat().filter((n) => n === 0).length).toBeGreaterThan(0);
+    app = await openApp({ dataDir: labelledDataset(labels), modelDir: TINY_MODEL });
+    app.page.on('dialog', (d) => {
+      alerts.push(d.message());
+      void d.dismiss();
+    });
+    const run = await app.page.evaluate(() => window.tench!.run({
+      dataset: { kind: 'manifest', url: `${location.origin}/data/files/labelled.jsonl` },
+      model: 'tench-local/tench-tiny-vit',
+      device: 'wasm',
+      dtype: 'fp32',
+      sessions: 2,
+      decoders: null,
+      batchSize: 3,
+      topK: 5,
+      limit: null,
+    }));
+    expect(run.state, run.error ?? '').toBe('done');
+    runId = run.id;
+    await app.page.reload();
+    await app.page.waitForFunction(() => document.body.dataset.ready === 'true');
+    await app.page.locator(`[data-testid=evaluation][data-run="${runId}"]`).waitFor();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('shows the accuracy the reference predicts for the chosen labels', async () => {
+    const text = await app.page.locator('[data-testid=eval-summary]').textContent();
+    expect(text).toContain(`Accuracy ${pct(expected.correct, expected.labelled)} (${expected.correct} of ${expected.labelled} labelled images)`);
+    expect(text).toContain(`top-5 ${pct(expected.top5, expected.labelled)} (${expected.top5} of ${expected.labelled})`);
+    const note = await app.page.locator('[data-testid=evaluation] .hint').first().textContent();
+    expect(note).toContain(`${BROKEN.length} failed images are not counted`);
+    const perClass = await app.page.locator('[data-testid=per-class] tbody tr td:first-child').allTextContents();
+    const named = new Set(labels.filter((l) => l.top && l.truth).flatMap((l) => [l.truth!, l.top![0]!]));
+    expect(perClass).toEqual([...named].sort());
+  });
+
+  it('draws a confusion cell exactly where the reference puts images', async () => {
+    const canvas = app.page.locator('[data-testid=confusion]');
+    const drawn = await canvas.evaluate((el: HTMLCanvasElement) => {
+      const classes = JSON.parse(el.dataset.classes!) as string[];
+      const cell = Number(el.dataset.cell);
+      const x0 = Number(el.dataset.x);
+      const y0 = Number(el.dataset.y);
+      const ctx = el.getContext('2d')!;
+      const white = (x: number, y: number) => [...ctx.getImageData(x, y, 1, 1).data].every((v) => v === 255);
+      return {
+        classes,
+        size: [el.width, el.height],
+        filled: classes.map((_, t) => [...classes, 'other'].map((_, p) => !white(x0 + p * cell + cell / 2, y0 + t * cell + cell / 2))),
+        background: white(0, el.height - 1),
+      };
+    });
+    expect(drawn.classes).toEqual(expected.classes);
+    expect(drawn.filled).toEqual(expected.counts.map((line) => line.map((n) => n > 0)));
+    expect(drawn.background).toBe(true);
+
+    const dir = tempDir('tench-shots-');
+    const box = (await canvas.boundingBox())!;
+    await canvas.screenshot({ path: join(dir, 'confusion.png') });
+    const shot = pngSize(join(dir, 'confusion.png'));
+    expect(shot).toEqual({ width: Math.round(box.width), height: Math.round(box.height) });
+    expect(shot.width).toBeGreaterThanOrEqual(drawn.size[0]!);
+    expect(shot.height).toBeGreaterThanOrEqual(drawn.size[1]!);
+
+    const gallery = app.page.locator('[data-testid=gallery]');
+    const galleryBox = (await gallery.boundingBox())!;
+    await gallery.screenshot({ path: join(dir, 'gallery.png') });
+    expect(pngSize(join(dir, 'gallery.png'))).toEqual({ width: Math.round(galleryBox.width), height: Math.round(galleryBox.height) });
+  });
+
+  const cellPaths = () => app.page.locator('[data-testid=gallery-cell]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.path!).sort());
+
+  it('filters the gallery by errors, wrong answers and class', async () => {
+    expect(await cellPaths()).toEqual(labels.map((l) => l.name).sort());
+
+    await app.page.locator('[data-testid=gallery-errors]').check();
+    expect(await cellPaths()).toEqual(BROKEN.map((b) => b.name).sort());
+
+    await app.page.locator('[data-testid=gallery-wrong]').check();
+    expect(await cellPaths()).toEqual(labels.filter((l) => l.top && l.truth !== null && l.truth !== l.top[0]).map((l) => l.name).sort());
+
+    await app.page.locator('[data-testid=gallery-all]').check();
+    const cls = reference.get('rocket-224.png')!.top_k[0]!.label;
+    await app.page.locator('[data-testid=gallery-class]').selectOption(cls);
+    expect(await cellPaths()).toEqual(labels.filter((l) => l.truth === cls || l.top?.[0] === cls).map((l) => l.name).sort());
+    await app.page.locator('[data-testid=gallery-class]').selectOption('');
+  });
+
+  it("opens an image's detail with the reference's top-k", async () => {
+    const name = 'rocket-224.png';
+    await app.page.locator(`[data-testid=gallery-cell][data-path="${name}"]`).click();
+    const detail = app.page.locator('[data-testid=gallery-detail]');
+    await detail.locator('[data-testid=detail-topk]').waitFor();
+    const rows = await detail.locator('[data-testid=detail-topk] tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => ({ label: tr.children[1]!.textContent!, score: Number(tr.children[2]!.textContent) })));
+    const ref = reference.get(name)!;
+    expect(rows.map((r) => r.label)).toEqual(ref.top_k.map((p) => p.label));
+    rows.forEach((r, i) => expect(Math.abs(r.score - ref.top_k[i]!.score), r.label).toBeLessThan(2e-3));
+    const truth = labels.find((l) => l.name === name)!.truth ?? 'not given';
+    expect(await detail.locator('dd').allTextContents()).toEqual(expect.arrayContaining([name, truth]));
+    await expect.poll(() => detail.locator('img.detail-thumb').evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0))).toBeGreaterThan(0);
+    await detail.getByRole('button', { name: 'Close' }).click();
+    await expect.poll(() => detail.evaluate((d: HTMLDialogElement) => d.open)).toBe(false);
+  });
+
+  it('shows a name made of markup as text, everywhere', async () => {
+    const cell = app.page.locator('[data-testid=gallery-cell]').filter({ hasText: HOSTILE });
+    await expect.poll(() => cell.count()).toBe(1);
+    expect(await cell.getAttribute('data-path')).toBe(HOSTILE);
+    expect(await cell.locator('.cell-path').textContent()).toBe(HOSTILE);
+    await cell.click();
+    const detail = app.page.locator('[data-testid=gallery-detail]');
+    await detail.locator('[data-testid=detail-topk]').waitFor();
+    expect(await detail.locator('dd').first().textContent()).toBe(HOSTILE);
+    await detail.getByRole('button', { name: 'Close' }).click();
+    const injected = await app.page.evaluate(() => ({
+      imgX: document.querySelectorAll('img[src="x"]').length,
+      onerror: document.querySelectorAll('[onerror]').length,
+    }));
+    expect(injected).toEqual({ imgX: 0, onerror: 0 });
+    expect(alerts).toEqual([]);
+  });
+
+  it('lists the failures with their reasons', async () => {
+    expect(await app.page.locator('[data-testid=failures-summary]').textContent()).toBe(`${BROKEN.length} images failed: decode_failed ${BROKEN.length}.`);
+    for (const b of BROKEN) {
+      const item = await app.page.locator('.failures-list li').filter({ hasText: b.name }).locator('.error').textContent();
+      expect(item).toMatch(b.reason);
+    }
+    expect(app.errors).toEqual([]);
+  });
+
+  it('keeps only the cells in view in the DOM for a run of many rows', async () => {
+    const n = 5000;
+    const id = `${runId}-many`;
+    await app.page.evaluate(async ({ source, id, n }) => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open('tench');
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
+      });
+      const tx = db.transaction(['runs', 'results'], 'readwrite');
+      const runs = tx.objectStore('runs');
+      const run = await new Promise<Record<string, unknown>>((resolve) => {
+        const get = runs.get(source);
+        get.onsuccess = () => resolve(get.result);
+      });
+      runs.put({ ...run, id, createdAt: Date.now() + 60_000, fingerprint: 'synthetic' });
+      for (let i = 0; i < n; i++) {
+        const failed = i % 17 === 0;
+        const label = failed ? null : `class ${i % 7}`;
+        tx.objectStore('results').put({
+          runId: id, path: `synthetic/${String(i).padStart(5, '0')}.jpg`, seq: i, label, score: failed ? null : 0.5,
+          topK: failed ? [] : [{ label, score: 0.5, index: i % 7 }], error: failed ? 'not an image' : null, cause: failed ? 'decode_failed' : null,
+          trueLabel: `class ${i % 5}`, width: null, height: null, size: null, version: null, fingerprint: 'synthetic', imageKey: null, doneAt: 0,
+        });
+      }
+      await new Promise((resolve, reject) => {
+        tx.oncomplete = resolve;
+        tx.onerror = () => reject(tx.error);
+      });
+      db.close();
+    }, { source: runId, id, n });
+    await app.page.reload();
+    await app.page.waitForFunction(() => document.body.dataset.ready === 'true');
+    await app.page.locator(`[data-testid=evaluation][data-run="${id}"]`).waitFor();
+
+    const ids = [...Array(n).keys()];
+    const failed = ids.filter((i) => i % 17 === 0).length;
+    const right = ids.filter((i) => i % 17 !== 0 && i % 7 === i % 5).length;
+    expect(await app.page.locator('[data-testid=eval-summary]').textContent()).toContain(`(${right} of ${n - failed} labelled images)`);
+    expect(await app.page.locator('[data-testid=failures] .failures-list li').count()).toBe(200);
+    expect(await app.page.locator('[data-testid=failures]').textContent()).toContain(`and ${failed - 200} more`);
+
+    const scroll = app.page.locator('[data-testid=gallery-scroll]');
+    const layout = await scroll.evaluate((el) => {
+      const cell = el.querySelector<HTMLElement>('[data-testid=gallery-cell]')!;
+      return { width: el.clientWidth, height: el.clientHeight, scrollHeight: el.scrollHeight, cellWidth: cell.offsetWidth, cellHeight: cell.offsetHeight };
+    });
+    // The spacer is as tall as all the cells, while the DOM holds a few rows of them.
+    const columns = Math.floor(layout.width / 128);
+    expect(layout.scrollHeight).toBe(Math.ceil(n / columns) * 164);
+    const bound = (Math.ceil(layout.height / 164) + 1 + 2 * 2) * columns;
+    const rendered = () => app.page.locator('[data-testid=gallery-cell]').count();
+    expect(await rendered()).toBeGreaterThan(0);
+    expect(await rendered()).toBeLessThanOrEqual(bound);
+    expect(bound).toBeLessThan(n / 10);
+
+    await scroll.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    const last = `synthetic/${String(n - 1).padStart(5, '0')}.jpg`;
+    await app.page.locator(`[data-testid=gallery-cell][data-path="${last}"]`).waitFor();
+    expect(await app.page.locator('[data-testid=gallery-cell][data-path="synthetic/00000.jpg"]').count()).toBe(0);
+    expect(await rendered()).toBeLessThanOrEqual(bound);
+
+    await app.page.locator('[data-testid=gallery-errors]').check();
+    expect(await app.page.locator('[data-testid=gallery-count]').textContent()).toBe(`${failed} of ${n} images`);
+    const shown = await cellPaths();
+    expect(shown.length).toBeLessThanOrEqual(bound);
+    expect(shown.every((p) => Number(p.slice(10, 15)) % 17 === 0)).toBe(true);
+    expect(app.errors).toEqual([]);
+  });
+});
