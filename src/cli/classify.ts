@@ -52,7 +52,7 @@ export interface Console {
   /** Keys pressed at the terminal, if it is one: p pauses and resumes, q cancels. */
   onKey?(handler: (key: string) => void): () => void;
   /** The final line, as text or (--json) as an object. */
-  summary(s: { images: number; errors: number; seconds: number; rate: number; state: string; out: string }): void;
+  summary(s: { images: number; errors: number; seconds: number; rate: number; state: string; out: string; resumed: number; cached: number }): void;
 }
 
 /** Exit statuses, as the README lists them. */
@@ -180,7 +180,7 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
       io.err(`${run.counts.resumed} rows were already stored by this run, ${run.counts.cached} taken from earlier runs of the same images and model`);
     }
     io.err(`wrote ${rows.length} rows to ${out.value.shown}${failuresOut?.ok ? ` and ${errors} failures to ${failuresOut.value.shown}` : ''}`);
-    io.summary({ images: rows.length, errors, seconds, rate: rows.length / Math.max(seconds, 1e-3), state: run.state, out: out.value.shown });
+    io.summary({ images: rows.length, errors, seconds, rate: rows.length / Math.max(seconds, 1e-3), state: run.state, out: out.value.shown, resumed: run.counts?.resumed ?? 0, cached: run.counts?.cached ?? 0 });
     return run.state === 'cancelled' ? EXIT.cancelled : EXIT.ok;
   } finally {
     for (const d of detach) d();

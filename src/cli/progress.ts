@@ -79,6 +79,8 @@ export function jsonLines(write: (s: string) => void, everyMs = 1000): ProgressS
         type: 'progress',
         state: p.state,
         done: p.done,
+        resumed: p.resumed,
+        cached: p.cached,
         listed: p.listed,
         listing_done: p.listingDone,
         ok: p.ok,
