@@ -4,6 +4,7 @@
 import type { Page } from 'playwright-core';
 import type { Progress } from '../pipeline/progress.ts';
 import type { RequestedDevice } from '../pipeline/runtime.ts';
+import { evaluate, failuresByCause, type Evaluation, type Failures } from '../store/evaluate.ts';
 import { exportFile } from '../store/export.ts';
 import type { ResultRow } from '../store/results.ts';
 import type { RunRecord } from '../store/runs.ts';
@@ -51,6 +52,8 @@ export interface Console {
   progress: ProgressSink;
   /** Keys pressed at the terminal, if it is one: p pauses and resumes, q cancels. */
   onKey?(handler: (key: string) => void): () => void;
+  /** How good the predictions were, when the dataset gives labels; and the failures by cause. */
+  report(evaluation: Evaluation, failures: Failures): void;
   /** The final line, as text or (--json) as an object. */
   summary(s: { images: number; errors: number; seconds: number; rate: number; state: string; out: string; resumed: number; cached: number }): void;
 }
@@ -179,6 +182,7 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
     if (run.counts && (run.counts.resumed || run.counts.cached)) {
       io.err(`${run.counts.resumed} rows were already stored by this run, ${run.counts.cached} taken from earlier runs of the same images and model`);
     }
+    io.report(evaluate(rows), failuresByCause(rows, 20));
     io.err(`wrote ${rows.length} rows to ${out.value.shown}${failuresOut?.ok ? ` and ${errors} failures to ${failuresOut.value.shown}` : ''}`);
     io.summary({ images: rows.length, errors, seconds, rate: rows.length / Math.max(seconds, 1e-3), state: run.state, out: out.value.shown, resumed: run.counts?.resumed ?? 0, cached: run.counts?.cached ?? 0 });
     return run.state === 'cancelled' ? EXIT.cancelled : EXIT.ok;

@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { classify, EXIT, type Console } from './classify.ts';
 import { jsonLines, logLines, terminalBar } from './progress.ts';
+import { evaluationLines, failureLines } from './report.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_MODEL = 'google/vit-base-patch16-224';
@@ -38,6 +39,19 @@ export function terminal(json: boolean): Console {
         };
       }
       : undefined,
+    report(e, f) {
+      if (json) {
+        if (e.labelled) {
+          console.log(JSON.stringify({
+            type: 'evaluation', labelled: e.labelled, accuracy: e.accuracy, top5_accuracy: e.top5Accuracy, failed_labelled: e.failedLabelled,
+            per_class: e.perClass.map((c) => ({ label: c.label, support: c.support, predicted: c.predicted, precision: c.precision, recall: c.recall })),
+          }));
+        }
+        if (f.total) console.log(JSON.stringify({ type: 'failures', total: f.total, by_cause: f.byCause }));
+        return;
+      }
+      for (const line of [...evaluationLines(e), ...failureLines(f)]) console.error(line);
+    },
     summary(s) {
       if (json) {
         console.log(JSON.stringify({ type: 'summary', state: s.state, images: s.images, errors: s.errors, seconds: Number(s.seconds.toFixed(3)), rate: Number(s.rate.toFixed(3)), resumed: s.resumed, cached: s.cached, out: s.out }));
