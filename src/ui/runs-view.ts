@@ -76,7 +76,7 @@ export function createRunsView(actions: RunActions) {
     return h('li', { 'data-run': run.id, 'data-state': state },
       h('button', { type: 'button', class: 'link', onclick: () => actions.show(run) }, run.id),
       ' ', h('span', { class: `state ${state}` }, state),
-      ` · ${c ? `${c.written + c.resumed} images, ${c.failed} errors` : 'no results yet'} · ${describe(run.dataset)} · ${run.model} `,
+      ` · ${c ? `${c.written + (c.resumed ?? 0)} images, ${c.failed} errors` : 'no results yet'} · ${describe(run.dataset)} · ${run.model} `,
       canGoOn ? h('button', { type: 'button', onclick: go('missing') }, 'Resume') : null,
       !busy && run.request && c && c.failed > 0 && state !== 'running' ? h('button', { type: 'button', onclick: go('failed') }, `Retry ${c.failed} failed`) : null,
       exportMenu,
