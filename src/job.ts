@@ -100,7 +100,8 @@ function progressFrom(runId: string, state: Progress['state'], counters: Counter
   return {
     runId,
     state,
-    listed: Math.max(stats.listed, counters.listed),
+    // Items the engine admitted: the listing itself may hold one more it has read but not yet handed over.
+    listed: counters.listed,
     listingDone,
     skipped: stats.skipped,
     done,

@@ -2,9 +2,10 @@
 // of images as a streamed manifest, and a local model folder. Missing files are 404s, never the
 // app's index.html (transformers.js probes optional model files and must see them missing).
 
+import { createReadStream } from 'node:fs';
 import { opendir, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import sirv from 'sirv';
 import type { Connect, Plugin } from 'vite';
 
@@ -56,12 +57,32 @@ async function serveManifest(root: string, res: ServerResponse): Promise<void> {
   res.end();
 }
 
+/**
+ * One file of the data folder. Not through sirv: it decodes with decodeURI, which leaves '%3D',
+ * '%23', '%3F' and the like encoded, so files whose names hold them would be missing. Each
+ * segment is decoded whole here, and nothing outside the folder can be named.
+ */
+async function serveDataFile(root: string, encoded: string, res: ServerResponse): Promise<void> {
+  let segments: string[];
+  try {
+    segments = encoded.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return notFound(res);
+  }
+  if (!segments.length || segments.some((s) => s === '.' || s === '..' || s.includes('/') || (sep === '\\' && s.includes('\\')) || s.includes('\0'))) return notFound(res);
+  const file = resolve(root, ...segments);
+  if (!file.startsWith(root + sep)) return notFound(res);
+  const info = await stat(file).catch(() => null);
+  if (!info?.isFile()) return notFound(res);
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': info.size, 'cache-control': 'no-store' });
+  await new Promise<void>((done) => createReadStream(file).on('error', () => done()).on('end', () => done()).pipe(res));
+}
+
 function notFound(res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
 }
 
 export function routesMiddleware(options: RouteOptions): Connect.NextHandleFunction {
-  const files = options.dataDir ? sirv(resolve(options.dataDir), { dev: true, dotfiles: true }) : null;
   const model = options.modelDir ? sirv(resolve(options.modelDir), { dev: true }) : null;
   const modelPrefix = options.modelDir ? `/models/${localModelId(options.modelDir)}/` : null;
 
@@ -77,9 +98,12 @@ export function routesMiddleware(options: RouteOptions): Connect.NextHandleFunct
       return;
     }
     if (path.startsWith('/data/files/')) {
-      if (!files) return notFound(res);
-      req.url = url.slice('/data/files'.length);
-      return files(req, res, () => notFound(res));
+      if (!options.dataDir) return notFound(res);
+      serveDataFile(resolve(options.dataDir), path.slice('/data/files/'.length), res).catch(() => {
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+      return;
     }
     if (modelPrefix && path.startsWith(modelPrefix)) {
       req.url = url.slice(modelPrefix.length - 1);

@@ -23,6 +23,8 @@ export function createEvaluationView() {
         ? `No successful image has a true label (${plural(e.failedLabelled, 'labelled image')} failed).`
         : 'No image of this run has a true label, so there is nothing to evaluate.');
       replace(note);
+      replace(matrix);
+      replace(table);
       details.hidden = true;
       return;
     }

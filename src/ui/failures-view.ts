@@ -1,6 +1,7 @@
 // The images a run could not classify: how many of each cause, then each one with its reason.
 
 import type { Failures } from '../store/evaluate.ts';
+import { ERROR_CAUSES } from '../../workers/shared/results.ts';
 import { h, replace } from './dom.ts';
 
 export function createFailuresView() {
@@ -16,7 +17,7 @@ export function createFailuresView() {
       replace(more);
       return;
     }
-    const causes = Object.entries(f.byCause).map(([cause, n]) => `${cause} ${n}`).join(', ');
+    const causes = ERROR_CAUSES.filter((c) => f.byCause[c]).map((c) => `${c} ${f.byCause[c]}`).join(', ');
     replace(summary, `${f.total} ${f.total === 1 ? 'image' : 'images'} failed: ${causes}.`);
     replace(list, ...f.items.map((item) =>
       h('li', { 'data-path': item.path }, h('span', { class: 'path' }, item.path), ' — ', h('span', { class: 'error' }, `${item.cause ?? 'error'}: ${item.error}`))));

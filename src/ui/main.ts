@@ -2,20 +2,22 @@
 // gallery, all rebuilt from IndexedDB on load.
 
 import { describe } from '../datasets/dataset.ts';
-import { newControl, runJob } from '../job.ts';
+import { continueJob, newControl, runJob, type JobControl } from '../job.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import { openStore, type TenchDB } from '../store/db.ts';
 import { evaluation, failureTally } from '../store/evaluate.ts';
 import { countRows, eachRow, readRows } from '../store/results.ts';
-import { listRuns, type RunRecord } from '../store/runs.ts';
-import { installAutomation } from './automation.ts';
-import { h, replace } from './dom.ts';
+import { clearAll, deleteRun, interruptedRuns, listRuns, type RunRecord } from '../store/runs.ts';
+import { reasonOf } from '../../workers/shared/results.ts';
+import { allRows, installAutomation } from './automation.ts';
+import { append, h, replace } from './dom.ts';
 import { createEvaluationView } from './evaluation-view.ts';
 import { createFailuresView } from './failures-view.ts';
 import { createForm } from './form.ts';
 import { createGalleryView, galleryEntry, type GalleryEntry } from './gallery-view.ts';
 import { createProgressView } from './progress-view.ts';
 import { createResultsView } from './results-view.ts';
+import { createRunsView } from './runs-view.ts';
 import './style.css';
 
 const FIRST_ROWS = 50;
@@ -28,7 +30,6 @@ async function main(): Promise<void> {
   const message = h('p', { class: 'message', role: 'status' });
   const progress = createProgressView();
   const results = createResultsView();
-  const runsList = h('ol', { class: 'runs' });
   const evaluationView = createEvaluationView();
   const failuresView = createFailuresView();
   const gallery = createGalleryView(db);
@@ -44,7 +45,9 @@ async function main(): Promise<void> {
     results.show(rows, total);
     replace(message, `Run ${run.id}: ${run.state}${run.error ? ` (${run.error})` : ''} · ${describe(run.dataset)} · ${run.model}`,
       run.runtime ? ` · ${run.runtime.device}: ${run.runtime.reason}` : '');
-    await showRunViews(run, asked);
+    await showRunViews(run, asked).catch((error) => {
+      if (asked === showing) append(message, [` · its evaluation and gallery could not be read: ${reasonOf(error)}`]);
+    });
   }
 
   /** One pass over the run's rows feeds the evaluation, the failures and the gallery's index. */
@@ -67,40 +70,57 @@ async function main(): Promise<void> {
 
   async function refreshRuns(): Promise<RunRecord[]> {
     const runs = await listRuns(db);
-    replace(runsList, ...runs.slice(0, 20).map((r) =>
-      h('li', {}, h('button', { type: 'button', class: 'link', onclick: () => void showRun(r) }, r.id),
-        ` ${r.state} · ${r.counts ? `${r.counts.written} images, ${r.counts.failed} errors` : 'no results'} · ${describe(r.dataset)}`)));
+    runsView.show(runs, await interruptedRuns(runs), control !== null);
     return runs;
   }
 
+  /** Runs a job with the form's buttons controlling it, then shows what it left in the store. */
+  async function running(work: (c: JobControl) => Promise<RunRecord | { refused: string }>): Promise<void> {
+    control = newControl();
+    form.busy(true);
+    replace(message, 'Starting…');
+    void refreshRuns();
+    const run = await work(control).catch((error: unknown) => ({ refused: reasonOf(error) }));
+    control = null;
+    form.busy(false);
+    if ('refused' in run) replace(message, run.refused);
+    else await showRun(run);
+    await refreshRuns();
+  }
+
+  const hooks = { onProgress: (p: Progress) => progress.show(p) };
+
+  const runsView = createRunsView({
+    show: (run) => void showRun(run),
+    continue: (run, retry, folder) => void running((c) => continueJob(db, run.id, retry, folder ? { folder } : {}, hooks, c)),
+    rows: (run) => allRows(db, run.id),
+    async remove(run) {
+      await deleteRun(db, run.id);
+      await refreshRuns();
+    },
+    async clear() {
+      await clearAll(db);
+      results.show([], 0);
+      runView.hidden = true;
+      replace(message, 'Every run was deleted.');
+      await refreshRuns();
+    },
+  });
+
   const form = createForm(
-    async () => {
+    () => {
       const read = form.read(location.origin);
       if ('error' in read) {
         replace(message, read.error);
         return;
       }
-      control = newControl();
-      form.busy(true);
-      replace(message, 'Starting…');
-      let last: Progress | null = null;
-      const run = await runJob(db, read.request, read.runtime, {
-        onProgress(p) {
-          last = p;
-          progress.show(p);
-        },
-      }, control);
-      control = null;
-      form.busy(false);
-      if (last) progress.show(last);
-      await showRun(run);
-      await refreshRuns();
+      void running((c) => runJob(db, read.request, read.runtime, hooks, c));
     },
     () => control?.cancel(),
     (pause) => (pause ? control?.gate.pause() : control?.gate.resume()),
   );
 
-  installAutomation(db, (p) => progress.show(p));
+  installAutomation(db, (p) => progress.show(p), () => void refreshRuns());
 
   replace(app,
     form.root,
@@ -108,7 +128,7 @@ async function main(): Promise<void> {
     progress.root,
     results.root,
     runView,
-    h('section', { class: 'history' }, h('h2', {}, 'Past runs'), runsList));
+    runsView.root);
 
   const runs = await refreshRuns();
   await showRun(runs[0]);

@@ -4,26 +4,18 @@ import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readJsonl } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/dataset.ts';
+import { repeatedDataset, tempDir } from '../helpers/dataset.ts';
 import { SAMPLES, TINY_MODEL } from '../helpers/paths.ts';
 import { spawnCli } from '../helpers/spawn-cli.ts';
 
 const COPIES = 60;
-
-/** The sample images, many times over: a run long enough to be interrupted. */
-function bigFolder(): { dir: string; count: number } {
-  const dir = tempDir();
-  const images = readdirSync(SAMPLES).filter((n) => /\.(png|jpg)$/.test(n));
-  for (let k = 0; k < COPIES; k++) for (const n of images) copyFileSync(join(SAMPLES, n), join(dir, `${String(k).padStart(3, '0')}-${n}`));
-  return { dir, count: images.length * COPIES };
-}
 
 const progress = (l: Record<string, unknown>) => l.type === 'progress';
 
 describe('a running tench classify', () => {
   let folder: { dir: string; count: number };
   beforeAll(() => {
-    folder = bigFolder();
+    folder = repeatedDataset(COPIES);
   });
 
   it('pauses on SIGUSR2, resumes on the next, and finishes every image', async () => {

@@ -10,20 +10,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeS3Client } from '../../src/datasets/s3-client.ts';
 import { freshState, readJsonl, runCli } from '../helpers/cli.ts';
-import { BROKEN, tempDir } from '../helpers/dataset.ts';
+import { BROKEN, repeatedDataset, tempDir } from '../helpers/dataset.ts';
 import { SAMPLES, TINY_MODEL } from '../helpers/paths.ts';
 import { S3RVER_KEYS, startS3, type S3Server } from '../helpers/s3.ts';
 import { spawnCli } from '../helpers/spawn-cli.ts';
 
 const COPIES = 60;
-
-function folder(): { dir: string; count: number } {
-  const dir = tempDir();
-  const images = readdirSync(SAMPLES).filter((n) => /\.(png|jpg)$/.test(n));
-  for (let k = 0; k < COPIES; k++) for (const n of images) copyFileSync(join(SAMPLES, n), join(dir, `${String(k).padStart(3, '0')}-${n}`));
-  for (const b of BROKEN) writeFileSync(join(dir, b.name), b.bytes);
-  return { dir, count: images.length * COPIES + BROKEN.length };
-}
 
 const progress = (l: Record<string, unknown>) => l.type === 'progress';
 const ARGS = ['--model', TINY_MODEL, '--device', 'wasm', '--batch-size', '4', '--concurrency', '1'];
@@ -34,7 +26,7 @@ describe('tench classify --resume after the process was killed', () => {
   let duck: DuckDBConnection;
 
   beforeAll(async () => {
-    data = folder();
+    data = repeatedDataset(COPIES, true);
     state = freshState();
     duck = await (await DuckDBInstance.create(':memory:')).connect();
   });

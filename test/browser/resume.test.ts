@@ -7,18 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/store/runs.ts';
 import { openApp, type OpenApp } from '../helpers/app.ts';
-import { BROKEN, tempDir } from '../helpers/dataset.ts';
+import { BROKEN, repeatedDataset, tempDir } from '../helpers/dataset.ts';
 import { SAMPLES, TINY_MODEL } from '../helpers/paths.ts';
 
 const COPIES = 60;
-
-function folder(): { dir: string; count: number } {
-  const dir = tempDir();
-  const images = readdirSync(SAMPLES).filter((n) => /\.(png|jpg)$/.test(n));
-  for (let k = 0; k < COPIES; k++) for (const n of images) copyFileSync(join(SAMPLES, n), join(dir, `${String(k).padStart(3, '0')}-${n}`));
-  for (const b of BROKEN) writeFileSync(join(dir, b.name), b.bytes);
-  return { dir, count: images.length * COPIES + BROKEN.length };
-}
 
 function freePort(): Promise<number> {
   return new Promise((done) => {
@@ -72,7 +64,7 @@ describe('a run interrupted by closing the browser', () => {
   const open = () => openApp({ dataDir: data.dir, modelDir: TINY_MODEL }, { userDataDir: profile, port });
 
   beforeAll(async () => {
-    data = folder();
+    data = repeatedDataset(COPIES, true);
     profile = tempDir('tench-profile-');
     port = await freePort();
     const first = await open();
@@ -104,8 +96,14 @@ describe('a run interrupted by closing the browser', () => {
     expect(stored).toBeLessThan(data.count);
   });
 
-  it('resumes to exactly one row per image, without computing again what was stored', async () => {
-    const run = await app.page.evaluate((id) => window.tench!.continue(id, 'missing'), runId) as RunRecord;
+  it('resumes from the page\'s Resume button to exactly one row per image, without computing again what was stored', async () => {
+    const item = app.page.locator(`[data-testid=runs] li[data-run="${runId}"]`);
+    await expect(item.getAttribute('data-state')).resolves.toBe('interrupted');
+    await item.getByRole('button', { name: 'Resume' }).click();
+    const run = await until(app, async (id) => {
+      const r = await window.tench!.record(id);
+      return r?.state === 'done' ? r : undefined;
+    }, runId, 180_000);
     expect(run.state, run.error ?? '').toBe('done');
     expect(run.id).toBe(runId);
     const after = await stamps(app, runId);
@@ -117,6 +115,7 @@ describe('a run interrupted by closing the browser', () => {
     const stored = Object.keys(before).length;
     expect(run.counts).toMatchObject({ resumed: stored, written: data.count - stored, failed: BROKEN.length, ok: data.count - BROKEN.length });
     expect(await app.page.evaluate(() => window.tench!.interrupted())).toEqual([]);
+    await expect(until(app, async (id) => (document.querySelector(`[data-testid=runs] li[data-run="${id}"]`)?.getAttribute('data-state') === 'done') || undefined, runId)).resolves.toBe(true);
     before = after;
   });
 

@@ -1,9 +1,11 @@
 // The records a run leaves in IndexedDB, read back with the browser's own IndexedDB API (not
 // through tench's store module), and the page rebuilt from them after a reload.
 
+import { DuckDBInstance } from '@duckdb/node-api';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type OpenApp } from '../helpers/app.ts';
-import { BROKEN, sampleDataset } from '../helpers/dataset.ts';
+import { openApp, runTiny, type OpenApp } from '../helpers/app.ts';
+import { BROKEN, sampleDataset, tempDir } from '../helpers/dataset.ts';
 import { TINY_MODEL } from '../helpers/paths.ts';
 import { loadReference, referenceByName } from '../helpers/reference.ts';
 
@@ -23,17 +25,7 @@ describe('IndexedDB records of a run', () => {
 
   beforeAll(async () => {
     app = await openApp({ dataDir: sampleDataset(), modelDir: TINY_MODEL });
-    const run = await app.page.evaluate(() => window.tench!.run({
-      dataset: { kind: 'manifest', url: `${location.origin}/data/manifest.jsonl` },
-      model: 'tench-local/tench-tiny-vit',
-      device: 'wasm',
-      dtype: 'fp32',
-      sessions: 2,
-      decoders: null,
-      batchSize: 3,
-      topK: 3,
-      limit: null,
-    }));
+    const run = await runTiny(app);
     expect(run.state, run.error ?? '').toBe('done');
     runId = run.id;
   });
@@ -111,5 +103,33 @@ describe('IndexedDB records of a run', () => {
     expect(rows).toBe(reference.size + BROKEN.length);
     await expect(app.page.locator('.message').textContent()).resolves.toContain(runId);
     expect(app.errors).toEqual([]);
+  });
+
+  it('downloads the run from the page as JSONL, CSV, Parquet and failures, each readable by DuckDB', async () => {
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    const dir = tempDir();
+    const menu = app.page.locator(`[data-testid=runs] li[data-run="${runId}"] select`);
+    const read: Record<string, (f: string) => string> = {
+      JSONL: (f) => `select * from read_json('${f}', format = 'newline_delimited')`,
+      CSV: (f) => `select * from read_csv('${f}', header = true)`,
+      Parquet: (f) => `select * from read_parquet('${f}')`,
+      'Failures (CSV)': (f) => `select * from read_csv('${f}', header = true)`,
+    };
+    const expected = reference.size + BROKEN.length;
+    for (const [label, query] of Object.entries(read)) {
+      const [download] = await Promise.all([app.page.waitForEvent('download'), menu.selectOption({ label })]);
+      const file = join(dir, download.suggestedFilename());
+      await download.saveAs(file);
+      const rows = (await duck.runAndReadAll(query(file))).getRowObjectsJS();
+      if (label.startsWith('Failures')) {
+        expect(file).toMatch(new RegExp(`tench-${runId}-failures\\.csv$`));
+        expect(rows.map((r) => r.path).sort()).toEqual(BROKEN.map((b) => b.name).sort());
+      } else {
+        expect(rows, label).toHaveLength(expected);
+        const byPath = new Map(rows.map((r) => [r.path as string, r]));
+        for (const [name, ref] of reference) expect(byPath.get(name)?.label, `${label} ${name}`).toBe(ref.top_k[0]!.label);
+      }
+    }
+    duck.closeSync();
   });
 });

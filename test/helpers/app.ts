@@ -4,7 +4,9 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { findBrowser, launch } from '../../src/cli/browser.ts';
 import { ensureBuilt } from '../../src/cli/build.ts';
 import { serve } from '../../src/cli/server.ts';
-import type { RouteOptions } from '../../src/server/routes.ts';
+import { DATA_MANIFEST, type RouteOptions } from '../../src/server/routes.ts';
+import type { RunRecord } from '../../src/store/runs.ts';
+import type { AutomationRequest } from '../../src/ui/automation.ts';
 import { ROOT } from './paths.ts';
 
 export interface OpenApp {
@@ -41,4 +43,21 @@ export async function openApp(routes: RouteOptions = {}, options: { userDataDir?
       await server.close();
     },
   };
+}
+
+/** The bundled tiny model on WASM, over a list the app's server serves: what most page tests run. */
+export const TINY_RUN = Object.freeze({
+  model: 'tench-local/tench-tiny-vit',
+  device: 'wasm' as const,
+  dtype: 'fp32' as const,
+  sessions: 2,
+  decoders: null,
+  batchSize: 3,
+  topK: 3,
+  limit: null,
+});
+
+/** Runs a job in the page over `list` (a path on the app's origin) and returns its record. */
+export function runTiny(app: OpenApp, settings: Partial<Omit<AutomationRequest, 'dataset'>> = {}, list = DATA_MANIFEST): Promise<RunRecord> {
+  return app.page.evaluate(([s, path]) => window.tench!.run({ ...s, dataset: { kind: 'manifest', url: `${location.origin}${path}` } }), [{ ...TINY_RUN, ...settings }, list] as const);
 }

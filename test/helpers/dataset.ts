@@ -1,6 +1,6 @@
 // Test datasets: the bundled samples plus broken files, in a temporary folder.
 
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SAMPLES } from './paths.ts';
@@ -22,4 +22,13 @@ export function sampleDataset(): string {
   for (const b of BROKEN) writeFileSync(join(dir, b.name), b.bytes);
   writeFileSync(join(dir, 'README.txt'), 'sample images for tench\n');
   return dir;
+}
+
+/** The sample images `copies` times over (a run long enough to interrupt), and the broken files if asked. */
+export function repeatedDataset(copies: number, withBroken = false): { dir: string; count: number } {
+  const dir = tempDir();
+  const images = readdirSync(SAMPLES).filter((n) => /\.(png|jpg)$/.test(n));
+  for (let k = 0; k < copies; k++) for (const n of images) copyFileSync(join(SAMPLES, n), join(dir, `${String(k).padStart(3, '0')}-${n}`));
+  if (withBroken) for (const b of BROKEN) writeFileSync(join(dir, b.name), b.bytes);
+  return { dir, count: images.length * copies + (withBroken ? BROKEN.length : 0) };
 }
