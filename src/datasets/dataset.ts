@@ -20,6 +20,8 @@ export interface DatasetRuntime {
   credentials?: S3Access['credentials'];
   extensions?: readonly string[];
   limit?: number | null;
+  /** The app server's S3 proxy route, tried when a bucket sends no CORS headers. */
+  s3Proxy?: string;
 }
 
 export interface OpenDataset {
@@ -61,7 +63,7 @@ export function openDataset(spec: DatasetSpec, runtime: DatasetRuntime, signal?:
       const parsed = parseS3Url(spec.url);
       if (!parsed.ok) throw new Error(parsed.reason);
       const s3 = s3AccessFor(spec, parsed.value.anonymous, runtime.credentials);
-      return { items: limited(listS3(parsed.value, s3, extensions, stats, signal), runtime.limit), stats, s3 };
+      return { items: limited(listS3(parsed.value, s3, extensions, stats, signal, runtime.s3Proxy), runtime.limit), stats, s3 };
     }
     case 'folder': {
       const folder = runtime.folder;

@@ -8,10 +8,20 @@ export interface S3Access {
   endpoint?: string;
   forcePathStyle: boolean;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** A same-origin proxy route (the tench servers' /s3-proxy) to send requests through, for
+   * buckets that send no CORS headers. Requests are signed for the bucket, then redirected. */
+  proxy?: string;
 }
 
+/** The route, on the app's own origin, of the S3 proxy the tench servers offer. */
+export const S3_PROXY = '/s3-proxy';
+
+/** Where the proxy is told to send a request on: the request's own origin, as signed. */
+export const UPSTREAM_HEADER = 'x-tench-upstream';
+
+
 export function makeS3Client(access: S3Access): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     region: access.region,
     endpoint: access.endpoint,
     forcePathStyle: access.forcePathStyle,
@@ -23,4 +33,40 @@ export function makeS3Client(access: S3Access): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+  if (access.forcePathStyle) bareBucketPath(client);
+  if (access.proxy) throughProxy(client, new URL(access.proxy));
+  return client;
+}
+
+/**
+ * Path-style bucket requests (a listing) as /bucket rather than /bucket/. S3, MinIO and R2 take
+ * both; s3rver and other servers modelled on the older SDK check signatures against /bucket only.
+ */
+function bareBucketPath(client: S3Client): void {
+  const trim = (next: (args: { input: unknown; request: unknown }) => Promise<unknown>) => async (args: { input: unknown; request: unknown }) => {
+    const bucket = (args.input as { Bucket?: string }).Bucket;
+    const request = args.request as { path: string };
+    if (bucket && request.path === `/${bucket}/`) request.path = `/${bucket}`;
+    return next(args);
+  };
+  client.middlewareStack.add(trim as never, { step: 'build', name: 'tenchBareBucketPath' });
+}
+
+/**
+ * After signing, points the request at the proxy and names the real origin in a header. The
+ * signature still matches: the proxy sends the same method, path, query and signed headers to
+ * the same host.
+ */
+function throughProxy(client: S3Client, proxy: URL): void {
+  const redirect = (next: (args: { request: unknown }) => Promise<unknown>) => async (args: { request: unknown }) => {
+    const request = args.request as { protocol: string; hostname: string; port?: number; path: string; headers: Record<string, string> };
+    request.headers[UPSTREAM_HEADER] = `${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ''}`;
+    request.protocol = proxy.protocol;
+    request.hostname = proxy.hostname;
+    request.port = proxy.port ? Number(proxy.port) : undefined;
+    request.path = `${proxy.pathname.replace(/\/$/, '')}${request.path}`;
+    return next(args);
+  };
+  // The stack's types are generic over every command; this middleware only touches the HTTP request.
+  client.middlewareStack.addRelativeTo(redirect as never, { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'tenchS3Proxy' });
 }

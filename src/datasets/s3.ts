@@ -27,40 +27,75 @@ export function parseS3Url(url: string): ParsedUrl {
 export interface ListStats {
   listed: number;
   skipped: number;
+  /** Something the user should know about how the dataset is read (a proxy in use, say). */
+  notice?: string;
 }
 
+/** A request the browser refused to make or to show the page: no CORS headers, or no answer at all. */
+function blocked(error: unknown): boolean {
+  return error instanceof TypeError || /failed to fetch|networkerror|load failed/i.test(reasonOf(error));
+}
+
+/** Whether the app's server offers the S3 proxy route at `url`. */
+async function proxyOffered(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    return response.ok && (await response.json() as { tench?: string }).tench === 's3-proxy';
+  } catch {
+    return false;
+  }
+}
+
+function corsExplanation(where: S3Location, access: S3Access): string {
+  const origin = typeof location === 'undefined' ? 'this page' : location.origin;
+  return `the browser could not read s3://${where.bucket}/${where.prefix}${access.endpoint ? ` at ${access.endpoint}` : ''}: either it is unreachable, or the bucket sends no CORS headers allowing ${origin} (most public buckets do not). Add a CORS rule to the bucket that allows GET from ${origin}, or open tench from its own server (npm start, npm run preview, or the tench CLI), which reads such buckets through its S3 proxy`;
+}
+
+/**
+ * Lists page by page. When the first page is blocked and the app's server offers the S3 proxy
+ * (`proxy`), the listing starts again through it, and `access` says so for the downloads too.
+ */
 export async function* listS3(
   where: S3Location,
   access: S3Access,
   extensions: readonly string[],
   stats: ListStats,
   signal?: AbortSignal,
+  proxy?: string,
 ): AsyncGenerator<Item> {
-  const client = makeS3Client(access);
-  const pages = paginateListObjectsV2({ client, pageSize: 1000 }, { Bucket: where.bucket, Prefix: where.prefix });
-  try {
-    for await (const page of pages) {
-      signal?.throwIfAborted();
-      for (const object of page.Contents ?? []) {
-        const key = object.Key;
-        if (!key || key.endsWith('/')) continue;
-        if (!isImagePath(key, extensions)) {
-          stats.skipped++;
-          continue;
+  let started = false;
+  for (;;) {
+    const client = makeS3Client(access);
+    const pages = paginateListObjectsV2({ client, pageSize: 1000 }, { Bucket: where.bucket, Prefix: where.prefix });
+    try {
+      for await (const page of pages) {
+        signal?.throwIfAborted();
+        started = true;
+        for (const object of page.Contents ?? []) {
+          const key = object.Key;
+          if (!key || key.endsWith('/')) continue;
+          if (!isImagePath(key, extensions)) {
+            stats.skipped++;
+            continue;
+          }
+          stats.listed++;
+          yield {
+            path: key,
+            source: { kind: 's3', bucket: where.bucket, key },
+            size: object.Size,
+            version: object.ETag?.replaceAll('"', ''),
+          };
         }
-        stats.listed++;
-        yield {
-          path: key,
-          source: { kind: 's3', bucket: where.bucket, key },
-          size: object.Size,
-          version: object.ETag?.replaceAll('"', ''),
-        };
       }
+      return;
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      if (started || !blocked(error)) throw new Error(`cannot list s3://${where.bucket}/${where.prefix}: ${reasonOf(error)}`);
+      if (!proxy || access.proxy || !(await proxyOffered(proxy))) throw new Error(corsExplanation(where, access));
+      access.proxy = proxy;
+      stats.notice = `s3://${where.bucket} sends no CORS headers for this page: reading it through tench's S3 proxy`;
+    } finally {
+      client.destroy();
     }
-  } catch (error) {
-    if (signal?.aborted) throw error;
-    throw new Error(`cannot list s3://${where.bucket}/${where.prefix}: ${reasonOf(error)}`);
-  } finally {
-    client.destroy();
   }
 }

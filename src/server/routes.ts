@@ -8,12 +8,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, join, resolve, sep } from 'node:path';
 import sirv from 'sirv';
 import type { Connect, Plugin } from 'vite';
+import { proxyS3, S3_PROXY } from './s3-proxy.ts';
 
 export interface RouteOptions {
   /** A folder of images, listed at /data/manifest.jsonl and served under /data/files/. */
   dataDir?: string;
   /** A model folder in the Hub's layout, served as /models/tench-local/<folder name>/. */
   modelDir?: string;
+  /** The same-origin S3 route for buckets without CORS (on unless false). */
+  s3Proxy?: boolean;
 }
 
 export const DATA_MANIFEST = '/data/manifest.jsonl';
@@ -89,6 +92,7 @@ export function routesMiddleware(options: RouteOptions): Connect.NextHandleFunct
   return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => {
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
+    if (options.s3Proxy !== false && (path === S3_PROXY || path.startsWith(`${S3_PROXY}/`))) return proxyS3(req, res, path);
     if (path === DATA_MANIFEST) {
       if (!options.dataDir) return notFound(res);
       serveManifest(resolve(options.dataDir), res).catch((error) => {

@@ -52,6 +52,7 @@ describe('tench classify --resume after the process was killed', () => {
     expect(stored).toBeGreaterThanOrEqual(seen.done as number);
     const last = resumed.lines.filter(progress).at(-1)!;
     const infer = (last.stages as Array<{ name: string; out: number }>).find((s) => s.name === 'infer')!;
+    console.log(`resume after SIGKILL: ${seen.done} rows acknowledged before the kill, ${stored} found stored, ${infer.out} classified after, ${data.count} in all`);
     expect(infer.out).toBe(data.count - BROKEN.length - stored);
 
     const rows = (await duck.runAndReadAll(`select path, label, error from read_parquet('${join(out, 'all.parquet')}')`)).getRowObjectsJS();

@@ -113,6 +113,7 @@ describe('a run interrupted by closing the browser', () => {
     // Rows stored before the close are the same rows, untouched.
     for (const [path, doneAt] of Object.entries(before)) expect(after[path], path).toBe(doneAt);
     const stored = Object.keys(before).length;
+    console.log(`resume after closing the browser: ${stored} of ${data.count} rows stored before, ${run.counts?.written} written after, ${paths.length} rows in all`);
     expect(run.counts).toMatchObject({ resumed: stored, written: data.count - stored, failed: BROKEN.length, ok: data.count - BROKEN.length });
     expect(await app.page.evaluate(() => window.tench!.interrupted())).toEqual([]);
     await expect(until(app, async (id) => (document.querySelector(`[data-testid=runs] li[data-run="${id}"]`)?.getAttribute('data-state') === 'done') || undefined, runId)).resolves.toBe(true);

@@ -1,0 +1,80 @@
+// Buckets without CORS, read from the page: through the app server's S3 proxy when it offers one
+// (anonymous and signed requests alike), and a clear explanation when it does not.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Progress } from '../../src/pipeline/progress.ts';
+import { openApp, type OpenApp } from '../helpers/app.ts';
+import { BROKEN, sampleDataset } from '../helpers/dataset.ts';
+import { TINY_MODEL } from '../helpers/paths.ts';
+import { S3RVER_KEYS, startS3, type S3Server } from '../helpers/s3.ts';
+
+const PREFIX = 'val/';
+
+describe('an S3 bucket that sends no CORS headers', () => {
+  let s3: S3Server;
+  let keys: string[];
+  beforeAll(async () => {
+    s3 = await startS3([{ name: 'closed', cors: false }]);
+    keys = (await s3.upload('closed', PREFIX, sampleDataset())).filter((k) => /\.(png|jpg)$/.test(k));
+    expect(keys.length).toBeGreaterThan(BROKEN.length);
+  });
+  afterAll(async () => {
+    await s3?.close();
+  });
+
+  describe('with the proxy route', () => {
+    let app: OpenApp;
+    beforeAll(async () => {
+      app = await openApp({ modelDir: TINY_MODEL });
+      await app.page.evaluate(() => {
+        window.tenchProgress = (p: Progress) => {
+          if (p.note) (window as unknown as { notes: string[] }).notes = [...((window as unknown as { notes?: string[] }).notes ?? []), p.note];
+        };
+      });
+    });
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    for (const access of ['anonymous', 'signed'] as const) {
+      it(`lists and reads it through the proxy (${access})`, async () => {
+        const url = access === 'anonymous' ? `s3://anonymous@closed/${PREFIX}` : `s3://closed/${PREFIX}`;
+        const run = await app.page.evaluate(([u, endpoint, credentials]) => window.tench!.run({
+          dataset: { kind: 's3', url: u, endpoint, region: null },
+          credentials: credentials ?? undefined,
+          model: 'tench-local/tench-tiny-vit', device: 'wasm', dtype: 'fp32', sessions: 1, decoders: null, batchSize: 4, topK: 3, limit: null,
+        }), [url, s3.endpoint, access === 'signed' ? S3RVER_KEYS : null] as const);
+        expect(run.state, run.error ?? '').toBe('done');
+        const rows = await app.page.evaluate((id) => window.tench!.rows(id, -1, 1000), run.id);
+        const images = rows.filter((r) => keys.includes(r.path));
+        expect(images).toHaveLength(keys.length);
+        // Only the broken files fail, and for their own reason: every byte came through the proxy.
+        const broken = BROKEN.map((b) => `${PREFIX}${b.name}`);
+        expect(images.filter((r) => r.error !== null).map((r) => r.path).sort()).toEqual(broken.sort());
+        expect(images.filter((r) => broken.includes(r.path)).every((r) => r.cause === 'decode_failed')).toBe(true);
+        const notes = await app.page.evaluate(() => (window as unknown as { notes?: string[] }).notes ?? []);
+        expect(notes).toContain("s3://closed sends no CORS headers for this page: reading it through tench's S3 proxy");
+        // The credentials were used, never stored.
+        const stored = JSON.stringify(await app.page.evaluate((id) => window.tench!.record(id), run.id));
+        expect(stored).not.toContain(S3RVER_KEYS.secretAccessKey);
+      });
+    }
+  });
+
+  it('explains CORS, in the page, when the server offers no proxy', async () => {
+    const app = await openApp({ modelDir: TINY_MODEL, s3Proxy: false });
+    try {
+      const failed = await app.page.evaluate((endpoint) => window.tench!.run({
+        dataset: { kind: 's3', url: 's3://anonymous@closed/val/', endpoint, region: null },
+        model: 'tench-local/tench-tiny-vit', device: 'wasm', dtype: 'fp32', sessions: 1, decoders: null, batchSize: 4, topK: 3, limit: null,
+      }), s3.endpoint);
+      expect(failed.state).toBe('failed');
+      expect(failed.error).toMatch(/^the browser could not read s3:\/\/closed\/val\/ at http:\/\/127\.0\.0\.1:\d+: either it is unreachable, or the bucket sends no CORS headers allowing http:\/\/127\.0\.0\.1:\d+ .*Add a CORS rule/);
+      await app.page.reload();
+      await app.page.waitForFunction(() => document.body.dataset.ready === 'true');
+      await expect(app.page.locator('.message').textContent()).resolves.toContain('sends no CORS headers');
+    } finally {
+      await app.close();
+    }
+  });
+});
