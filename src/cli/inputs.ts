@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { s3AccessFor, type DatasetSpec } from '../datasets/dataset.ts';
 import { makeS3Client, type S3Access } from '../datasets/s3-client.ts';
-import { parseS3Url } from '../datasets/s3.ts';
+import { isS3HttpsUrl, parseS3Url } from '../datasets/s3.ts';
 import { DATA_MANIFEST, localModelId, type RouteOptions } from '../server/routes.ts';
 import { reasonOf } from '../../workers/shared/results.ts';
 
@@ -47,13 +47,13 @@ async function probeBucket(access: S3Access, bucket: string, prefix: string): Pr
 }
 
 export async function chooseDataset(input: string, s3: S3Options): Promise<Checked<DatasetChoice>> {
-  if (input.startsWith('s3://')) {
+  if (input.startsWith('s3://') || isS3HttpsUrl(input)) {
     const parsed = parseS3Url(input);
     if (!parsed.ok) return parsed;
     if (s3.endpoint && !/^https?:\/\//.test(s3.endpoint)) return { ok: false, reason: `--s3-endpoint ${s3.endpoint} is not an http(s) URL` };
     const base: Extract<DatasetSpec, { kind: 's3' }> = { kind: 's3', url: input, endpoint: s3.endpoint ?? null, region: s3.region ?? null };
     const credentials = parsed.value.anonymous ? undefined : credentialsFromEnv();
-    const problem = await probeBucket(s3AccessFor(base, parsed.value.anonymous, credentials), parsed.value.bucket, parsed.value.prefix);
+    const problem = await probeBucket(s3AccessFor(base, parsed.value.anonymous, credentials, parsed.value.region), parsed.value.bucket, parsed.value.prefix);
     if (problem) return { ok: false, reason: problem };
     return { ok: true, value: { spec: () => base, routes: {}, credentials, describe: input } };
   }

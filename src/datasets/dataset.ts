@@ -44,9 +44,10 @@ async function* limited(items: AsyncIterable<Item>, limit: number | null | undef
   }
 }
 
-export function s3AccessFor(spec: Extract<DatasetSpec, { kind: 's3' }>, anonymous: boolean, credentials?: S3Access['credentials']): S3Access {
+/** Region: as given, else as the URL names it, else us-east-1 (the client follows S3's redirect to the right one). */
+export function s3AccessFor(spec: Extract<DatasetSpec, { kind: 's3' }>, anonymous: boolean, credentials?: S3Access['credentials'], urlRegion?: string): S3Access {
   return {
-    region: spec.region ?? 'us-east-1',
+    region: spec.region ?? urlRegion ?? 'us-east-1',
     endpoint: spec.endpoint ?? undefined,
     forcePathStyle: spec.endpoint !== null,
     credentials: anonymous ? undefined : credentials,
@@ -62,7 +63,7 @@ export function openDataset(spec: DatasetSpec, runtime: DatasetRuntime, signal?:
     case 's3': {
       const parsed = parseS3Url(spec.url);
       if (!parsed.ok) throw new Error(parsed.reason);
-      const s3 = s3AccessFor(spec, parsed.value.anonymous, runtime.credentials);
+      const s3 = s3AccessFor(spec, parsed.value.anonymous, runtime.credentials, parsed.value.region);
       return { items: limited(listS3(parsed.value, s3, extensions, stats, signal, runtime.s3Proxy), runtime.limit), stats, s3 };
     }
     case 'folder': {

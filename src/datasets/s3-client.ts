@@ -32,6 +32,9 @@ export function makeS3Client(access: S3Access): S3Client {
     // S3-compatible servers reject the SDK's default flexible checksums.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // A bucket in another region answers with a redirect that names it: follow it, so users need
+    // not know their bucket's region.
+    followRegionRedirects: true,
   });
   if (access.forcePathStyle) bareBucketPath(client);
   if (access.proxy) throughProxy(client, new URL(access.proxy));

@@ -12,16 +12,55 @@ export interface S3Location {
   prefix: string;
   /** s3://anonymous@bucket/...: unsigned requests, as in Ray. */
   anonymous: boolean;
+  /** The region an https URL names (bucket.s3.eu-west-1.amazonaws.com); undefined when it does not. */
+  region?: string;
 }
 
 export type ParsedUrl = { ok: true; value: S3Location } | { ok: false; reason: string };
 
+const BUCKET = /^[a-z0-9][a-z0-9.\-_]{1,254}$/i;
+/** bucket.s3.amazonaws.com, bucket.s3.REGION.amazonaws.com, bucket.s3-REGION.amazonaws.com */
+const VIRTUAL_HOST = /^(.+)\.s3(?:[.-]([a-z0-9-]+))?\.amazonaws\.com$/i;
+/** s3.amazonaws.com/bucket, s3.REGION.amazonaws.com/bucket, s3-REGION.amazonaws.com/bucket */
+const PATH_HOST = /^s3(?:[.-]([a-z0-9-]+))?\.amazonaws\.com$/i;
+
+function s3Location(bucket: string, prefix: string, anonymous: boolean, region?: string): ParsedUrl {
+  if (!BUCKET.test(bucket)) return { ok: false, reason: `${JSON.stringify(bucket)} is not a bucket name` };
+  const known = region && region !== 'dualstack' ? { region } : {};
+  return { ok: true, value: { bucket, prefix, anonymous, ...known } };
+}
+
+/** An https URL of an S3 bucket, virtual-hosted or path-style; null for any other URL. */
+function parseHttpsS3(url: URL): ParsedUrl | null {
+  const path = decodeURIComponent(url.pathname.slice(1));
+  const virtual = VIRTUAL_HOST.exec(url.hostname);
+  if (virtual) return s3Location(virtual[1]!, path, false, virtual[2]);
+  const pathStyle = PATH_HOST.exec(url.hostname);
+  if (pathStyle) {
+    const [bucket = '', ...rest] = path.split('/');
+    return s3Location(bucket, rest.join('/'), false, pathStyle[1]);
+  }
+  return null;
+}
+
+/** Whether an http(s) URL names an S3 bucket rather than a file. */
+export function isS3HttpsUrl(url: string): boolean {
+  try {
+    return parseHttpsS3(new URL(url)) !== null;
+  } catch {
+    return false;
+  }
+}
+
 export function parseS3Url(url: string): ParsedUrl {
-  const m = /^s3:\/\/(?:(anonymous)@)?([^/@]+)(?:\/(.*))?$/.exec(url.trim());
+  const text = url.trim();
+  if (/^https?:\/\//i.test(text)) {
+    const parsed = isS3HttpsUrl(text) ? parseHttpsS3(new URL(text)) : null;
+    return parsed ?? { ok: false, reason: `${JSON.stringify(url)} is not an S3 bucket URL like https://bucket.s3.us-east-1.amazonaws.com/prefix/` };
+  }
+  const m = /^s3:\/\/(?:(anonymous)@)?([^/@]+)(?:\/(.*))?$/.exec(text);
   if (!m) return { ok: false, reason: `${JSON.stringify(url)} is not an S3 URL like s3://bucket/prefix/` };
-  const bucket = m[2]!;
-  if (!/^[a-z0-9][a-z0-9.\-_]{1,254}$/i.test(bucket)) return { ok: false, reason: `${JSON.stringify(bucket)} is not a bucket name` };
-  return { ok: true, value: { bucket, prefix: m[3] ?? '', anonymous: m[1] === 'anonymous' } };
+  return s3Location(m[2]!, m[3] ?? '', m[1] === 'anonymous');
 }
 
 export interface ListStats {

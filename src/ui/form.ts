@@ -1,6 +1,7 @@
 // The run form: where the images are, which model, how to run it. Reads into a JobRequest.
 
 import type { DatasetRuntime, DatasetSpec } from '../datasets/dataset.ts';
+import { parseS3Url } from '../datasets/s3.ts';
 import type { JobRequest } from '../job.ts';
 import { BUNDLED_MODEL, modelRefFromInput } from '../model/model.ts';
 import type { RequestedDevice } from '../pipeline/runtime.ts';
@@ -84,7 +85,7 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
         dataset = { kind: 'manifest', url: new URL(manifest.value.trim(), document.baseURI).href };
         break;
       case 's3':
-        if (!s3url.value.trim().startsWith('s3://')) return { error: 'Enter an S3 URL such as s3://bucket/prefix/.' };
+        if (!parseS3Url(s3url.value).ok) return { error: 'Enter an S3 URL such as s3://bucket/prefix/ or https://bucket.s3.us-east-1.amazonaws.com/prefix/.' };
         dataset = { kind: 's3', url: s3url.value.trim(), endpoint: endpoint.value.trim() || null, region: region.value.trim() || null };
         break;
       case 'folder': {

@@ -11,8 +11,18 @@ describe('parseS3Url', () => {
     expect(parseS3Url('s3://bucket')).toEqual({ ok: true, value: { bucket: 'bucket', prefix: '', anonymous: false } });
   });
 
+  it('reads https bucket URLs, virtual-hosted and path-style, with the region they name', () => {
+    expect(parseS3Url('https://air-example-data-2.s3.us-west-2.amazonaws.com/imagenette2/val/')).toEqual({ ok: true, value: { bucket: 'air-example-data-2', prefix: 'imagenette2/val/', anonymous: false, region: 'us-west-2' } });
+    expect(parseS3Url('https://my.bucket.s3.amazonaws.com/a%20b/')).toEqual({ ok: true, value: { bucket: 'my.bucket', prefix: 'a b/', anonymous: false } });
+    expect(parseS3Url('https://bucket.s3-eu-west-1.amazonaws.com/')).toEqual({ ok: true, value: { bucket: 'bucket', prefix: '', anonymous: false, region: 'eu-west-1' } });
+    expect(parseS3Url('https://s3.eu-central-1.amazonaws.com/bucket/x/y')).toEqual({ ok: true, value: { bucket: 'bucket', prefix: 'x/y', anonymous: false, region: 'eu-central-1' } });
+    expect(parseS3Url('https://s3.amazonaws.com/bucket')).toEqual({ ok: true, value: { bucket: 'bucket', prefix: '', anonymous: false } });
+  });
+
   it('explains what is not an S3 URL', () => {
-    expect(parseS3Url('https://bucket/x')).toMatchObject({ ok: false, reason: expect.stringContaining('is not an S3 URL') });
+    expect(parseS3Url('https://bucket/x')).toMatchObject({ ok: false, reason: expect.stringContaining('is not an S3 bucket URL') });
+    expect(parseS3Url('gs://bucket/x')).toMatchObject({ ok: false, reason: expect.stringContaining('is not an S3 URL') });
+    expect(parseS3Url('https://s3.amazonaws.com/')).toMatchObject({ ok: false, reason: expect.stringContaining('is not a bucket name') });
   });
 });
 
