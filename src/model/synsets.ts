@@ -12,20 +12,40 @@ function synsetIndex(): Map<string, number> {
   return index;
 }
 
+/** Where true labels come from: what the dataset gives, else a WordNet-id folder ('auto'); the
+ * parent folder's name whatever it is ('folder', Ray's partitioning); or nowhere ('none'). */
+export type LabelSource = 'auto' | 'folder' | 'none';
+
+export interface LabelOptions {
+  from?: LabelSource;
+  /** A user's mapping from their class names (folder names, or the labels a list gives) to the
+   * model's labels; names it does not list are kept as they are. */
+  map?: Readonly<Record<string, string>>;
+}
+
 /**
- * The true label of an image: the one the dataset gives (a name, or a WordNet id), else the WordNet
- * id of its folder; null when neither says. Ids map to the model's label of that class, so they
- * compare with predictions; a 1000-class ImageNet model is assumed when the labels number 1000.
+ * The true label of an image, or null when nothing says it. WordNet ids map to the model's label
+ * of that class (a 1000-class ImageNet model is assumed when the labels number 1000), so they
+ * compare with predictions; a user's map goes first.
  */
-export function trueLabel(path: string, given: string | undefined, labels: readonly string[]): string | null {
-  const fromId = (id: string) => {
-    const i = labels.length === 1000 ? synsetIndex().get(id) : undefined;
-    return i === undefined ? null : labels[i]!;
+export function trueLabel(path: string, given: string | undefined, labels: readonly string[], options: LabelOptions = {}): string | null {
+  const from = options.from ?? 'auto';
+  if (from === 'none') return null;
+  const named = (raw: string) => {
+    const mapped = options.map?.[raw];
+    if (mapped !== undefined) return mapped;
+    const i = SYNSET.test(raw) && labels.length === 1000 ? synsetIndex().get(raw) : undefined;
+    return i === undefined ? raw : labels[i]!;
   };
-  if (given !== undefined && given !== '') return SYNSET.test(given) ? (fromId(given) ?? given) : given;
   const parts = path.split('/');
+  if (from === 'folder') return parts.length > 1 ? named(parts[parts.length - 2]!) : null;
+  if (given !== undefined && given !== '') return named(given);
   for (let i = parts.length - 2; i >= 0; i--) {
-    if (SYNSET.test(parts[i]!)) return fromId(parts[i]!);
+    const id = parts[i]!;
+    if (!SYNSET.test(id)) continue;
+    // An id nothing maps to a model label says nothing the predictions can be compared with.
+    const label = named(id);
+    return label === id ? null : label;
   }
   return null;
 }

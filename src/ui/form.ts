@@ -3,6 +3,7 @@
 import type { DatasetRuntime, DatasetSpec } from '../datasets/dataset.ts';
 import { parseS3Url } from '../datasets/s3.ts';
 import type { JobRequest } from '../job.ts';
+import type { LabelSource } from '../model/synsets.ts';
 import { BUNDLED_MODEL, modelRefFromInput } from '../model/model.ts';
 import type { RequestedDevice } from '../pipeline/runtime.ts';
 import type { Dtype } from '../../workers/infer/api.ts';
@@ -32,6 +33,34 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
   const endpoint = h('input', { name: 'endpoint', placeholder: 'https://s3.amazonaws.com (default)', size: 30 });
   const region = h('input', { name: 'region', placeholder: 'us-east-1', size: 12 });
   const folderInput = h('input', { name: 'folder', type: 'file', webkitdirectory: true, multiple: true });
+  // A folder chosen with the File System Access picker or dropped on the form: its handle (files
+  // are read as the run needs them), or the dropped files where the browser gives no handle.
+  let picked: { name: string; folder: FileSystemDirectoryHandle | File[] } | null = null;
+  const pickedName = h('small', { 'data-testid': 'picked-folder' });
+  const choose = (name: string, folder: FileSystemDirectoryHandle | File[]) => {
+    picked = { name, folder };
+    pickedName.textContent = `${name} (${Array.isArray(folder) ? `${folder.length} files` : 'folder'})`;
+    kind.value = 'folder';
+    showKind();
+  };
+  folderInput.addEventListener('change', () => {
+    picked = null;
+    pickedName.textContent = '';
+  });
+  const pickerButton = 'showDirectoryPicker' in window
+    ? h('button', { type: 'button', onclick: async () => {
+      try {
+        const handle = await (window as unknown as { showDirectoryPicker(): Promise<FileSystemDirectoryHandle> }).showDirectoryPicker();
+        choose(handle.name, handle);
+      } catch {
+        // The user closed the picker.
+      }
+    } }, 'Choose folder…')
+    : null;
+  const labelsFrom = h('select', { name: 'labels' },
+    h('option', { value: 'auto' }, 'from the list, or ImageNet folder ids'),
+    h('option', { value: 'folder' }, 'the parent folder\'s name'),
+    h('option', { value: 'none' }, 'none'));
   const model = h('input', { name: 'model', value: BUNDLED_MODEL, list: 'models', size: 36 });
   const models = h('datalist', { id: 'models' },
     h('option', { value: BUNDLED_MODEL }, 'bundled test model (random weights, offline)'),
@@ -56,7 +85,7 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     samples: h('p', { class: 'hint' }, 'The images bundled with tench, classified by the bundled test model: works offline.'),
     manifest: field('Manifest URL', manifest),
     s3: h('div', {}, field('S3 URL', s3url), field('Endpoint', endpoint, 'for MinIO, R2 or another S3-compatible server'), field('Region', region)),
-    folder: field('Folder', folderInput),
+    folder: h('div', {}, field('Folder', folderInput, 'or drop a folder on this form'), pickerButton, ' ', pickedName),
   };
   const datasetBox = h('div', { class: 'dataset' });
   const showKind = () => datasetBox.replaceChildren(where[kind.value as Kind]);
@@ -67,11 +96,23 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     e.preventDefault();
     onRun();
   } },
-  h('fieldset', {}, h('legend', {}, 'Images'), field('Source', kind), datasetBox),
+  h('fieldset', {}, h('legend', {}, 'Images'), field('Source', kind), datasetBox, field('True labels', labelsFrom, 'for the evaluation')),
   h('fieldset', {}, h('legend', {}, 'Model'), field('Model', model, 'a Hub id or the bundled test model'), models,
     field('Device', device), field('Precision', dtype)),
   h('fieldset', {}, h('legend', {}, 'Run'), field('Sessions', sessions), field('Batch size', batch), field('Top-k', topK), field('Limit', limit)),
   h('div', { class: 'buttons' }, run, pause, cancel));
+
+  // Dropping a folder: Chromium gives its handle; elsewhere the dropped files themselves.
+  root.addEventListener('dragover', (e) => e.preventDefault());
+  root.addEventListener('drop', async (e) => {
+    e.preventDefault();
+    const items = [...(e.dataTransfer?.items ?? [])];
+    const handles = await Promise.all(items.map((i) => (i as DataTransferItem & { getAsFileSystemHandle?(): Promise<FileSystemHandle | null> }).getAsFileSystemHandle?.() ?? null));
+    const dir = handles.find((x): x is FileSystemDirectoryHandle => x?.kind === 'directory');
+    if (dir) return choose(dir.name, dir);
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (files.length) choose('dropped files', files);
+  });
 
   function read(origin: string): { request: JobRequest; runtime: DatasetRuntime } | { error: string } {
     let dataset: DatasetSpec;
@@ -89,6 +130,11 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
         dataset = { kind: 's3', url: s3url.value.trim(), endpoint: endpoint.value.trim() || null, region: region.value.trim() || null };
         break;
       case 'folder': {
+        if (picked) {
+          dataset = { kind: 'folder', name: picked.name };
+          runtime.folder = picked.folder;
+          break;
+        }
         const files = [...(folderInput.files ?? [])];
         if (!files.length) return { error: 'Pick a folder first.' };
         const first = (files[0] as File & { webkitRelativePath?: string }).webkitRelativePath ?? '';
@@ -109,6 +155,7 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
         batchSize: numberOrNull(batch),
         topK: numberOrNull(topK) ?? 5,
         limit: numberOrNull(limit),
+        labelsFrom: labelsFrom.value as LabelSource,
       },
       runtime,
     };

@@ -1,38 +1,23 @@
 // Accuracy from folder names, as Imagenette is laid out: one folder per class, named by its
 // WordNet id. The expected figures come from the PyTorch reference's top-k, not from tench.
 
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { BROKEN, tempDir } from '../helpers/dataset.ts';
-import { ROOT, SAMPLES, TINY_MODEL } from '../helpers/paths.ts';
-import { loadReference, referenceByName } from '../helpers/reference.ts';
+import { imagenetFolders, tempDir } from '../helpers/dataset.ts';
+import { TINY_MODEL } from '../helpers/paths.ts';
 
-const reference = referenceByName(loadReference('tench-tiny-vit'));
-const synsets = readFileSync(join(ROOT, 'src/model/imagenet-synsets.txt'), 'utf8').split('\n').filter(Boolean).map((l) => l.slice(0, 9));
 
 describe('tench classify on a folder per class', () => {
   let dir: string;
-  let expected: { labelled: number; correct: number; top5: number };
+  let expected: ReturnType<typeof imagenetFolders>;
+  let synsets: string[];
 
   beforeAll(() => {
-    dir = tempDir();
-    expected = { labelled: 0, correct: 0, top5: 0 };
-    // Every other image goes in the folder of the class PyTorch ranks first (a right answer),
-    // the rest in the folder of the class it ranks third (wrong at top-1, right at top-5).
-    [...reference].forEach(([name, ref], i) => {
-      const rank = i % 2 === 0 ? 0 : 2;
-      const synset = synsets[ref.top_k[rank]!.index]!;
-      mkdirSync(join(dir, synset), { recursive: true });
-      copyFileSync(join(SAMPLES, name), join(dir, synset, name));
-      expected.labelled++;
-      if (rank === 0) expected.correct++;
-      if (ref.top_k.slice(0, 5).some((t) => t.index === ref.top_k[rank]!.index)) expected.top5++;
-    });
-    // A broken file with a class folder: a failure, not a wrong answer.
-    mkdirSync(join(dir, synsets[0]!), { recursive: true });
-    writeFileSync(join(dir, synsets[0]!, BROKEN[0]!.name), BROKEN[0]!.bytes);
+    expected = imagenetFolders();
+    dir = expected.dir;
+    synsets = expected.synsets;
   });
 
   it('prints accuracy, top-5 and a per-class table, and exports true_label', async () => {
@@ -46,7 +31,7 @@ describe('tench classify on a folder per class', () => {
     const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     for (const row of rows) {
       const synset = row.path.split('/')[0];
-      expect(row.true_label, row.path).toBe(labelOf(synset));
+      expect(row.true_label, row.path).toBe(labelOf(synset, synsets));
     }
   });
 
@@ -62,7 +47,7 @@ describe('tench classify on a folder per class', () => {
 });
 
 /** The model's label for a WordNet id: the config's label at the id's position in ImageNet's order. */
-function labelOf(synset: string): string {
+function labelOf(synset: string, synsets: string[]): string {
   const config = JSON.parse(readFileSync(join(TINY_MODEL, 'config.json'), 'utf8')) as { id2label: Record<string, string> };
   return config.id2label[String(synsets.indexOf(synset))]!;
 }
