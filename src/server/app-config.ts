@@ -2,6 +2,7 @@
 // what `npm run build` and `npm run preview` do, plus its own routes.
 
 import type { UserConfig } from 'vite';
+import { pwa } from './pwa.ts';
 import { tenchRoutes, type RouteOptions } from './routes.ts';
 
 /**
@@ -25,6 +26,6 @@ export function appConfig(routes: RouteOptions = {}): UserConfig {
     // dev server reload the page in the middle of the first run.
     optimizeDeps: { include: ['@huggingface/transformers', '@aws-sdk/client-s3', 'comlink', 'idb'] },
     build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 4096 },
-    plugins: [tenchRoutes(routes)],
+    plugins: [tenchRoutes(routes), pwa()],
   };
 }

@@ -15,9 +15,11 @@ import { createEvaluationView } from './evaluation-view.ts';
 import { createFailuresView } from './failures-view.ts';
 import { createForm } from './form.ts';
 import { createGalleryView, galleryEntry, type GalleryEntry } from './gallery-view.ts';
+import { mountOfflineNotice } from './offline-notice.ts';
 import { createProgressView } from './progress-view.ts';
 import { createResultsView } from './results-view.ts';
 import { createRunsView } from './runs-view.ts';
+import { mountUpdatePrompt } from './update-prompt.ts';
 import './style.css';
 
 const FIRST_ROWS = 50;
@@ -132,6 +134,8 @@ async function main(): Promise<void> {
 
   const runs = await refreshRuns();
   await showRun(runs[0]);
+  mountOfflineNotice(app);
+  mountUpdatePrompt();
   document.body.dataset.ready = 'true';
 }
 

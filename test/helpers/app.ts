@@ -18,9 +18,12 @@ export interface OpenApp {
   close(): Promise<void>;
 }
 
-/** With `userDataDir` and `port`, a second openApp sees the first one's IndexedDB (same profile, same origin). */
-export async function openApp(routes: RouteOptions = {}, options: { userDataDir?: string; port?: number } = {}): Promise<OpenApp> {
-  const dist = await ensureBuilt(ROOT, () => {});
+/**
+ * With `userDataDir` and `port`, a second openApp sees the first one's IndexedDB (same profile, same
+ * origin). With `dist`, that folder is served instead of the app built from the sources.
+ */
+export async function openApp(routes: RouteOptions = {}, options: { userDataDir?: string; port?: number; dist?: string } = {}): Promise<OpenApp> {
+  const dist = options.dist ?? await ensureBuilt(ROOT, () => {});
   const server = await serve(dist, routes, options.port ?? 0);
   const browser = findBrowser();
   if (!browser.ok) throw new Error(browser.reason);
