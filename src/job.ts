@@ -2,9 +2,12 @@
 // the CLI both start runs through here; everything a run leaves behind is in IndexedDB.
 
 import { describe, openDataset, type DatasetRuntime, type DatasetSpec } from './datasets/dataset.ts';
+import { S3_PROXY } from './datasets/s3-client.ts';
 import type { Item } from './datasets/item.ts';
+import { sampled, type Sample } from './datasets/sample.ts';
+import { inShard, type Shard } from './datasets/shard.ts';
 import { loadModelInfo, type ModelInfo, type ModelRef } from './model/model.ts';
-import { trueLabel } from './model/synsets.ts';
+import { trueLabel, type LabelOptions, type LabelSource } from './model/synsets.ts';
 import { flopsPerImage, largestBatch } from './pipeline/batching.ts';
 import { fetchBytes } from './pipeline/fetch.ts';
 import { fingerprint } from './pipeline/fingerprint.ts';
@@ -38,6 +41,13 @@ export interface JobRequest {
   applyExifOrientation?: boolean;
   /** Longer side of the gallery thumbnails kept per image; 0 keeps none. Default 96. */
   thumbnails?: number;
+  /** Only the images whose path hashes to this shard (after the limit); null or absent: all. */
+  shard?: Shard | null;
+  /** Where true labels come from (default 'auto'), and the user's map from class names to model labels. */
+  labelsFrom?: LabelSource;
+  labelMap?: Record<string, string>;
+  /** A reproducible random subset of the listing (after the limit, before the shard). */
+  sample?: Sample | null;
 }
 
 /** Going on with a stored run: the images it has no row for, or those and the failed ones. */
@@ -127,9 +137,9 @@ function countsOf(c: Counters): RunCounts {
 }
 
 /** Each item with its true label, where the dataset or its folder names say it. */
-async function* labelled(items: AsyncIterable<Item>, labels: readonly string[]): AsyncGenerator<Item> {
+async function* labelled(items: AsyncIterable<Item>, labels: readonly string[], options: LabelOptions): AsyncGenerator<Item> {
   for await (const item of items) {
-    const label = trueLabel(item.path, item.label, labels);
+    const label = trueLabel(item.path, item.label, labels, options);
     yield label === null ? item : { ...item, label };
   }
 }
@@ -240,7 +250,7 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
 
   let dataset;
   try {
-    dataset = openDataset(request.dataset, { ...runtime, limit: request.limit }, signal);
+    dataset = openDataset(request.dataset, { s3Proxy: `${location.origin}${S3_PROXY}`, ...runtime, limit: request.limit }, signal);
   } catch (error) {
     return fail(`${describe(request.dataset)}: ${reasonOf(error)}`);
   }
@@ -272,7 +282,7 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
 
   const pipeline = runPipeline(
     {
-      items: labelled(dataset.items, info.value.labels),
+      items: labelled(inShard(sampled(dataset.items, request.sample), request.shard), info.value.labels, { from: request.labelsFrom, map: request.labelMap }),
       known: await lookup(db, run, retry, request.topK),
       fetch: (source, fetchSignal) => fetchBytes(source, MAX_OBJECT_BYTES, dataset.s3, fetchSignal),
       gate: control.gate,
@@ -311,7 +321,7 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
   }, () => {});
   report = (state: Progress['state']) => {
     const counters = pipeline.counters();
-    hooks.onProgress?.(progressFrom(run.id, state, counters, startedAt, dataset.stats, counters.listingDone, meter.sample(performance.now(), counters.written), device, note));
+    hooks.onProgress?.(progressFrom(run.id, state, counters, startedAt, dataset.stats, counters.listingDone, meter.sample(performance.now(), counters.written), device, note ?? dataset.stats.notice ?? null));
   };
   let saved = performance.now();
   const timer = setInterval(() => {

@@ -78,22 +78,35 @@ export const CHROMIUM_ARGS: readonly string[] = Object.freeze([
   '--disable-dev-shm-usage',
 ]);
 
+/**
+ * More flags from $TENCH_CHROMIUM_ARGS, space-separated, after CHROMIUM_ARGS: a container with a
+ * GPU passes Vulkan's (see deploy/kubernetes/) without a new build of tench.
+ */
+export function extraArgs(value: string | undefined): string[] {
+  return (value ?? '').split(/\s+/).filter(Boolean);
+}
+
 export interface Launched {
   browser: Browser | null;
   context: BrowserContext;
   close(): Promise<void>;
 }
 
-/** A fresh context, or a persistent profile when userDataDir is given (IndexedDB survives). */
-export async function launch(executablePath: string, options: { headed?: boolean; userDataDir?: string } = {}): Promise<Launched> {
+/**
+ * A fresh context, or a persistent profile when userDataDir is given (IndexedDB survives). With
+ * `serviceWorkers: 'block'` (the CLI) the page is always the app just served: a service worker
+ * kept in the profile would serve the previous version until someone clicked its update prompt.
+ */
+export async function launch(executablePath: string, options: { headed?: boolean; userDataDir?: string; serviceWorkers?: 'allow' | 'block' } = {}): Promise<Launched> {
   // tench handles SIGINT/SIGTERM itself (cancel, keep results, write them); Playwright's own
   // handlers would kill the browser under it.
-  const common = { executablePath, headless: !options.headed, args: [...CHROMIUM_ARGS], handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false };
+  const common = { executablePath, headless: !options.headed, args: [...CHROMIUM_ARGS, ...extraArgs(process.env.TENCH_CHROMIUM_ARGS)], handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false };
+  const serviceWorkers = options.serviceWorkers ?? 'allow';
   if (options.userDataDir) {
-    const context = await chromium.launchPersistentContext(options.userDataDir, common);
+    const context = await chromium.launchPersistentContext(options.userDataDir, { ...common, serviceWorkers });
     return { browser: null, context, close: () => context.close() };
   }
   const browser = await chromium.launch(common);
-  const context = await browser.newContext();
+  const context = await browser.newContext({ serviceWorkers });
   return { browser, context, close: () => browser.close() };
 }

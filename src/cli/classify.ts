@@ -1,11 +1,15 @@
 // `tench classify`: checks the inputs, serves the app, drives it in Chromium, writes the rows
 // from the page's IndexedDB to --out.
 
+import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
+import type { Sample } from '../datasets/sample.ts';
+import type { LabelSource } from '../model/synsets.ts';
+import type { Shard } from '../datasets/shard.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import type { RequestedDevice } from '../pipeline/runtime.ts';
 import { evaluate, failuresByCause, type Evaluation, type Failures } from '../store/evaluate.ts';
-import { exportFile } from '../store/export.ts';
+import { exportFile, type ExportFormat } from '../store/export.ts';
 import type { ResultRow } from '../store/results.ts';
 import type { RunRecord } from '../store/runs.ts';
 import type { AutomationRequest } from '../ui/automation.ts';
@@ -20,6 +24,11 @@ import { openState, stateDir } from './state.ts';
 
 export interface ClassifyOptions {
   dataset: string;
+  extensions?: string[];
+  sample?: Sample | null;
+  labelsFrom?: LabelSource;
+  /** A JSON file: { "your class name": "the model's label" }. */
+  labelMap?: string;
   model: string;
   out: string;
   /** A second file with the failed images alone. */
@@ -44,6 +53,10 @@ export interface ClassifyOptions {
   s3Region?: string;
   browser?: string;
   headed: boolean;
+  /** Only this shard's images; see shard-flags.ts. */
+  shard: Shard | null;
+  /** The format of a part file when --out (or --failures) names a folder. */
+  format?: ExportFormat;
 }
 
 export interface Console {
@@ -75,12 +88,14 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
   if (!model.ok) return fail(model.reason);
   const dataset = await chooseDataset(o.dataset, { endpoint: o.s3Endpoint, region: o.s3Region });
   if (!dataset.ok) return fail(dataset.reason);
+  const labelMap = await readLabelMap(o.labelMap);
+  if (!labelMap.ok) return fail(labelMap.reason);
   const browserPath = findBrowser(o.browser);
   if (!browserPath.ok) return fail(browserPath.reason);
 
-  const out = chooseDestination('--out', o.out);
+  const out = chooseDestination('--out', o.out, { shard: o.shard, format: o.format });
   if (!out.ok) return fail(out.reason);
-  const failuresOut = o.failures === undefined ? null : chooseDestination('--failures', o.failures);
+  const failuresOut = o.failures === undefined ? null : chooseDestination('--failures', o.failures, { shard: o.shard, format: o.format, base: 'failures' });
   if (failuresOut && !failuresOut.ok) return fail(failuresOut.reason);
   const opened = await openState(stateDir(o.state));
   if (!opened.ok) return fail(opened.reason);
@@ -99,7 +114,7 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
   if (state.port === null) await state.remember(Number(new URL(server.origin).port));
   let browser;
   try {
-    browser = await launch(browserPath.path, { headed: o.headed, userDataDir: state.profile });
+    browser = await launch(browserPath.path, { headed: o.headed, userDataDir: state.profile, serviceWorkers: 'block' });
   } catch (error) {
     await server.close();
     const message = (error as Error).message;
@@ -166,6 +181,11 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
       limit: o.limit,
       applyExifOrientation: o.applyExifOrientation,
       credentials: dataset.value.credentials,
+      shard: o.shard,
+      extensions: o.extensions,
+      sample: o.sample ?? null,
+      labelsFrom: o.labelsFrom ?? 'auto',
+      labelMap: labelMap.value,
     };
     const run = await start(page, request, o, io);
     io.progress.stop();
@@ -178,7 +198,7 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
     if (problem) return fail(`cannot write ${where(problem, out.value, failuresOut?.ok ? failuresOut.value : null)}`);
     const seconds = ((run.finishedAt ?? Date.now()) - run.createdAt) / 1000;
     const errors = rows.filter((r) => r.error !== null).length;
-    io.err(`run ${run.id}; device: ${run.runtime?.device}, dtype: ${run.runtime?.dtype}; ${run.runtime?.reason}`);
+    io.err(`run ${run.id}${o.shard ? ` (shard ${o.shard.index} of ${o.shard.count})` : ''}; device: ${run.runtime?.device}, dtype: ${run.runtime?.dtype}; ${run.runtime?.reason}`);
     if (run.counts && (run.counts.resumed || run.counts.cached)) {
       io.err(`${run.counts.resumed} rows were already stored by this run, ${run.counts.cached} taken from earlier runs of the same images and model`);
     }
@@ -193,6 +213,19 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
   }
 }
 
+async function readLabelMap(file: string | undefined): Promise<{ ok: true; value: Record<string, string> | undefined } | { ok: false; reason: string }> {
+  if (file === undefined) return { ok: true, value: undefined };
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    return { ok: false, reason: `--label-map ${file}: ${error instanceof SyntaxError ? 'not JSON' : (error as Error).message}` };
+  }
+  const entries = value && typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : null;
+  if (!entries || entries.some(([, v]) => typeof v !== 'string')) return { ok: false, reason: `--label-map ${file}: give a JSON object of class name to model label, such as {"cats": "tabby, tabby cat"}` };
+  return { ok: true, value: Object.fromEntries(entries) as Record<string, string> };
+}
+
 function s3Options(o: ClassifyOptions) {
   return { endpoint: o.s3Endpoint, region: o.s3Region };
 }
@@ -204,12 +237,12 @@ function where(problem: string, out: Destination, failures: Destination | null):
 /** A new run, or (--resume, --retry-failed) the stored one it goes on with. */
 async function start(page: Page, request: AutomationRequest, o: ClassifyOptions, io: Console): Promise<RunRecord | { refused: string }> {
   if (o.resume || o.retryFailed) {
-    const prior = await page.evaluate(([d, m, u]) => window.tench!.latest(d, m, u), [request.dataset, request.model, !o.retryFailed] as const);
+    const prior = await page.evaluate(([d, m, u, s]) => window.tench!.latest(d, m, u, s), [request.dataset, request.model, !o.retryFailed, o.shard] as const);
     if (prior) {
       io.err(`${o.retryFailed ? 'retrying the failed images of' : 'resuming'} run ${prior.id} (${prior.state}); its own settings apply`);
       return page.evaluate(([id, retry, c]) => window.tench!.continue(id, retry, c), [prior.id, o.retryFailed ? 'failed' : 'missing', request.credentials] as const);
     }
-    io.err(`no ${o.retryFailed ? '' : 'unfinished '}run of this dataset and model to go on with: starting a new one`);
+    io.err(`no ${o.retryFailed ? '' : 'unfinished '}run of this dataset${o.shard ? `, shard` : ''} and model to go on with: starting a new one`);
   }
   return page.evaluate((r) => window.tench!.run(r), request);
 }

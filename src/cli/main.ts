@@ -4,8 +4,10 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { classify, EXIT, type Console } from './classify.ts';
+import { merge } from './merge.ts';
 import { jsonLines, logLines, terminalBar } from './progress.ts';
 import { evaluationLines, failureLines } from './report.ts';
+import { parseShard, resolveShard } from './shard-flags.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_MODEL = 'google/vit-base-patch16-224';
@@ -16,6 +18,26 @@ function positive(name: string) {
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} takes a whole number of at least 1, got ${JSON.stringify(value)}`);
     return n;
   };
+}
+
+function wholeNumber(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} takes a whole number, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+function extensionList(value: string): string[] {
+  const list = value.split(',').map((e) => e.trim().replace(/^\./, '').toLowerCase()).filter(Boolean);
+  if (!list.length || list.some((e) => !/^[a-z0-9]+$/.test(e))) throw new InvalidArgumentError(`--extensions takes a comma-separated list such as jpg,png, got ${JSON.stringify(value)}`);
+  return list;
+}
+
+function shardArg(value: string) {
+  const shard = parseShard(value);
+  if (!shard.ok) throw new InvalidArgumentError(shard.reason);
+  return shard.value;
 }
 
 /** Where output goes: a person at a terminal, a log, or a program reading --json. */
@@ -76,7 +98,10 @@ export async function main(argv: string[], io?: Console): Promise<number> {
     .description('classify the images of a folder, an S3 prefix or a list of URLs')
     .argument('<dataset>', 'a local folder, s3://[anonymous@]bucket/prefix/, or an http(s) URL of a .txt/.jsonl list of images')
     .option('--model <id|folder>', 'a Hugging Face Hub id or a local model folder', DEFAULT_MODEL)
-    .option('--out <file>', 'where to write the results: a .jsonl, .csv or .parquet file, an s3:// key or a presigned https URL', 'results.jsonl')
+    .option('--out <file>', 'where to write the results: a .jsonl, .csv or .parquet file, an s3:// key or a presigned https URL; a folder or s3:// prefix ending in / gets part-NNNNN-of-NNNNN.<format> (default results.jsonl, or results.<format>)')
+    .addOption(new Option('--format <format>', 'the format of a part file when --out names a folder (default jsonl)').choices(['jsonl', 'csv', 'parquet']))
+    .option('--shard <i/n>', 'classify only shard i of n (0-based): the images whose path hashes to i', shardArg)
+    .option('--shards <n>', 'the number of shards, with the index from $JOB_COMPLETION_INDEX or $AWS_BATCH_JOB_ARRAY_INDEX (default $TENCH_SHARDS)', positive('--shards'))
     .option('--failures <file>', 'also write the failed images alone, with their causes (same kinds of destination)')
     .option('--state <dir>', 'where runs are kept between invocations (default: $TENCH_STATE, else ~/.local/state/tench)')
     .option('--resume', 'go on with the newest unfinished run of this dataset and model, or start one', false)
@@ -92,16 +117,35 @@ export async function main(argv: string[], io?: Console): Promise<number> {
     .option('--limit <n>', 'classify only the first n images', positive('--limit'))
     .addOption(new Option('--exif-orientation <mode>', 'ignore EXIF orientation, as Pillow and the Python reference do, or apply it')
       .choices(['ignore', 'apply']).default('ignore'))
+    .option('--extensions <list>', 'which files are images, by extension (default png,jpg,jpeg,tif,tiff,bmp,gif,webp)', extensionList)
+    .option('--sample <n>', 'a random subset of n images, the same for the same --seed whatever the listing order', positive('--sample'))
+    .option('--seed <s>', 'the seed of --sample', wholeNumber('--seed'), 0)
+    .addOption(new Option('--labels-from <source>', 'true labels: from the list or ImageNet folder ids (auto), the parent folder\'s name (folder), or none')
+      .choices(['auto', 'folder', 'none']).default('auto'))
+    .option('--label-map <file>', 'a JSON object mapping your class names (folder names or list labels) to the model\'s labels')
     .option('--s3-endpoint <url>', 'an S3-compatible server (MinIO, R2, s3rver)')
     .option('--s3-region <region>', 'the bucket\'s region (default us-east-1)')
     .option('--browser <path>', 'the Chrome or Chromium to drive (default: $TENCH_BROWSER, then one found here)')
     .option('--headed', 'show the browser window, for debugging', false)
     .option('--json', 'progress and the summary as JSON lines on stdout', false)
     .action(async (dataset: string, o) => {
+      const con = io ?? terminal(o.json);
+      const shard = resolveShard({ shard: o.shard, shards: o.shards }, process.env);
+      if (!shard.ok) {
+        con.err(`tench: ${shard.reason}`);
+        status = EXIT.usage;
+        return;
+      }
       status = await classify(ROOT, {
         dataset,
         model: o.model,
-        out: o.out,
+        out: o.out ?? `results.${o.format ?? 'jsonl'}`,
+        format: o.format,
+        shard: shard.value,
+        extensions: o.extensions,
+        sample: o.sample ? { count: o.sample, seed: o.seed } : null,
+        labelsFrom: o.labelsFrom,
+        labelMap: o.labelMap,
         failures: o.failures,
         state: o.state,
         resume: o.resume,
@@ -120,7 +164,19 @@ export async function main(argv: string[], io?: Console): Promise<number> {
         s3Region: o.s3Region,
         browser: o.browser,
         headed: o.headed,
-      }, io ?? terminal(o.json));
+      }, con);
+    });
+
+  program
+    .command('merge')
+    .description('join the part files of a sharded run into one file sorted by path, checking that each part and each image is there once')
+    .argument('<parts...>', 'part files (.jsonl, .csv or .parquet), such as results/part-*.parquet')
+    .requiredOption('--out <file>', 'the merged file: .jsonl, .csv or .parquet, an s3:// key or a presigned https URL')
+    .option('--expect-from <dataset>', 'also check that every image of this dataset (a folder, an s3:// prefix or a list URL) has exactly one row')
+    .option('--s3-endpoint <url>', 'an S3-compatible server, for --expect-from and --out')
+    .option('--s3-region <region>', 'the bucket\'s region (default us-east-1)')
+    .action(async (parts: string[], o) => {
+      status = await merge({ inputs: parts, out: o.out, expectFrom: o.expectFrom, s3Endpoint: o.s3Endpoint, s3Region: o.s3Region }, io ?? { out: (l) => console.log(l), err: (l) => console.error(l) });
     });
 
   try {

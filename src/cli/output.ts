@@ -4,18 +4,48 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import type { Shard } from '../datasets/shard.ts';
 import { makeS3Client } from '../datasets/s3-client.ts';
 import { parseS3Url } from '../datasets/s3.ts';
 import { formatOf, MEDIA_TYPES, type ExportFormat } from '../store/export.ts';
 import { reasonOf } from '../../workers/shared/results.ts';
 import { credentialsFromEnv, type Checked, type S3Options } from './inputs.ts';
+import { partName } from './shard-flags.ts';
 
 export type Destination =
   | { kind: 'file'; path: string; format: ExportFormat; shown: string }
   | { kind: 's3'; bucket: string; key: string; format: ExportFormat; shown: string }
   | { kind: 'http'; url: string; format: ExportFormat; shown: string };
 
-export function chooseDestination(flag: string, value: string): Checked<Destination> {
+/** How a destination that names a folder is completed: the shard's part file, in this format. */
+export interface InFolder {
+  shard: Shard | null;
+  format?: ExportFormat;
+  /** `part` for results, `failures` beside them. */
+  base?: string;
+}
+
+const WHOLE: Shard = Object.freeze({ index: 0, count: 1 });
+
+/**
+ * A local path or an s3:// prefix that ends in `/` names a folder: the file in it is the shard's
+ * part (an unsharded run is part 0 of 1), so the tasks of one job each write their own file.
+ * Anything else is a file name, and its extension must agree with --format when both are given.
+ */
+export function inFolder(flag: string, value: string, folder: InFolder): Checked<string> {
+  const remote = /^https?:\/\//i.test(value);
+  if (value.endsWith('/') && !remote) return { ok: true, value: value + partName(folder.shard ?? WHOLE, folder.format ?? 'jsonl', folder.base) };
+  // A presigned URL carries its signature in the query: never show it.
+  const name = remote ? value.split('?')[0]! : value;
+  const named = formatOf(name);
+  if (folder.format && named && named !== folder.format) return { ok: false, reason: `${flag} ${name} names a ${named} file but --format says ${folder.format}` };
+  return { ok: true, value };
+}
+
+export function chooseDestination(flag: string, given: string, folder?: InFolder): Checked<Destination> {
+  const completed = folder ? inFolder(flag, given, folder) : { ok: true as const, value: given };
+  if (!completed.ok) return completed;
+  const value = completed.value;
   const remote = /^https?:\/\//i.test(value);
   const name = remote ? new URL(value).pathname : value;
   const format = formatOf(name);

@@ -2,6 +2,7 @@
 // uses; results come back from IndexedDB, not from memory.
 
 import { describe, type DatasetRuntime, type DatasetSpec } from '../datasets/dataset.ts';
+import { sameShard, type Shard } from '../datasets/shard.ts';
 import { continueJob, newControl, runJob, type Continuation, type JobHooks, type JobRequest } from '../job.ts';
 import { modelRefFromInput } from '../model/model.ts';
 import type { Progress } from '../pipeline/progress.ts';
@@ -22,8 +23,11 @@ export interface TenchAutomation {
   run(request: AutomationRequest): Promise<RunRecord>;
   /** Goes on with a stored run; a reason when it cannot. */
   continue(runId: string, retry: Continuation['retry'], credentials?: DatasetRuntime['credentials']): Promise<RunRecord | { refused: string }>;
-  /** The newest run of this dataset and model; with `unfinished`, only one that did not end done. */
-  latest(dataset: DatasetSpec, model: string, unfinished: boolean): Promise<RunRecord | null>;
+  /**
+   * The newest run of this dataset, model and shard; with `unfinished`, only one that did not end
+   * done. Another shard's run of the same dataset is never it.
+   */
+  latest(dataset: DatasetSpec, model: string, unfinished: boolean, shard?: Shard | null): Promise<RunRecord | null>;
   /** Stop admitting images; those in flight finish. */
   pause(): void;
   resume(): void;
@@ -80,9 +84,9 @@ export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void
     continue(runId, retry, credentials) {
       return controlled((c) => continueJob(db, runId, retry, { credentials }, hooks, c));
     },
-    async latest(dataset, model, unfinished) {
+    async latest(dataset, model, unfinished, shard) {
       const id = modelRefFromInput(model, location.origin).id;
-      const runs = (await listRuns(db)).filter((r) => describe(r.dataset) === describe(dataset) && r.model === id && (!unfinished || r.state !== 'done'));
+      const runs = (await listRuns(db)).filter((r) => describe(r.dataset) === describe(dataset) && r.model === id && sameShard(r.request?.shard, shard) && (!unfinished || r.state !== 'done'));
       return runs[0] ?? null;
     },
     pause: () => control?.gate.pause(),

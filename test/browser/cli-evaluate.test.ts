@@ -1,12 +1,13 @@
 // Accuracy from folder names, as Imagenette is laid out: one folder per class, named by its
 // WordNet id. The expected figures come from the PyTorch reference's top-k, not from tench.
 
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { imagenetFolders, tempDir } from '../helpers/dataset.ts';
-import { TINY_MODEL } from '../helpers/paths.ts';
+import { SAMPLES, TINY_MODEL } from '../helpers/paths.ts';
+import { loadReference, referenceByName } from '../helpers/reference.ts';
 
 
 describe('tench classify on a folder per class', () => {
@@ -51,3 +52,59 @@ function labelOf(synset: string, synsets: string[]): string {
   const config = JSON.parse(readFileSync(join(TINY_MODEL, 'config.json'), 'utf8')) as { id2label: Record<string, string> };
   return config.id2label[String(synsets.indexOf(synset))]!;
 }
+
+describe('tench classify: which files, which subset, which labels', () => {
+  const reference = referenceByName(loadReference('tench-tiny-vit'));
+  let dir: string;
+  let map: string;
+  let expectedCorrect: number;
+
+  beforeAll(() => {
+    // Folders named as a user names them, and a map from those names to the model's labels: the
+    // "right" folder maps to each image's PyTorch top-1, the "wrong" one to its second label.
+    dir = tempDir();
+    const names: Record<string, string> = {};
+    expectedCorrect = 0;
+    [...reference].forEach(([name, ref], i) => {
+      const folder = `class-${i}-${i % 3 === 0 ? 'right' : 'wrong'}`;
+      names[folder] = ref.top_k[i % 3 === 0 ? 0 : 1]!.label;
+      if (i % 3 === 0) expectedCorrect++;
+      mkdirSync(join(dir, folder));
+      copyFileSync(join(SAMPLES, name), join(dir, folder, name));
+    });
+    map = join(tempDir(), 'map.json');
+    writeFileSync(map, JSON.stringify(names));
+  });
+
+  const run = async (args: string[]) => {
+    const out = join(tempDir(), 'out.jsonl');
+    const r = await runCli(['classify', dir, '--model', TINY_MODEL, '--device', 'wasm', '--out', out, '--json', ...args]);
+    expect(r.code, r.stderr).toBe(0);
+    return { rows: readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; true_label?: string }), lines: r.stdout.trim().split('\n').map((l) => JSON.parse(l)) };
+  };
+
+  it('takes the parent folder as the class, through a label map', async () => {
+    const { rows, lines } = await run(['--labels-from', 'folder', '--label-map', map]);
+    expect(rows).toHaveLength(reference.size);
+    expect(lines.find((l) => l.type === 'evaluation')).toMatchObject({ labelled: reference.size, accuracy: expectedCorrect / reference.size });
+  });
+
+  it('draws the same sample for the same seed, and keeps only the extensions asked for', async () => {
+    const a = await run(['--sample', '4', '--seed', '7', '--labels-from', 'none']);
+    const b = await run(['--sample', '4', '--seed', '7', '--labels-from', 'none']);
+    expect(a.rows).toHaveLength(4);
+    expect(b.rows.map((r) => r.path)).toEqual(a.rows.map((r) => r.path));
+    expect(a.rows.every((r) => r.true_label === undefined)).toBe(true);
+    const jpg = await run(['--extensions', 'jpg', '--labels-from', 'none']);
+    const jpgs = [...reference.keys()].filter((n) => n.endsWith('.jpg'));
+    expect(jpg.rows.map((r) => r.path.split('/').at(-1)).sort()).toEqual(jpgs.sort());
+  });
+
+  it('says in one sentence what is wrong with a label map', async () => {
+    const bad = join(tempDir(), 'bad.json');
+    writeFileSync(bad, '["not", "an", "object"]');
+    const r = await runCli(['classify', dir, '--model', TINY_MODEL, '--label-map', bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`tench: --label-map ${bad}: give a JSON object of class name to model label, such as {"cats": "tabby, tabby cat"}`);
+  });
+});

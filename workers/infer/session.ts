@@ -14,6 +14,9 @@ function configureEnv(s: SessionSettings): void {
   env.allowLocalModels = local;
   env.allowRemoteModels = !local;
   if (local) env.localModelPath = s.model.base!;
+  // The service worker already precaches ONNX Runtime's wasm; a second copy in transformers.js's
+  // cache would cost another 27 MB of the origin's quota.
+  env.useWasmCache = false;
   const onnx = env.backends.onnx as { wasm?: Record<string, unknown> };
   if (onnx.wasm) {
     onnx.wasm.wasmPaths = ortWasmPaths();

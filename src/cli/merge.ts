@@ -1,0 +1,247 @@
+// `tench merge`: the part files of a sharded run -> one file sorted by path, once it is sure that
+// every part is there once, that no image was answered twice, and (if asked) that every image of
+// the dataset was answered.
+
+import { readFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { parquetReadObjects } from 'hyparquet';
+import { openDataset } from '../datasets/dataset.ts';
+import { isImagePath } from '../datasets/filter.ts';
+import { walkFiles } from '../server/routes.ts';
+import { csvLine, formatOf, jsonlLine, resultColumns, resultCsvLine, resultsParquet, type ExportFormat, type ExportRecord } from '../store/export.ts';
+import { reasonOf } from '../../workers/shared/results.ts';
+import { EXIT } from './classify.ts';
+import { chooseDataset, type Checked, type S3Options } from './inputs.ts';
+import { chooseDestination, deliver } from './output.ts';
+import { partOf, partStem } from './shard-flags.ts';
+
+export interface MergeOptions {
+  inputs: readonly string[];
+  out: string;
+  /** A dataset whose every image must have exactly one row: a folder, an s3:// prefix or a list URL. */
+  expectFrom?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
+}
+
+export interface Lines {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** How many paths an error names before it says "and N more". */
+const NAMED = 3;
+
+function some(items: readonly string[]): string {
+  const more = items.length - NAMED;
+  return `${items.slice(0, NAMED).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
+/**
+ * The number of shards the inputs are the parts of, after checking each part is there once; null
+ * when the inputs are not part files (nothing to count them against).
+ */
+export function checkParts(inputs: readonly string[]): Checked<number | null> {
+  const seen = new Map<string, string>();
+  for (const input of inputs) {
+    const again = seen.get(resolve(input));
+    if (again !== undefined) return { ok: false, reason: `${input} is given twice` };
+    seen.set(resolve(input), input);
+  }
+  const parts = inputs.map((input) => ({ input, shard: partOf(basename(input)) }));
+  const named = parts.filter((p) => p.shard !== null);
+  if (!named.length) return { ok: true, value: null };
+  const odd = parts.find((p) => p.shard === null);
+  if (odd) return { ok: false, reason: `${odd.input} is not named like the other inputs (part-NNNNN-of-NNNNN), so the parts cannot be counted` };
+  const count = named[0]!.shard!.count;
+  const other = named.find((p) => p.shard!.count !== count);
+  if (other) return { ok: false, reason: `${named[0]!.input} and ${other.input} are parts of different numbers of shards` };
+  const byIndex = new Map<number, string>();
+  for (const { input, shard } of named) {
+    const first = byIndex.get(shard!.index);
+    if (first !== undefined) return { ok: false, reason: `part ${shard!.index} of ${count} is given twice: ${first} and ${input}` };
+    byIndex.set(shard!.index, input);
+  }
+  const missing = Array.from({ length: count }, (_, index) => index).filter((index) => !byIndex.has(index));
+  if (missing.length) {
+    const names = missing.map((index) => partStem({ index, count }));
+    return { ok: false, reason: `${missing.length} of the ${count} parts ${missing.length === 1 ? 'is' : 'are'} missing: ${some(names)}` };
+  }
+  return { ok: true, value: count };
+}
+
+/** CSV has no null: an empty field is one, as export.ts writes it. */
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** A row as export.ts writes it, from whatever a reader parsed; null when it is not one. */
+function toRecord(value: unknown): ExportRecord | null {
+  const v = value as Record<string, unknown> | null;
+  if (!v || typeof v !== 'object' || typeof v.path !== 'string') return null;
+  const topK = Array.isArray(v.top_k) ? v.top_k as Array<{ label: string; score: number }> : [];
+  const trueLabel = text(v.true_label);
+  return {
+    path: v.path,
+    label: text(v.label),
+    score: typeof v.score === 'number' ? v.score : null,
+    top_k: topK.map(({ label, score }) => ({ label, score: Number(score) })),
+    error: text(v.error),
+    ...(trueLabel !== null ? { true_label: trueLabel } : {}),
+  };
+}
+
+/** RFC 4180, as export.ts writes it: quoted fields, doubled quotes, CRLF or LF line ends. */
+export function csvRecords(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c !== '"') field += c;
+      else if (text[i + 1] === '"') field += text[i++];
+      else quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field || row.length) rows.push([...row, field]);
+  return rows;
+}
+
+function fromCsv(text: string): unknown[] {
+  const [header = [], ...rows] = csvRecords(text);
+  const missing = resultColumns(false).filter((column) => !header.includes(column));
+  if (missing.length) throw new Error(`it is not a results file: it has no ${missing.join(', ')} column`);
+  return rows.filter((fields) => fields.length > 1 || fields[0] !== '').map((fields) => {
+    const v: Record<string, unknown> = Object.fromEntries(header.map((column, i) => [column, fields[i] ?? '']));
+    v.score = v.score === '' ? null : Number(v.score);
+    v.top_k = v.top_k === '' ? [] : JSON.parse(v.top_k as string);
+    return v;
+  });
+}
+
+function fromJsonl(text: string): unknown[] {
+  return text.split('\n').flatMap((line, i) => {
+    if (!line.trim()) return [];
+    try {
+      return [JSON.parse(line)];
+    } catch {
+      throw new Error(`line ${i + 1} is not JSON`);
+    }
+  });
+}
+
+async function fromParquet(bytes: Uint8Array): Promise<unknown[]> {
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  return parquetReadObjects({ file, rowFormat: 'object' });
+}
+
+/** The rows of one part file, in the format its extension says. */
+export async function readResults(input: string): Promise<Checked<ExportRecord[]>> {
+  const format = formatOf(input);
+  if (!format) return { ok: false, reason: `${input}: the name must end in .jsonl, .csv or .parquet, which says the format` };
+  let values: unknown[];
+  try {
+    const bytes = await readFile(input);
+    values = format === 'parquet' ? await fromParquet(bytes) : format === 'csv' ? fromCsv(bytes.toString('utf8')) : fromJsonl(bytes.toString('utf8'));
+  } catch (error) {
+    return { ok: false, reason: `cannot read ${input}: ${reasonOf(error)}` };
+  }
+  const records: ExportRecord[] = [];
+  for (const [i, value] of values.entries()) {
+    const record = toRecord(value);
+    if (!record) return { ok: false, reason: `${input}: row ${i + 1} is not a result row (it has no path)` };
+    records.push(record);
+  }
+  return { ok: true, value: records };
+}
+
+/** A reason naming the first few paths that have more than one row, or null. */
+export function doubledPaths(records: readonly ExportRecord[]): string | null {
+  const seen = new Set<string>();
+  const doubled = new Set<string>();
+  for (const { path } of records) (seen.has(path) ? doubled : seen).add(path);
+  if (!doubled.size) return null;
+  return `${doubled.size} ${doubled.size === 1 ? 'path has' : 'paths have'} more than one row: ${some([...doubled])}`;
+}
+
+/** Every image path the dataset lists, read the way a run reads it (the same extensions). */
+async function datasetPaths(dataset: string, s3: S3Options): Promise<Set<string>> {
+  const paths = new Set<string>();
+  if (!/^(s3|https?):\/\//.test(dataset)) {
+    // A folder, walked here as the CLI's server walks it for a run.
+    for await (const file of walkFiles(resolve(dataset))) if (isImagePath(file.path)) paths.add(file.path);
+    return paths;
+  }
+  const chosen = await chooseDataset(dataset, s3);
+  if (!chosen.ok) throw new Error(chosen.reason);
+  const opened = openDataset(chosen.value.spec(''), { credentials: chosen.value.credentials });
+  for await (const item of opened.items) paths.add(item.path);
+  return paths;
+}
+
+/** A reason when the rows and the dataset's images are not the same set of paths. */
+export function coverageProblem(records: readonly ExportRecord[], expected: ReadonlySet<string>, dataset: string): string | null {
+  const got = new Set(records.map((r) => r.path));
+  const missing = [...expected].filter((p) => !got.has(p));
+  const extra = [...got].filter((p) => !expected.has(p));
+  if (missing.length) return `${missing.length} of the ${expected.size} images of ${dataset} ${missing.length === 1 ? 'has' : 'have'} no row: ${some(missing)}`;
+  if (extra.length) return `${extra.length} ${extra.length === 1 ? 'row is' : 'rows are'} for images ${dataset} does not list: ${some(extra)}`;
+  return null;
+}
+
+function fileOf(records: readonly ExportRecord[], format: ExportFormat): Uint8Array | string {
+  const withTrueLabel = records.some((r) => r.true_label !== undefined);
+  if (format === 'parquet') return new Uint8Array(resultsParquet(records, withTrueLabel));
+  if (format === 'jsonl') return records.map(jsonlLine).join('');
+  return csvLine(resultColumns(withTrueLabel)) + records.map((r) => resultCsvLine(r, withTrueLabel)).join('');
+}
+
+export async function merge(o: MergeOptions, io: Lines): Promise<number> {
+  const fail = (reason: string) => {
+    io.err(`tench: ${reason}`);
+    return EXIT.failed;
+  };
+  const out = chooseDestination('--out', o.out);
+  if (!out.ok) return fail(out.reason);
+  const parts = checkParts(o.inputs);
+  if (!parts.ok) return fail(parts.reason);
+  const s3: S3Options = { endpoint: o.s3Endpoint, region: o.s3Region };
+
+  const records: ExportRecord[] = [];
+  for (const input of o.inputs) {
+    const read = await readResults(input);
+    if (!read.ok) return fail(read.reason);
+    for (const record of read.value) records.push(record);
+  }
+  const doubled = doubledPaths(records);
+  if (doubled) return fail(doubled);
+  if (o.expectFrom) {
+    let expected: Set<string>;
+    try {
+      expected = await datasetPaths(o.expectFrom, s3);
+    } catch (error) {
+      return fail(`cannot list ${o.expectFrom}: ${reasonOf(error)}`);
+    }
+    const problem = coverageProblem(records, expected, o.expectFrom);
+    if (problem) return fail(problem);
+  }
+
+  // By path, in UTF-16 code units: the same order whichever shards finished first.
+  records.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const problem = await deliver(out.value, fileOf(records, out.value.format), s3);
+  if (problem) return fail(`cannot write ${out.value.shown}: ${problem}`);
+  io.out(`merged ${records.length} rows from ${o.inputs.length} parts into ${out.value.shown}`);
+  return EXIT.ok;
+}
