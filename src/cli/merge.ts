@@ -8,7 +8,7 @@ import { parquetReadObjects } from 'hyparquet';
 import { openDataset } from '../datasets/dataset.ts';
 import { isImagePath } from '../datasets/filter.ts';
 import { walkFiles } from '../server/routes.ts';
-import { csvLine, formatOf, jsonlLine, resultColumns, resultCsvLine, resultsParquet, type ExportFormat, type ExportRecord } from '../store/export.ts';
+import { csvLine, formatOf, fromSpreadsheetSafe, jsonlLine, resultColumns, resultCsvLine, resultsParquet, type ExportFormat, type ExportRecord } from '../store/export.ts';
 import { reasonOf } from '../../workers/shared/results.ts';
 import { EXIT } from './classify.ts';
 import { chooseDataset, type Checked, type S3Options } from './inputs.ts';
@@ -124,7 +124,7 @@ function fromCsv(text: string): unknown[] {
   const missing = resultColumns(false).filter((column) => !header.includes(column));
   if (missing.length) throw new Error(`it is not a results file: it has no ${missing.join(', ')} column`);
   return rows.filter((fields) => fields.length > 1 || fields[0] !== '').map((fields) => {
-    const v: Record<string, unknown> = Object.fromEntries(header.map((column, i) => [column, fields[i] ?? '']));
+    const v: Record<string, unknown> = Object.fromEntries(header.map((column, i) => [column, fromSpreadsheetSafe(fields[i] ?? '')]));
     v.score = v.score === '' ? null : Number(v.score);
     v.top_k = v.top_k === '' ? [] : JSON.parse(v.top_k as string);
     return v;

@@ -3,11 +3,39 @@
 // a reason, not a throw.
 
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import pRetry, { type Options as RetryOptions } from 'p-retry';
 import type { ItemSource } from '../datasets/item.ts';
 import { makeS3Client, type S3Access } from '../datasets/s3-client.ts';
 import { reasonOf } from '../../workers/shared/results.ts';
 
 export type Fetched = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: boolean; reason: string };
+
+/** One try's outcome: a failure that another try may cure says so. */
+type Attempt = Fetched | { ok: false; tooLarge: false; reason: string; retryable: true };
+
+/**
+ * Up to 4 tries, 250 ms then about 0.5 s and 1 s apart, each delay randomized (so a bucket that
+ * throttles many clients is not hit by all of them again at once).
+ */
+export const RETRY: RetryOptions = Object.freeze({ retries: 3, factor: 2, minTimeout: 250, maxTimeout: 4000, randomize: true });
+
+class RetryableFailure extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** Worth another try: the server's trouble, throttling, a timeout, or a connection that broke. */
+function retryableStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408;
+}
+
+function retryableS3(error: unknown): boolean {
+  const e = error as { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; name?: string };
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined) return retryableStatus(status);
+  return !!e.$retryable || /SlowDown|Throttl|Timeout|NetworkingError/.test(e.name ?? '') || error instanceof TypeError;
+}
 
 function tooLarge(size: number, maxBytes: number): Fetched {
   return { ok: false, tooLarge: true, reason: `${size} bytes is over the ${maxBytes}-byte limit` };
@@ -48,27 +76,79 @@ function s3Client(access: S3Access): S3Client {
   return client.s3;
 }
 
-export async function fetchBytes(source: ItemSource, maxBytes: number, s3?: S3Access, signal?: AbortSignal): Promise<Fetched> {
+/**
+ * An item's bytes, or the reason it has none. Failures another try may cure are tried again with
+ * backoff; a 403 or a 404 fails at once. The reason says how many tries were made.
+ */
+export async function fetchBytes(source: ItemSource, maxBytes: number, s3?: S3Access, signal?: AbortSignal, retry: RetryOptions = RETRY): Promise<Fetched> {
+  let tries = 0;
+  try {
+    return await pRetry(async () => {
+      tries++;
+      const attempt = await fetchOnce(source, maxBytes, s3, signal);
+      if ('retryable' in attempt) throw new RetryableFailure(attempt.reason);
+      return attempt;
+    }, { ...retry, signal, shouldRetry: (error) => error instanceof RetryableFailure });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    const reason = error instanceof RetryableFailure ? error.reason : reasonOf(error);
+    return { ok: false, tooLarge: false, reason: tries > 1 ? `${reason} (after ${tries} tries)` : reason };
+  }
+}
+
+/** Fewer bytes than the server announced: the connection broke, whatever the stream said. */
+function complete(got: Fetched, announced: number): Attempt {
+  if (got.ok && announced > 0 && got.bytes.byteLength !== announced) {
+    return { ok: false, tooLarge: false, reason: `the body was cut short: ${got.bytes.byteLength} of ${announced} bytes`, retryable: true };
+  }
+  return got;
+}
+
+async function fetchOnce(source: ItemSource, maxBytes: number, s3: S3Access | undefined, signal: AbortSignal | undefined): Promise<Attempt> {
+  const again = (reason: string): Attempt => ({ ok: false, tooLarge: false, reason, retryable: true });
   try {
     switch (source.kind) {
       case 'blob':
         if (source.blob.size > maxBytes) return tooLarge(source.blob.size, maxBytes);
         return { ok: true, bytes: new Uint8Array(await source.blob.arrayBuffer()) };
       case 'url': {
-        const response = await fetch(source.url, { signal });
-        if (!response.ok) return { ok: false, tooLarge: false, reason: `HTTP ${response.status} ${response.statusText}`.trim() };
+        let response: Response;
+        try {
+          response = await fetch(source.url, { signal });
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          return again(reasonOf(error));
+        }
+        const status = `HTTP ${response.status} ${response.statusText}`.trim();
+        if (!response.ok) return retryableStatus(response.status) ? again(status) : { ok: false, tooLarge: false, reason: status };
         const length = Number(response.headers.get('content-length'));
         if (length > maxBytes) return tooLarge(length, maxBytes);
-        if (!response.body) return { ok: true, bytes: new Uint8Array(await response.arrayBuffer()) };
-        return await readCapped(response.body, maxBytes);
+        try {
+          const got = response.body ? await readCapped(response.body, maxBytes) : { ok: true as const, bytes: new Uint8Array(await response.arrayBuffer()) };
+          return complete(got, length);
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          return again(`the body was cut short: ${reasonOf(error)}`);
+        }
       }
       case 's3': {
         if (!s3) return { ok: false, tooLarge: false, reason: 'no S3 settings were given to the decoder' };
-        const out = await s3Client(s3).send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), { abortSignal: signal });
+        let out;
+        try {
+          out = await s3Client(s3).send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), { abortSignal: signal });
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          return retryableS3(error) ? again(reasonOf(error)) : { ok: false, tooLarge: false, reason: reasonOf(error) };
+        }
         if ((out.ContentLength ?? 0) > maxBytes) return tooLarge(out.ContentLength!, maxBytes);
         const body = out.Body as { transformToWebStream(): ReadableStream<Uint8Array> } | undefined;
-        if (!body) return { ok: false, tooLarge: false, reason: 'S3 returned no body' };
-        return await readCapped(body.transformToWebStream(), maxBytes);
+        if (!body) return again('S3 returned no body');
+        try {
+          return complete(await readCapped(body.transformToWebStream(), maxBytes), out.ContentLength ?? 0);
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          return again(`the body was cut short: ${reasonOf(error)}`);
+        }
       }
     }
   } catch (error) {

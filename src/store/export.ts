@@ -59,6 +59,23 @@ export function csvField(value: string | number | null | undefined): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+// A spreadsheet runs a cell that starts with =, +, -, @, a tab or a carriage return as a formula.
+// Keys and labels come from strangers, so such text gets a leading apostrophe (OWASP's advice);
+// tench's own CSV reader (tench merge) takes it off again.
+// Text that already starts with apostrophes before such a character gets one more, so that taking
+// one off always gives the text back.
+const FORMULA = /^'*[=+\-@\t\r]/;
+
+/** Text a spreadsheet shows as text. Numbers are left alone: they are not formulas. */
+export function spreadsheetSafe(text: string | null | undefined): string | null | undefined {
+  return typeof text === 'string' && FORMULA.test(text) ? `'${text}` : text;
+}
+
+/** The text before spreadsheetSafe. */
+export function fromSpreadsheetSafe(text: string): string {
+  return /^'+[=+\-@\t\r]/.test(text) ? text.slice(1) : text;
+}
+
 export function csvLine(fields: ReadonlyArray<string | number | null | undefined>): string {
   return `${fields.map(csvField).join(',')}\r\n`;
 }
@@ -69,7 +86,8 @@ export function resultColumns(withTrueLabel: boolean): string[] {
 
 /** top_k is a JSON array in CSV: the one column that is not flat. */
 export function resultCsvLine(record: ExportRecord, withTrueLabel: boolean): string {
-  return csvLine([record.path, record.label, record.score, JSON.stringify(record.top_k), record.error, ...(withTrueLabel ? [record.true_label ?? null] : [])]);
+  const safe = spreadsheetSafe;
+  return csvLine([safe(record.path), safe(record.label), record.score, JSON.stringify(record.top_k), safe(record.error), ...(withTrueLabel ? [safe(record.true_label ?? null)] : [])]);
 }
 
 /**
@@ -116,7 +134,7 @@ export function exportFile(rows: readonly ResultRow[], format: ExportFormat, wha
     const records = rows.filter((r) => r.error !== null).map(toFailureRecord);
     if (format === 'parquet') return new Uint8Array(failuresParquet(records));
     if (format === 'jsonl') return records.map(jsonlLine).join('');
-    return csvLine(['path', 'cause', 'error']) + records.map((r) => csvLine([r.path, r.cause, r.error])).join('');
+    return csvLine(['path', 'cause', 'error']) + records.map((r) => csvLine([spreadsheetSafe(r.path), r.cause, spreadsheetSafe(r.error)])).join('');
   }
   const records = rows.map(toExportRecord);
   const withTrueLabel = records.some((r) => r.true_label !== undefined);

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportFile, formatOf, type ExportFormat } from '../../src/store/export.ts';
+import { exportFile, formatOf, fromSpreadsheetSafe, spreadsheetSafe, type ExportFormat } from '../../src/store/export.ts';
 import type { ResultRow } from '../../src/store/results.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tench-export-'));
@@ -28,7 +28,8 @@ const ROWS: ResultRow[] = [
   row(3, { path: '<img src=x onerror=alert(1)>.jpg', label: 'é 猫 🐟', score: 1e-7, topK: top(['é 猫 🐟']), trueLabel: '猫' }),
   row(4, { path: 'broken.jpg', error: 'not an image: the file is text', cause: 'decode_failed' }),
   row(5, { path: 'gone.jpg', error: 'HTTP 404, "Not Found"', cause: 'fetch_failed' }),
-  row(6, { path: '=1+1.jpg', label: '@SUM(A1)', score: 0.3333333333333333, topK: top(['@SUM(A1)']) }),
+  row(6, { path: '=1+1.jpg', label: '@SUM(A1)', score: 0.3333333333333333, topK: top(['@SUM(A1)']), trueLabel: '-2+3' }),
+  row(7, { path: '+cmd|calc.png', error: '=HYPERLINK("http://x")', cause: 'fetch_failed' }),
 ];
 
 /** What every export must say of a row, derived from the row by the rules the README states. */
@@ -84,13 +85,15 @@ describe.each<ExportFormat>(['jsonl', 'csv', 'parquet'])('results as %s, read ba
     back.forEach((got, i) => {
       const want = expected(ROWS[i]!);
       if (format === 'csv') {
-        // CSV is text: an empty field is a missing value, top_k a JSON array.
-        expect(got.path).toBe(want.path);
-        expect(got.label).toBe(want.label);
+        // CSV is text: an empty field is a missing value, top_k a JSON array, and text a
+        // spreadsheet would run as a formula starts with an apostrophe.
+        const safe = (t: string | null | undefined) => (typeof t === 'string' && /^[=+\-@\t\r]/.test(t) ? `'${t}` : t);
+        expect(got.path).toBe(safe(want.path));
+        expect(got.label).toBe(safe(want.label));
         expect(got.score === null ? null : Number(got.score)).toBe(want.score);
         expect(JSON.parse(got.top_k as string)).toEqual(want.top_k);
-        expect(got.error).toBe(want.error);
-        expect(got.true_label).toBe(want.true_label);
+        expect(got.error).toBe(safe(want.error));
+        expect(got.true_label).toBe(safe(want.true_label));
       } else {
         expect({ ...got, top_k: [...(got.top_k as unknown[])] }).toEqual(want);
       }
@@ -117,12 +120,24 @@ describe.each<ExportFormat>(['jsonl', 'csv', 'parquet'])('results as %s, read ba
     const file = write(`failures.${format}`, exportFile(ROWS, format, 'failures'));
     const back = await query(read[format](file));
     const failed = ROWS.filter((r) => r.error !== null);
-    expect(back).toEqual(failed.map((r) => ({ path: r.path, cause: r.cause, error: r.error })));
+    const safe = (t: string | null) => (format === 'csv' && t !== null && /^[=+\-@\t\r]/.test(t) ? `'${t}` : t);
+    expect(back).toEqual(failed.map((r) => ({ path: safe(r.path), cause: r.cause, error: safe(r.error) })));
   });
 
   it('writes a valid empty file for a run without rows', async () => {
     const file = write(`empty.${format}`, exportFile([], format));
     if (format === 'jsonl') return; // An empty JSONL file is empty: nothing to read back.
     expect(await query(read[format](file))).toEqual([]);
+  });
+});
+
+describe('spreadsheet formulas in CSV', () => {
+  it('are shown as text, and tench merge reads the text back as it was', () => {
+    const texts = ['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '\rx', "'=already", 'plain', "it's", ''];
+    for (const t of texts) {
+      const safe = spreadsheetSafe(t)!;
+      expect(/^[=+\-@\t\r]/.test(safe), JSON.stringify(t)).toBe(false);
+      expect(fromSpreadsheetSafe(safe)).toBe(t);
+    }
   });
 });
