@@ -17,7 +17,7 @@ import { defaultPlan, probeAdapter, resolveRuntime, type AdapterFacts, type Plan
 import { runPipeline, type Counters, type ItemResult, type Known } from './pipeline/scheduler.ts';
 import type { TenchDB } from './store/db.ts';
 import { findByImage, imageKey, knownImages, putRows, storedOutcomes, toRow, type Thumb } from './store/results.ts';
-import { getRun, holdingRunLock, interruptedRuns, newRunId, putRun, type RunCounts, type RunRecord } from './store/runs.ts';
+import { getRun, holdingRunLock, newRunId, runIsLive, putRun, type RunCounts, type RunRecord } from './store/runs.ts';
 import { isQuotaError, storageFigures } from './store/quota.ts';
 import type { Device, Dtype } from '../workers/infer/api.ts';
 import { reasonOf } from '../workers/shared/results.ts';
@@ -218,12 +218,8 @@ export async function continueJob(db: TenchDB, runId: string, retry: Continuatio
   if (!run) return { refused: `there is no run ${runId}` };
   if (!run.request) return { refused: `run ${runId} was made by an older tench that did not keep its settings; start a new run (its results are reused)` };
   if (run.dataset.kind === 'folder' && !runtime.folder) return { refused: `run ${runId} read the folder ${run.dataset.name}: pick that folder again to go on` };
-  if (run.state === 'running' && (await holdsLock(runId))) return { refused: `run ${runId} is still running in another tab or process` };
+  if (run.state === 'running' && (await runIsLive(runId))) return { refused: `run ${runId} is still running in another tab or process` };
   return runJob(db, { ...run.request, dataset: run.dataset }, runtime, hooks, control, adapter, { run, retry });
-}
-
-async function holdsLock(runId: string): Promise<boolean> {
-  return !(await interruptedRuns([{ id: runId, state: 'running' } as RunRecord])).has(runId);
 }
 
 async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime: DatasetRuntime, hooks: JobHooks, control: JobControl, adapter: AdapterFacts | undefined, retry: Continuation['retry'] | null): Promise<RunRecord> {

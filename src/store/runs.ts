@@ -83,10 +83,19 @@ export function holdingRunLock<T>(id: string, work: () => Promise<T>): Promise<T
   return navigator.locks.request(lockName(id), work);
 }
 
+async function heldLocks(): Promise<Set<string>> {
+  return new Set(navigator.locks ? ((await navigator.locks.query()).held ?? []).flatMap((l) => (l.name ? [l.name] : [])) : []);
+}
+
+/** Whether a page (this one or another tab) is running the run now. */
+export async function runIsLive(id: string): Promise<boolean> {
+  return (await heldLocks()).has(lockName(id));
+}
+
 /** Runs whose record says running, held by no page: stopped by a closed tab, a crash or a kill. */
 export async function interruptedRuns(runs: readonly RunRecord[]): Promise<Set<string>> {
   const running = runs.filter((r) => r.state === 'running');
   if (!running.length) return new Set();
-  const held = new Set(navigator.locks ? ((await navigator.locks.query()).held ?? []).map((l) => l.name) : []);
+  const held = await heldLocks();
   return new Set(running.filter((r) => !held.has(lockName(r.id))).map((r) => r.id));
 }

@@ -7,7 +7,6 @@ import { continueJob, newControl, runJob, type Continuation, type JobHooks, type
 import { modelRefFromInput } from '../model/model.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import type { TenchDB } from '../store/db.ts';
-import { exportFile, type ExportFormat } from '../store/export.ts';
 import { countRows, eachRow, readRows, type ResultRow } from '../store/results.ts';
 import { clearAll, deleteRun, getRun, interruptedRuns, listRuns, type RunRecord } from '../store/runs.ts';
 
@@ -39,8 +38,6 @@ export interface TenchAutomation {
   /** Ids of runs left 'running' by a page that is gone. */
   interrupted(): Promise<string[]>;
   record(id: string): Promise<RunRecord | undefined>;
-  /** A whole export as the page would download it; bytes as an array, since evaluate returns JSON. */
-  exportRun(runId: string, format: ExportFormat, what: 'results' | 'failures'): Promise<string | number[]>;
   remove(runId: string): Promise<void>;
   clear(): Promise<void>;
 }
@@ -97,10 +94,6 @@ export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void
     runs: () => listRuns(db),
     interrupted: async () => [...(await interruptedRuns(await listRuns(db)))],
     record: (id) => getRun(db, id),
-    async exportRun(runId, format, what) {
-      const file = exportFile(await allRows(db, runId), format, what);
-      return typeof file === 'string' ? file : [...file];
-    },
     remove: (runId) => deleteRun(db, runId),
     clear: () => clearAll(db),
   };
