@@ -48,6 +48,8 @@ export interface JobRequest {
   labelMap?: Record<string, string>;
   /** A reproducible random subset of the listing (after the limit, before the shard). */
   sample?: Sample | null;
+  /** Which files are images, by extension; null or absent: Ray's defaults. Kept, so a resume lists the same files. */
+  extensions?: string[] | null;
 }
 
 /** Going on with a stored run: the images it has no row for, or those and the failed ones. */
@@ -246,7 +248,7 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
 
   let dataset;
   try {
-    dataset = openDataset(request.dataset, { s3Proxy: `${location.origin}${S3_PROXY}`, ...runtime, limit: request.limit }, signal);
+    dataset = openDataset(request.dataset, { s3Proxy: `${location.origin}${S3_PROXY}`, ...runtime, extensions: request.extensions ?? undefined, limit: request.limit }, signal);
   } catch (error) {
     return fail(`${describe(request.dataset)}: ${reasonOf(error)}`);
   }

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
+import Papa from 'papaparse';
 import { openDataset } from '../datasets/dataset.ts';
 import { isImagePath } from '../datasets/filter.ts';
 import { walkFiles } from '../server/routes.ts';
@@ -91,36 +92,11 @@ function toRecord(value: unknown): ExportRecord | null {
   };
 }
 
-/** RFC 4180, as export.ts writes it: quoted fields, doubled quotes, CRLF or LF line ends. */
-export function csvRecords(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c !== '"') field += c;
-      else if (text[i + 1] === '"') field += text[i++];
-      else quoted = false;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field || row.length) rows.push([...row, field]);
-  return rows;
-}
-
 function fromCsv(text: string): unknown[] {
-  const [header = [], ...rows] = csvRecords(text);
+  const parsed = Papa.parse<string[]>(text, { delimiter: ',' });
+  const broken = parsed.errors[0];
+  if (broken) throw new Error(`row ${(broken.row ?? 0) + 1} is not valid CSV: ${broken.message}`);
+  const [header = [], ...rows] = parsed.data;
   const missing = resultColumns(false).filter((column) => !header.includes(column));
   if (missing.length) throw new Error(`it is not a results file: it has no ${missing.join(', ')} column`);
   return rows.filter((fields) => fields.length > 1 || fields[0] !== '').map((fields) => {

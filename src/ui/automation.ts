@@ -15,7 +15,6 @@ export interface AutomationRequest extends Omit<JobRequest, 'model'> {
   /** As typed: a Hub id, the bundled model, tench-local/<name> or a folder URL. */
   model: string;
   credentials?: DatasetRuntime['credentials'];
-  extensions?: string[];
 }
 
 export interface TenchAutomation {
@@ -75,8 +74,8 @@ export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void
   }
   window.tench = {
     run(request) {
-      const { credentials, extensions, model, ...rest } = request;
-      return controlled((c) => runJob(db, { ...rest, model: modelRefFromInput(model, location.origin) }, { credentials, extensions }, hooks, c));
+      const { credentials, model, ...rest } = request;
+      return controlled((c) => runJob(db, { ...rest, model: modelRefFromInput(model, location.origin) }, { credentials }, hooks, c));
     },
     continue(runId, retry, credentials) {
       return controlled((c) => continueJob(db, runId, retry, { credentials }, hooks, c));

@@ -1,6 +1,7 @@
 // The run form: where the images are, which model, how to run it. Reads into a JobRequest.
 
 import type { DatasetRuntime, DatasetSpec } from '../datasets/dataset.ts';
+import { IMAGE_EXTENSIONS } from '../datasets/filter.ts';
 import { parseS3Url } from '../datasets/s3.ts';
 import type { JobRequest } from '../job.ts';
 import type { LabelSource } from '../model/synsets.ts';
@@ -17,6 +18,14 @@ function field(label: string, control: HTMLElement, hint?: string): HTMLLabelEle
   return h('label', {}, h('span', {}, label), control, hint ? h('small', {}, hint) : null);
 }
 
+/** "jpg, .PNG" -> ['jpg', 'png']; empty -> null, the defaults. */
+function extensionList(text: string): { ok: true; value: string[] | null } | { ok: false; reason: string } {
+  const list = text.split(',').map((e) => e.trim().replace(/^\./, '').toLowerCase()).filter(Boolean);
+  if (!list.length) return { ok: true, value: null };
+  const bad = list.find((e) => !/^[a-z0-9]+$/.test(e));
+  return bad === undefined ? { ok: true, value: list } : { ok: false, reason: `"${bad}" is not a file extension: list them as jpg,png.` };
+}
+
 function numberOrNull(input: HTMLInputElement): number | null {
   const n = Number(input.value);
   return input.value.trim() === '' || !Number.isFinite(n) || n <= 0 ? null : Math.floor(n);
@@ -25,13 +34,17 @@ function numberOrNull(input: HTMLInputElement): number | null {
 export function createForm(onRun: () => void, onCancel: () => void, onPause: (pause: boolean) => void) {
   const kind = h('select', { name: 'kind' },
     h('option', { value: 'samples' }, 'Bundled sample images'),
-    h('option', { value: 'manifest' }, 'List of image URLs (.txt / .jsonl)'),
+    h('option', { value: 'manifest' }, 'List of image URLs (.txt / .csv / .jsonl)'),
     h('option', { value: 's3' }, 'S3 prefix'),
     h('option', { value: 'folder' }, 'Folder on this computer'));
   const manifest = h('input', { name: 'manifest', type: 'url', placeholder: 'https://example.com/images.txt', size: 50 });
   const s3url = h('input', { name: 's3', placeholder: 's3://anonymous@air-example-data-2/imagenette2/val/', size: 50 });
   const endpoint = h('input', { name: 'endpoint', placeholder: 'https://s3.amazonaws.com (default)', size: 30 });
   const region = h('input', { name: 'region', placeholder: 'us-east-1', size: 12 });
+  // Keys stay in these inputs and in the running job's memory: never in IndexedDB or localStorage.
+  const accessKeyId = h('input', { name: 'accessKeyId', autocomplete: 'off', spellcheck: 'false', size: 22 });
+  const secretAccessKey = h('input', { name: 'secretAccessKey', type: 'password', autocomplete: 'off', size: 30 });
+  const sessionToken = h('input', { name: 'sessionToken', type: 'password', autocomplete: 'off', size: 30 });
   const folderInput = h('input', { name: 'folder', type: 'file', webkitdirectory: true, multiple: true });
   // A folder chosen with the File System Access picker or dropped on the form: its handle (files
   // are read as the run needs them), or the dropped files where the browser gives no handle.
@@ -71,6 +84,7 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
   const batch = h('input', { name: 'batch', type: 'number', min: 1, max: 1024, placeholder: 'auto', size: 5 });
   const topK = h('input', { name: 'topk', type: 'number', min: 1, max: 100, value: 5, size: 5 });
   const limit = h('input', { name: 'limit', type: 'number', min: 1, placeholder: 'all', size: 7 });
+  const extensions = h('input', { name: 'extensions', placeholder: IMAGE_EXTENSIONS.join(','), size: 28 });
   const run = h('button', { type: 'submit', class: 'primary' }, 'Run');
   const cancel = h('button', { type: 'button', disabled: true, onclick: () => onCancel() }, 'Cancel');
   const pause = h('button', { type: 'button', disabled: true, 'aria-pressed': 'false' }, 'Pause');
@@ -84,7 +98,9 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
   const where = {
     samples: h('p', { class: 'hint' }, 'The images bundled with tench, classified by the bundled test model: works offline.'),
     manifest: field('Manifest URL', manifest),
-    s3: h('div', {}, field('S3 URL', s3url), field('Endpoint', endpoint, 'for MinIO, R2 or another S3-compatible server'), field('Region', region)),
+    s3: h('div', {}, field('S3 URL', s3url), field('Endpoint', endpoint, 'for MinIO, R2 or another S3-compatible server'), field('Region', region),
+      field('Access key ID', accessKeyId, 'optional: for a private bucket; kept in this tab only, never stored'), field('Secret access key', secretAccessKey),
+      field('Session token', sessionToken, 'only for temporary keys')),
     folder: h('div', {}, field('Folder', folderInput, 'or drop a folder on this form'), pickerButton, ' ', pickedName),
   };
   const datasetBox = h('div', { class: 'dataset' });
@@ -99,7 +115,8 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
   h('fieldset', {}, h('legend', {}, 'Images'), field('Source', kind), datasetBox, field('True labels', labelsFrom, 'for the evaluation')),
   h('fieldset', {}, h('legend', {}, 'Model'), field('Model', model, 'a Hub id or the bundled test model'), models,
     field('Device', device), field('Precision', dtype)),
-  h('fieldset', {}, h('legend', {}, 'Run'), field('Sessions', sessions), field('Batch size', batch), field('Top-k', topK), field('Limit', limit)),
+  h('fieldset', {}, h('legend', {}, 'Run'), field('Sessions', sessions), field('Batch size', batch), field('Top-k', topK), field('Limit', limit),
+    field('Extensions', extensions, 'which files are images')),
   h('div', { class: 'buttons' }, run, pause, cancel));
 
   // Dropping a folder: Chromium gives its handle; elsewhere the dropped files themselves.
@@ -113,6 +130,14 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     const files = [...(e.dataTransfer?.files ?? [])];
     if (files.length) choose('dropped files', files);
   });
+
+  /** The keys typed in, when both halves are there. */
+  function credentials(): DatasetRuntime['credentials'] {
+    const id = accessKeyId.value.trim();
+    const secret = secretAccessKey.value.trim();
+    const token = sessionToken.value.trim();
+    return id && secret ? { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) } : undefined;
+  }
 
   function read(origin: string): { request: JobRequest; runtime: DatasetRuntime } | { error: string } {
     let dataset: DatasetSpec;
@@ -128,6 +153,8 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
       case 's3':
         if (!parseS3Url(s3url.value).ok) return { error: 'Enter an S3 URL such as s3://bucket/prefix/ or https://bucket.s3.us-east-1.amazonaws.com/prefix/.' };
         dataset = { kind: 's3', url: s3url.value.trim(), endpoint: endpoint.value.trim() || null, region: region.value.trim() || null };
+        if (!accessKeyId.value.trim() !== !secretAccessKey.value.trim()) return { error: 'Give both the access key ID and the secret access key, or neither for a public bucket.' };
+        runtime.credentials = credentials();
         break;
       case 'folder': {
         if (picked) {
@@ -144,6 +171,8 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
       }
     }
     if (!model.value.trim()) return { error: 'Enter a model.' };
+    const exts = extensionList(extensions.value);
+    if (!exts.ok) return { error: exts.reason };
     return {
       request: {
         dataset,
@@ -156,6 +185,7 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
         topK: numberOrNull(topK) ?? 5,
         limit: numberOrNull(limit),
         labelsFrom: labelsFrom.value as LabelSource,
+        extensions: exts.value,
       },
       runtime,
     };
@@ -169,5 +199,5 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     pause.textContent = 'Pause';
   }
 
-  return { root, read, busy };
+  return { root, read, busy, credentials };
 }

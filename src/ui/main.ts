@@ -94,7 +94,7 @@ async function main(): Promise<void> {
 
   const runsView = createRunsView({
     show: (run) => void showRun(run),
-    continue: (run, retry, folder) => void running((c) => continueJob(db, run.id, retry, folder ? { folder } : {}, hooks, c)),
+    continue: (run, retry, folder) => void running((c) => continueJob(db, run.id, retry, { folder, credentials: form.credentials() }, hooks, c)),
     rows: (run) => allRows(db, run.id),
     async remove(run) {
       await deleteRun(db, run.id);

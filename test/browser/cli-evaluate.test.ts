@@ -4,7 +4,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.ts';
+import { freshState, runCli } from '../helpers/cli.ts';
 import { imagenetFolders, tempDir } from '../helpers/dataset.ts';
 import { SAMPLES, TINY_MODEL } from '../helpers/paths.ts';
 import { loadReference, referenceByName } from '../helpers/reference.ts';
@@ -76,9 +76,9 @@ describe('tench classify: which files, which subset, which labels', () => {
     writeFileSync(map, JSON.stringify(names));
   });
 
-  const run = async (args: string[]) => {
+  const run = async (args: string[], state = freshState()) => {
     const out = join(tempDir(), 'out.jsonl');
-    const r = await runCli(['classify', dir, '--model', TINY_MODEL, '--device', 'wasm', '--out', out, '--json', ...args]);
+    const r = await runCli(['classify', dir, '--model', TINY_MODEL, '--device', 'wasm', '--out', out, '--json', ...args], { TENCH_STATE: state });
     expect(r.code, r.stderr).toBe(0);
     return { rows: readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; true_label?: string }), lines: r.stdout.trim().split('\n').map((l) => JSON.parse(l)) };
   };
@@ -95,9 +95,14 @@ describe('tench classify: which files, which subset, which labels', () => {
     expect(a.rows).toHaveLength(4);
     expect(b.rows.map((r) => r.path)).toEqual(a.rows.map((r) => r.path));
     expect(a.rows.every((r) => r.true_label === undefined)).toBe(true);
-    const jpg = await run(['--extensions', 'jpg', '--labels-from', 'none']);
-    const jpgs = [...reference.keys()].filter((n) => n.endsWith('.jpg'));
-    expect(jpg.rows.map((r) => r.path.split('/').at(-1)).sort()).toEqual(jpgs.sort());
+    const state = freshState();
+    const jpg = await run(['--extensions', 'jpg', '--labels-from', 'none'], state);
+    const jpgs = [...reference.keys()].filter((n) => n.endsWith('.jpg')).sort();
+    expect(jpg.rows.map((r) => r.path.split('/').at(-1)).sort()).toEqual(jpgs);
+    // The run keeps its extensions: going on with it lists the same files, not the defaults.
+    const retried = await run(['--retry-failed'], state);
+    expect(retried.rows.map((r) => r.path.split('/').at(-1)).sort()).toEqual(jpgs);
+    expect(retried.lines.at(-1)).toMatchObject({ images: jpgs.length, resumed: jpgs.length });
   });
 
   it('says in one sentence what is wrong with a label map', async () => {

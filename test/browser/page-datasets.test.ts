@@ -1,9 +1,10 @@
 // The page's own ways in, driven as a person would: a list of URLs typed in the form, and a
 // folder chosen with the folder picker. True labels come from the ImageNet folder names.
 
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/store/runs.ts';
-import { openApp, type OpenApp } from '../helpers/app.ts';
+import { openApp, runFromForm as runFrom, type OpenApp } from '../helpers/app.ts';
 import { imagenetFolders } from '../helpers/dataset.ts';
 import { TINY_MODEL } from '../helpers/paths.ts';
 
@@ -21,27 +22,33 @@ describe('datasets chosen in the page', () => {
     await app?.close();
   });
 
-  /** Fills the model part of the form, presses Run, and waits for the run the page lists next. */
-  async function runFromForm(): Promise<RunRecord> {
-    const page = app.page;
-    const before = (await page.evaluate(() => window.tench!.runs())).length;
-    await page.fill('input[name=model]', 'tench-local/tench-tiny-vit');
-    await page.selectOption('select[name=device]', 'wasm');
-    await page.click('button[type=submit]');
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const runs = await page.evaluate(() => window.tench!.runs());
-      if (runs.length > before && runs[0]!.state !== 'running') return runs[0]!;
-      if (Date.now() > deadline) throw new Error('the run did not end');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  const runFromForm = () => runFrom(app.page);
 
   const accuracy = () => `${((data.correct / data.labelled) * 100).toFixed(1)}%`;
 
   it('runs a list of URLs typed in the form, and scores it against the folder names', async () => {
     await app.page.selectOption('select[name=kind]', 'manifest');
     await app.page.fill('input[name=manifest]', `${app.origin}/data/manifest.jsonl`);
+    const run = await runFromForm();
+    expect(run.state, run.error ?? '').toBe('done');
+    expect(run.counts).toMatchObject({ written: images(), failed: 1 });
+    await expect(app.page.getByTestId('eval-summary').textContent()).resolves.toContain(accuracy());
+  });
+
+  it('runs a CSV list of URLs with a label column, quoted as spreadsheets write it', async () => {
+    // The labels are the model's own names ("tench, Tinca tinca"), so every one needs quotes.
+    const names = (JSON.parse(readFileSync(join(TINY_MODEL, 'config.json'), 'utf8')) as { id2label: Record<string, string> }).id2label;
+    const lines = ['url,label'];
+    for (const synset of data.synsets) {
+      if (!existsSync(join(data.dir, synset))) continue;
+      for (const file of readdirSync(join(data.dir, synset))) {
+        const label = names[data.synsets.indexOf(synset)]!;
+        lines.push(`${encodeURIComponent(synset)}/${encodeURIComponent(file)},"${label.replaceAll('"', '""')}"`);
+      }
+    }
+    writeFileSync(join(data.dir, 'list.csv'), `${lines.join('\r\n')}\r\n`);
+    await app.page.selectOption('select[name=kind]', 'manifest');
+    await app.page.fill('input[name=manifest]', `${app.origin}/data/files/list.csv`);
     const run = await runFromForm();
     expect(run.state, run.error ?? '').toBe('done');
     expect(run.counts).toMatchObject({ written: images(), failed: 1 });

@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Progress } from '../../src/pipeline/progress.ts';
-import { openApp, type OpenApp } from '../helpers/app.ts';
+import { openApp, runFromForm, storedText, type OpenApp } from '../helpers/app.ts';
 import { BROKEN, sampleDataset } from '../helpers/dataset.ts';
 import { TINY_MODEL } from '../helpers/paths.ts';
 import { S3RVER_KEYS, startS3, type S3Server } from '../helpers/s3.ts';
@@ -59,6 +59,27 @@ describe('an S3 bucket that sends no CORS headers', () => {
         expect(stored).not.toContain(S3RVER_KEYS.secretAccessKey);
       });
     }
+
+    it('reads it with keys typed in the page, and keeps them nowhere', async () => {
+      const page = app.page;
+      await page.selectOption('select[name=kind]', 's3');
+      await page.fill('input[name=s3]', `s3://closed/${PREFIX}`);
+      await page.fill('input[name=endpoint]', s3.endpoint);
+      await page.fill('input[name=accessKeyId]', S3RVER_KEYS.accessKeyId);
+      await page.fill('input[name=secretAccessKey]', S3RVER_KEYS.secretAccessKey);
+      const run = await runFromForm(page);
+      expect(run.state, run.error ?? '').toBe('done');
+      const rows = await page.evaluate((id) => window.tench!.rows(id, -1, 1000), run.id);
+      expect(rows.filter((r) => keys.includes(r.path) && r.error === null)).toHaveLength(keys.length - BROKEN.length);
+      const stored = await storedText(page);
+      expect(stored).toContain(run.id);
+      expect(stored).not.toContain(S3RVER_KEYS.secretAccessKey);
+      expect(stored).not.toContain(S3RVER_KEYS.accessKeyId);
+      // Half a key pair is a mistake the form names, not an anonymous run.
+      await page.fill('input[name=secretAccessKey]', '');
+      await page.click('button[type=submit]');
+      await expect(page.locator('.message').textContent()).resolves.toBe('Give both the access key ID and the secret access key, or neither for a public bucket.');
+    });
   });
 
   it('explains CORS, in the page, when the server offers no proxy', async () => {

@@ -64,3 +64,43 @@ export const TINY_RUN = Object.freeze({
 export function runTiny(app: OpenApp, settings: Partial<Omit<AutomationRequest, 'dataset'>> = {}, list = DATA_MANIFEST): Promise<RunRecord> {
   return app.page.evaluate(([s, path]) => window.tench!.run({ ...s, dataset: { kind: 'manifest', url: `${location.origin}${path}` } }), [{ ...TINY_RUN, ...settings }, list] as const);
 }
+
+/** Fills the model part of the form, presses Run, and waits for the run the page lists next. */
+export async function runFromForm(page: Page): Promise<RunRecord> {
+  const before = (await page.evaluate(() => window.tench!.runs())).length;
+  await page.fill('input[name=model]', 'tench-local/tench-tiny-vit');
+  await page.selectOption('select[name=device]', 'wasm');
+  await page.click('button[type=submit]');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const runs = await page.evaluate(() => window.tench!.runs());
+    if (runs.length > before && runs[0]!.state !== 'running') return runs[0]!;
+    if (Date.now() > deadline) throw new Error('the run did not end');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Everything the origin keeps in IndexedDB and Web Storage, as text: for asserting what is never stored. */
+export function storedText(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const parts: string[] = [JSON.stringify({ ...localStorage }), JSON.stringify({ ...sessionStorage })];
+    for (const { name } of await indexedDB.databases()) {
+      if (!name) continue;
+      const db = await new Promise<IDBDatabase>((ok, fail) => {
+        const open = indexedDB.open(name);
+        open.onsuccess = () => ok(open.result);
+        open.onerror = () => fail(open.error);
+      });
+      for (const store of db.objectStoreNames) {
+        const all = await new Promise<unknown[]>((ok, fail) => {
+          const get = db.transaction(store).objectStore(store).getAll();
+          get.onsuccess = () => ok(get.result);
+          get.onerror = () => fail(get.error);
+        });
+        parts.push(JSON.stringify(all));
+      }
+      db.close();
+    }
+    return parts.join('\n');
+  });
+}

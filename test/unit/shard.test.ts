@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { extraArgs } from '../../src/cli/browser.ts';
-import { checkParts, coverageProblem, csvRecords, doubledPaths, readResults } from '../../src/cli/merge.ts';
+import { checkParts, coverageProblem, doubledPaths, readResults } from '../../src/cli/merge.ts';
 import { chooseDestination, inFolder } from '../../src/cli/output.ts';
 import { parseShard, partName, partOf, resolveShard } from '../../src/cli/shard-flags.ts';
 import type { Item } from '../../src/datasets/item.ts';
@@ -188,8 +188,12 @@ describe('reading part files back', () => {
     expect(await readResults(join(dir, 'results.txt'))).toMatchObject({ ok: false, reason: expect.stringContaining('must end in .jsonl, .csv or .parquet') });
   });
 
-  it('parses RFC 4180 as export.ts writes it', () => {
-    expect(csvRecords('a,b\r\n"x, ""y""","1\r\n2"\r\n,\r\n')).toEqual([['a', 'b'], ['x, "y"', '1\r\n2'], ['', '']]);
+  it('says where a CSV part stops being CSV', async () => {
+    const cut = join(dir, 'cut.csv');
+    writeFileSync(cut, `${exportFile(ROWS, 'csv')}"unterminated,`);
+    const read = await readResults(cut);
+    expect(read.ok).toBe(false);
+    expect(!read.ok && read.reason).toMatch(/: row \d+ is not valid CSV: /);
   });
 });
 
