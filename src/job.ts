@@ -50,6 +50,12 @@ export interface JobRequest {
   sample?: Sample | null;
   /** Which files are images, by extension; null or absent: Ray's defaults. Kept, so a resume lists the same files. */
   extensions?: string[] | null;
+  /** Larger objects are an error for their row, never downloaded whole. Default 256 MiB. */
+  maxObjectBytes?: number | null;
+  /** Images whose header gives more pixels are an error for their row, never decoded. Default 1e9. */
+  maxPixels?: number | null;
+  /** A request that receives nothing for this long is abandoned and tried again. Default 30 s. */
+  requestTimeoutMs?: number | null;
 }
 
 /** Going on with a stored run: the images it has no row for, or those and the failed ones. */
@@ -92,9 +98,9 @@ export function planFor(request: Pick<JobRequest, 'sessions' | 'decoders' | 'bat
 }
 
 const PROGRESS_EVERY_MS = 250;
-const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
+export const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 /** Refused outright: larger than any camera makes, the size of decompression bombs. */
-const MAX_PIXELS = 1_000_000_000;
+export const MAX_PIXELS = 1_000_000_000;
 /**
  * Decoded whole, exactly as Pillow would, up to this (6000x4000, a 24-megapixel camera photo).
  * Larger JPEGs are decoded at 1/2, 1/4 or 1/8 by libjpeg and resized from there, so that a few
@@ -248,7 +254,7 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
 
   let dataset;
   try {
-    dataset = openDataset(request.dataset, { s3Proxy: `${location.origin}${S3_PROXY}`, ...runtime, extensions: request.extensions ?? undefined, limit: request.limit }, signal);
+    dataset = openDataset(request.dataset, { s3Proxy: `${location.origin}${S3_PROXY}`, ...runtime, extensions: request.extensions ?? undefined, limit: request.limit, requestTimeoutMs: request.requestTimeoutMs ?? undefined }, signal);
   } catch (error) {
     return fail(`${describe(request.dataset)}: ${reasonOf(error)}`);
   }
@@ -282,12 +288,12 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
     {
       items: labelled(inShard(sampled(dataset.items, request.sample), request.shard), info.value.labels, { from: request.labelsFrom, map: request.labelMap }),
       known: await lookup(db, run, retry, request.topK),
-      fetch: (source, fetchSignal) => fetchBytes(source, MAX_OBJECT_BYTES, dataset.s3, fetchSignal),
+      fetch: (source, fetchSignal) => fetchBytes(source, { maxBytes: request.maxObjectBytes ?? MAX_OBJECT_BYTES, timeoutMs: request.requestTimeoutMs ?? undefined }, dataset.s3, fetchSignal),
       gate: control.gate,
       decode: {
         preprocess: info.value.preprocess,
-        maxPixels: MAX_PIXELS,
-        fullDecodePixels: FULL_DECODE_PIXELS,
+        maxPixels: request.maxPixels ?? MAX_PIXELS,
+        fullDecodePixels: Math.min(FULL_DECODE_PIXELS, request.maxPixels ?? MAX_PIXELS),
         applyExifOrientation: request.applyExifOrientation === true,
         thumbnail: request.thumbnails ?? THUMBNAIL,
       },

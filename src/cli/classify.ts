@@ -24,6 +24,9 @@ import { openState, stateDir } from './state.ts';
 
 export interface ClassifyOptions {
   dataset: string;
+  maxObjectBytes?: number | null;
+  maxPixels?: number | null;
+  requestTimeoutMs?: number | null;
   extensions?: string[];
   sample?: Sample | null;
   labelsFrom?: LabelSource;
@@ -183,6 +186,9 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
       credentials: dataset.value.credentials,
       shard: o.shard,
       extensions: o.extensions,
+      maxObjectBytes: o.maxObjectBytes ?? null,
+      maxPixels: o.maxPixels ?? null,
+      requestTimeoutMs: o.requestTimeoutMs ?? null,
       sample: o.sample ?? null,
       labelsFrom: o.labelsFrom ?? 'auto',
       labelMap: labelMap.value,

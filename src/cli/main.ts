@@ -28,6 +28,27 @@ function wholeNumber(name: string) {
   };
 }
 
+/**
+ * A count with an optional K, M or G: of 1024s for bytes (64M is 64 MiB), of 1000s for pixels
+ * (50M is 50 megapixels), as cameras and disks are sold.
+ */
+export function quantity(name: string, base: 1000 | 1024, example: string) {
+  return (value: string) => {
+    const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?$/i.exec(value.trim());
+    const n = m ? Math.round(Number(m[1]) * base ** ' kmg'.indexOf((m[2] || ' ').toLowerCase())) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${name} takes a number with an optional K, M or G, such as ${example}, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+function seconds(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} takes a number of seconds above 0, got ${JSON.stringify(value)}`);
+    return Math.round(n * 1000);
+  };
+}
+
 function extensionList(value: string): string[] {
   const list = value.split(',').map((e) => e.trim().replace(/^\./, '').toLowerCase()).filter(Boolean);
   if (!list.length || list.some((e) => !/^[a-z0-9]+$/.test(e))) throw new InvalidArgumentError(`--extensions takes a comma-separated list such as jpg,png, got ${JSON.stringify(value)}`);
@@ -123,6 +144,9 @@ export async function main(argv: string[], io?: Console): Promise<number> {
     .addOption(new Option('--labels-from <source>', 'true labels: from the list or ImageNet folder ids (auto), the parent folder\'s name (folder), or none')
       .choices(['auto', 'folder', 'none']).default('auto'))
     .option('--label-map <file>', 'a JSON object mapping your class names (folder names or list labels) to the model\'s labels')
+    .option('--max-object-size <size>', 'larger files are an error for their row, never downloaded whole (default 256M)', quantity('--max-object-size', 1024, '64M'))
+    .option('--max-pixels <n>', 'images whose header gives more pixels are an error for their row, never decoded (default 1000M)', quantity('--max-pixels', 1000, '50M'))
+    .option('--request-timeout <seconds>', 'a download or listing page that receives nothing for this long is tried again (default 30)', seconds('--request-timeout'))
     .option('--s3-endpoint <url>', 'an S3-compatible server (MinIO, R2, s3rver)')
     .option('--s3-region <region>', 'the bucket\'s region (default us-east-1)')
     .option('--browser <path>', 'the Chrome or Chromium to drive (default: $TENCH_BROWSER, then one found here)')
@@ -159,6 +183,9 @@ export async function main(argv: string[], io?: Console): Promise<number> {
         fetchConcurrency: o.fetchConcurrency ?? null,
         topK: o.topK,
         limit: o.limit ?? null,
+        maxObjectBytes: o.maxObjectSize ?? null,
+        maxPixels: o.maxPixels ?? null,
+        requestTimeoutMs: o.requestTimeout ?? null,
         applyExifOrientation: o.exifOrientation === 'apply',
         s3Endpoint: o.s3Endpoint,
         s3Region: o.s3Region,

@@ -22,6 +22,8 @@ export interface DatasetRuntime {
   limit?: number | null;
   /** The app server's S3 proxy route, tried when a bucket sends no CORS headers. */
   s3Proxy?: string;
+  /** A listing page that receives nothing for this long is abandoned and tried again. */
+  requestTimeoutMs?: number;
 }
 
 export interface OpenDataset {
@@ -64,7 +66,7 @@ export function openDataset(spec: DatasetSpec, runtime: DatasetRuntime, signal?:
       const parsed = parseS3Url(spec.url);
       if (!parsed.ok) throw new Error(parsed.reason);
       const s3 = s3AccessFor(spec, parsed.value.anonymous, runtime.credentials, parsed.value.region);
-      return { items: limited(listS3(parsed.value, s3, extensions, stats, signal, runtime.s3Proxy), runtime.limit), stats, s3 };
+      return { items: limited(listS3(parsed.value, s3, extensions, stats, signal, runtime.s3Proxy, runtime.requestTimeoutMs), runtime.limit), stats, s3 };
     }
     case 'folder': {
       const folder = runtime.folder;

@@ -35,10 +35,30 @@ export function makeS3Client(access: S3Access): S3Client {
     // A bucket in another region answers with a redirect that names it: follow it, so users need
     // not know their bucket's region.
     followRegionRedirects: true,
+    // tench tries again itself (src/datasets/retry.ts), with one policy for every request.
+    maxAttempts: 1,
   });
   if (access.forcePathStyle) bareBucketPath(client);
+  if (!access.credentials) simpleRequests(client);
   if (access.proxy) throughProxy(client, new URL(access.proxy));
   return client;
+}
+
+/** Headers the SDK adds for its own bookkeeping; any one of them makes a GET need a CORS preflight. */
+const BOOKKEEPING_HEADERS = ['amz-sdk-invocation-id', 'amz-sdk-request', 'x-amz-user-agent'];
+
+/**
+ * Unsigned requests without the SDK's bookkeeping headers: a plain GET is then a "simple" request
+ * that needs no CORS preflight, which halves the requests to a public bucket and leaves none that
+ * an abort cannot cancel (Chromium lets a stalled preflight run on after its fetch is aborted).
+ */
+function simpleRequests(client: S3Client): void {
+  const strip = (next: (args: { request: unknown }) => Promise<unknown>) => async (args: { request: unknown }) => {
+    const headers = (args.request as { headers: Record<string, string> }).headers;
+    for (const name of BOOKKEEPING_HEADERS) delete headers[name];
+    return next(args);
+  };
+  client.middlewareStack.addRelativeTo(strip as never, { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'tenchSimpleRequests' });
 }
 
 /**

@@ -1,10 +1,11 @@
 // An S3 prefix, listed page by page: the first page's images are in the pipeline before the
 // second page is asked for, and no listing is ever held whole.
 
-import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { reasonOf } from '../../workers/shared/results.ts';
 import { isImagePath } from './filter.ts';
 import type { Item } from './item.ts';
+import { idleTimer, REQUEST_TIMEOUT_MS, RetryableFailure, retryableS3, s3Reason, withRetries } from './retry.ts';
 import { makeS3Client, type S3Access } from './s3-client.ts';
 
 export interface S3Location {
@@ -72,7 +73,8 @@ export interface ListStats {
 
 /** A request the browser refused to make or to show the page: no CORS headers, or no answer at all. */
 function blocked(error: unknown): boolean {
-  return error instanceof TypeError || /failed to fetch|networkerror|load failed/i.test(reasonOf(error));
+  const reason = error instanceof RetryableFailure ? error.reason : reasonOf(error);
+  return error instanceof TypeError || /failed to fetch|networkerror|load failed/i.test(reason);
 }
 
 /** Whether the app's server offers the S3 proxy route at `url`. */
@@ -90,9 +92,27 @@ function corsExplanation(where: S3Location, access: S3Access): string {
   return `the browser could not read s3://${where.bucket}/${where.prefix}${access.endpoint ? ` at ${access.endpoint}` : ''}: either it is unreachable, or the bucket sends no CORS headers allowing ${origin} (most public buckets do not). Add a CORS rule to the bucket that allows GET from ${origin}, or open tench from its own server (npm start, npm run preview, or the tench CLI), which reads such buckets through its S3 proxy`;
 }
 
+/** One page of the listing, tried again as a download would be: throttling, 5xx, resets, stalls. */
+async function listPage(client: S3Client, where: S3Location, token: string | undefined, signal: AbortSignal | undefined, timeoutMs: number): Promise<ListObjectsV2CommandOutput> {
+  return withRetries(async () => {
+    const idle = idleTimer(signal, timeoutMs);
+    try {
+      return await client.send(new ListObjectsV2Command({ Bucket: where.bucket, Prefix: where.prefix, ContinuationToken: token, MaxKeys: 1000 }), { abortSignal: idle.signal });
+    } catch (error) {
+      if (idle.timedOut()) throw new RetryableFailure(`no answer for ${timeoutMs / 1000} s`);
+      if (signal?.aborted) throw error;
+      throw retryableS3(error) ? new RetryableFailure(s3Reason(error)) : error;
+    } finally {
+      idle.clear();
+    }
+  }, signal);
+}
+
 /**
- * Lists page by page. When the first page is blocked and the app's server offers the S3 proxy
- * (`proxy`), the listing starts again through it, and `access` says so for the downloads too.
+ * Lists page by page, each page tried again on failures another try may cure. When the first page
+ * stays blocked and the app's server offers the S3 proxy (`proxy`), the listing starts again
+ * through it, and `access` says so for the downloads too. A page that cannot be had ends the
+ * listing with the reason; what was listed before it stays in the run.
  */
 export async function* listS3(
   where: S3Location,
@@ -101,40 +121,47 @@ export async function* listS3(
   stats: ListStats,
   signal?: AbortSignal,
   proxy?: string,
+  timeoutMs = REQUEST_TIMEOUT_MS,
 ): AsyncGenerator<Item> {
   let started = false;
-  for (;;) {
-    const client = makeS3Client(access);
-    const pages = paginateListObjectsV2({ client, pageSize: 1000 }, { Bucket: where.bucket, Prefix: where.prefix });
-    try {
-      for await (const page of pages) {
-        signal?.throwIfAborted();
-        started = true;
-        for (const object of page.Contents ?? []) {
-          const key = object.Key;
-          if (!key || key.endsWith('/')) continue;
-          if (!isImagePath(key, extensions)) {
-            stats.skipped++;
-            continue;
-          }
-          stats.listed++;
-          yield {
-            path: key,
-            source: { kind: 's3', bucket: where.bucket, key },
-            size: object.Size,
-            version: object.ETag?.replaceAll('"', ''),
-          };
-        }
+  let token: string | undefined;
+  let client = makeS3Client(access);
+  try {
+    for (;;) {
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await listPage(client, where, token, signal, timeoutMs);
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        const reason = error instanceof RetryableFailure ? error.reason : reasonOf(error);
+        if (started || !blocked(error)) throw new Error(`cannot list s3://${where.bucket}/${where.prefix}: ${reason}`);
+        if (!proxy || access.proxy || !(await proxyOffered(proxy))) throw new Error(corsExplanation(where, access));
+        access.proxy = proxy;
+        stats.notice = `s3://${where.bucket} sends no CORS headers for this page: reading it through tench's S3 proxy`;
+        client.destroy();
+        client = makeS3Client(access);
+        continue;
       }
-      return;
-    } catch (error) {
-      if (signal?.aborted) throw error;
-      if (started || !blocked(error)) throw new Error(`cannot list s3://${where.bucket}/${where.prefix}: ${reasonOf(error)}`);
-      if (!proxy || access.proxy || !(await proxyOffered(proxy))) throw new Error(corsExplanation(where, access));
-      access.proxy = proxy;
-      stats.notice = `s3://${where.bucket} sends no CORS headers for this page: reading it through tench's S3 proxy`;
-    } finally {
-      client.destroy();
+      started = true;
+      for (const object of page.Contents ?? []) {
+        const key = object.Key;
+        if (!key || key.endsWith('/')) continue;
+        if (!isImagePath(key, extensions)) {
+          stats.skipped++;
+          continue;
+        }
+        stats.listed++;
+        yield {
+          path: key,
+          source: { kind: 's3', bucket: where.bucket, key },
+          size: object.Size,
+          version: object.ETag?.replaceAll('"', ''),
+        };
+      }
+      if (!page.IsTruncated || !page.NextContinuationToken) return;
+      token = page.NextContinuationToken;
     }
+  } finally {
+    client.destroy();
   }
 }

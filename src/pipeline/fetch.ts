@@ -3,8 +3,8 @@
 // a reason, not a throw.
 
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import pRetry, { type Options as RetryOptions } from 'p-retry';
 import type { ItemSource } from '../datasets/item.ts';
+import { idleTimer, REQUEST_TIMEOUT_MS, RETRY, RetryableFailure, retryableS3, retryableStatus, s3Reason, withRetries, type IdleTimer, type RetryOptions } from '../datasets/retry.ts';
 import { makeS3Client, type S3Access } from '../datasets/s3-client.ts';
 import { reasonOf } from '../../workers/shared/results.ts';
 
@@ -13,42 +13,25 @@ export type Fetched = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: b
 /** One try's outcome: a failure that another try may cure says so. */
 type Attempt = Fetched | { ok: false; tooLarge: false; reason: string; retryable: true };
 
-/**
- * Up to 4 tries, 250 ms then about 0.5 s and 1 s apart, each delay randomized (so a bucket that
- * throttles many clients is not hit by all of them again at once).
- */
-export const RETRY: RetryOptions = Object.freeze({ retries: 3, factor: 2, minTimeout: 250, maxTimeout: 4000, randomize: true });
-
-class RetryableFailure extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-  }
-}
-
-/** Worth another try: the server's trouble, throttling, a timeout, or a connection that broke. */
-function retryableStatus(status: number): boolean {
-  return status >= 500 || status === 429 || status === 408;
-}
-
-function retryableS3(error: unknown): boolean {
-  const e = error as { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; name?: string };
-  const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined) return retryableStatus(status);
-  return !!e.$retryable || /SlowDown|Throttl|Timeout|NetworkingError/.test(e.name ?? '') || error instanceof TypeError;
+export interface FetchLimits {
+  maxBytes: number;
+  /** A try that receives nothing for this long is abandoned (and tried again). */
+  timeoutMs?: number;
 }
 
 function tooLarge(size: number, maxBytes: number): Fetched {
   return { ok: false, tooLarge: true, reason: `${size} bytes is over the ${maxBytes}-byte limit` };
 }
 
-/** Reads a body stream, refusing to hold more than maxBytes. */
-async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Fetched> {
+/** Reads a body stream, refusing to hold more than maxBytes; every chunk restarts the idle timer. */
+async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number, idle: IdleTimer): Promise<Fetched> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    idle.touch();
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel();
@@ -69,7 +52,6 @@ async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number): P
 let client: { key: string; s3: S3Client } | null = null;
 
 /** One client per S3 setup, kept between items: its connections are reused. */
-
 function s3Client(access: S3Access): S3Client {
   const key = JSON.stringify(access);
   if (client?.key !== key) client = { key, s3: makeS3Client(access) };
@@ -77,22 +59,25 @@ function s3Client(access: S3Access): S3Client {
 }
 
 /**
- * An item's bytes, or the reason it has none. Failures another try may cure are tried again with
- * backoff; a 403 or a 404 fails at once. The reason says how many tries were made.
+ * An item's bytes, or the reason it has none. Failures another try may cure (5xx, throttling,
+ * resets, stalls, bodies cut short) are tried again with backoff; a 403 or a 404 fails at once.
+ * The reason says how many tries were made.
  */
-export async function fetchBytes(source: ItemSource, maxBytes: number, s3?: S3Access, signal?: AbortSignal, retry: RetryOptions = RETRY): Promise<Fetched> {
-  let tries = 0;
+export async function fetchBytes(source: ItemSource, limits: FetchLimits, s3?: S3Access, signal?: AbortSignal, retry: RetryOptions = RETRY): Promise<Fetched> {
   try {
-    return await pRetry(async () => {
-      tries++;
-      const attempt = await fetchOnce(source, maxBytes, s3, signal);
-      if ('retryable' in attempt) throw new RetryableFailure(attempt.reason);
-      return attempt;
-    }, { ...retry, signal, shouldRetry: (error) => error instanceof RetryableFailure });
+    return await withRetries(async () => {
+      const idle = idleTimer(signal, limits.timeoutMs ?? REQUEST_TIMEOUT_MS);
+      try {
+        const attempt = await fetchOnce(source, limits.maxBytes, s3, idle);
+        if ('retryable' in attempt) throw new RetryableFailure(attempt.reason);
+        return attempt;
+      } finally {
+        idle.clear();
+      }
+    }, signal, retry);
   } catch (error) {
     if (signal?.aborted) throw error;
-    const reason = error instanceof RetryableFailure ? error.reason : reasonOf(error);
-    return { ok: false, tooLarge: false, reason: tries > 1 ? `${reason} (after ${tries} tries)` : reason };
+    return { ok: false, tooLarge: false, reason: error instanceof RetryableFailure ? error.reason : reasonOf(error) };
   }
 }
 
@@ -104,8 +89,15 @@ function complete(got: Fetched, announced: number): Attempt {
   return got;
 }
 
-async function fetchOnce(source: ItemSource, maxBytes: number, s3: S3Access | undefined, signal: AbortSignal | undefined): Promise<Attempt> {
+async function fetchOnce(source: ItemSource, maxBytes: number, s3: S3Access | undefined, idle: IdleTimer): Promise<Attempt> {
+  const { signal } = idle;
   const again = (reason: string): Attempt => ({ ok: false, tooLarge: false, reason, retryable: true });
+  // The caller's cancel propagates; the idle timer's own abort is a stall, worth another try.
+  const failed = (error: unknown, what: string): Attempt => {
+    if (idle.timedOut()) return again(`${what}: ${reasonOf(signal.reason)}`);
+    if (signal.aborted) throw error;
+    return again(what === 'no answer' ? reasonOf(error) : `${what}: ${reasonOf(error)}`);
+  };
   try {
     switch (source.kind) {
       case 'blob':
@@ -116,19 +108,18 @@ async function fetchOnce(source: ItemSource, maxBytes: number, s3: S3Access | un
         try {
           response = await fetch(source.url, { signal });
         } catch (error) {
-          if (signal?.aborted) throw error;
-          return again(reasonOf(error));
+          return failed(error, 'no answer');
         }
+        idle.touch();
         const status = `HTTP ${response.status} ${response.statusText}`.trim();
         if (!response.ok) return retryableStatus(response.status) ? again(status) : { ok: false, tooLarge: false, reason: status };
         const length = Number(response.headers.get('content-length'));
         if (length > maxBytes) return tooLarge(length, maxBytes);
         try {
-          const got = response.body ? await readCapped(response.body, maxBytes) : { ok: true as const, bytes: new Uint8Array(await response.arrayBuffer()) };
+          const got = response.body ? await readCapped(response.body, maxBytes, idle) : { ok: true as const, bytes: new Uint8Array(await response.arrayBuffer()) };
           return complete(got, length);
         } catch (error) {
-          if (signal?.aborted) throw error;
-          return again(`the body was cut short: ${reasonOf(error)}`);
+          return failed(error, 'the body was cut short');
         }
       }
       case 's3': {
@@ -137,22 +128,22 @@ async function fetchOnce(source: ItemSource, maxBytes: number, s3: S3Access | un
         try {
           out = await s3Client(s3).send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), { abortSignal: signal });
         } catch (error) {
-          if (signal?.aborted) throw error;
-          return retryableS3(error) ? again(reasonOf(error)) : { ok: false, tooLarge: false, reason: reasonOf(error) };
+          if (idle.timedOut() || signal.aborted) return failed(error, 'no answer');
+          return retryableS3(error) ? again(s3Reason(error)) : { ok: false, tooLarge: false, reason: s3Reason(error) };
         }
+        idle.touch();
         if ((out.ContentLength ?? 0) > maxBytes) return tooLarge(out.ContentLength!, maxBytes);
         const body = out.Body as { transformToWebStream(): ReadableStream<Uint8Array> } | undefined;
         if (!body) return again('S3 returned no body');
         try {
-          return complete(await readCapped(body.transformToWebStream(), maxBytes), out.ContentLength ?? 0);
+          return complete(await readCapped(body.transformToWebStream(), maxBytes, idle), out.ContentLength ?? 0);
         } catch (error) {
-          if (signal?.aborted) throw error;
-          return again(`the body was cut short: ${reasonOf(error)}`);
+          return failed(error, 'the body was cut short');
         }
       }
     }
   } catch (error) {
-    if (signal?.aborted) throw error;
+    if (signal.aborted && !idle.timedOut()) throw error;
     return { ok: false, tooLarge: false, reason: reasonOf(error) };
   }
 }

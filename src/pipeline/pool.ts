@@ -1,5 +1,6 @@
 // A pool of workers of one kind. A worker counts as ready only once its init (a model load, a
-// configure) has finished; work goes to the least busy ready worker under its in-flight cap.
+// configure) has finished; work goes to the least busy ready worker under its in-flight cap. A
+// worker that dies, hangs or loses its GPU is replaced by a fresh one in the same slot.
 
 import type { Remote } from 'comlink';
 import type { Bridge } from './bridge.ts';
@@ -32,10 +33,17 @@ export interface Lease<A> {
 
 export interface Pool<A> {
   readonly states: readonly WorkerState[];
-  /** Resolves once every worker is ready; rejects with the first init failure. */
+  /** Resolves once every first worker is ready; rejects with the first init failure. */
   readonly ready: Promise<void>;
   /** Waits for a ready worker with room; the caller must release the lease. */
   acquire(signal?: AbortSignal): Promise<Lease<A>>;
+  /**
+   * Stops the worker a lease was on and starts another in its place (its init again): for a
+   * worker that crashed, hung, or lost its GPU. Too many replacements fail the pool.
+   */
+  replace(index: number, reason: string): void;
+  /** Workers replaced so far, and the last reason. */
+  replaced(): { count: number; reason: string | null };
   /** Total busy time of the pool's workers, in ms, for the progress figures. */
   busyMs(): number;
   terminate(): void;
@@ -46,12 +54,19 @@ export interface PoolOptions<A> {
   maxInFlight: number;
   spawn: () => Bridge<A>;
   init: (api: Remote<A>) => Promise<unknown>;
+  /** What the workers are called in a failure's reason. */
+  name?: string;
+  /** Replacements allowed before the pool gives up (default: twice its size, at least 4). */
+  maxReplacements?: number;
 }
 
 export function createPool<A>(options: PoolOptions<A>): Pool<A> {
-  const bridges = Array.from({ length: options.size }, () => options.spawn());
-  const states: WorkerState[] = bridges.map(() => ({ ready: false, inFlight: 0 }));
-  const busySince: number[] = bridges.map(() => 0);
+  const bridges: Bridge<A>[] = [];
+  const states: WorkerState[] = [];
+  const busySince: number[] = [];
+  const maxReplacements = options.maxReplacements ?? Math.max(4, options.size * 2);
+  let replacedCount = 0;
+  let lastReason: string | null = null;
   let busyTotal = 0;
   let waiters: Array<() => void> = [];
   let failed: unknown = null;
@@ -61,18 +76,44 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
     waiters = [];
     for (const wake of w) wake();
   };
-
-  const ready = Promise.all(
-    bridges.map(async (b, i) => {
-      await Promise.race([options.init(b.api), b.died]);
-      states[i]!.ready = true;
-      wakeAll();
-    }),
-  ).then(() => undefined);
-  ready.catch((error) => {
-    failed = error;
+  const fail = (error: unknown) => {
+    failed ??= error;
     wakeAll();
-  });
+  };
+
+  /** Starts a worker in slot i; resolves when it is ready. A worker that dies on its own is replaced. */
+  const start = async (i: number): Promise<void> => {
+    const b = options.spawn();
+    bridges[i] = b;
+    states[i] = { ready: false, inFlight: states[i]?.inFlight ?? 0 };
+    b.died.catch((error) => {
+      if (bridges[i] === b && !failed) replace(i, error instanceof Error ? error.message : String(error));
+    });
+    await Promise.race([options.init(b.api), b.died]);
+    if (bridges[i] !== b) return;
+    states[i]!.ready = true;
+    wakeAll();
+  };
+
+  function replace(i: number, reason: string): void {
+    if (failed || i < 0 || i >= bridges.length) return;
+    replacedCount++;
+    lastReason = reason;
+    const old = bridges[i]!;
+    states[i]!.ready = false;
+    if (replacedCount > maxReplacements) {
+      old.terminate();
+      fail(new Error(`the ${options.name ?? 'worker'}s kept failing (${replacedCount} replaced); the last reason: ${reason}`));
+      return;
+    }
+    // The new bridge goes in first, so the old one's death is not taken for a second failure.
+    start(i).catch(fail);
+    old.terminate();
+  }
+
+  const ready = Promise.all(Array.from({ length: options.size }, (_, i) => start(i))).then(() => undefined);
+  for (let i = 0; i < options.size; i++) busySince.push(0);
+  ready.catch(fail);
 
   return {
     states,
@@ -93,7 +134,9 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
             release() {
               if (released) return;
               released = true;
-              if (--state.inFlight === 0) busyTotal += performance.now() - busySince[i]!;
+              // The slot's current state: a replacement keeps the count of calls still out.
+              const now = states[i]!;
+              if (--now.inFlight === 0) busyTotal += performance.now() - busySince[i]!;
               wakeAll();
             },
           };
@@ -108,13 +151,15 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
         });
       }
     },
+    replace,
+    replaced: () => ({ count: replacedCount, reason: lastReason }),
     busyMs() {
       const now = performance.now();
       return busyTotal + states.reduce((sum, s, i) => sum + (s.inFlight > 0 ? now - busySince[i]! : 0), 0);
     },
     terminate() {
-      for (const b of bridges) b.terminate();
       failed ??= new Error('pool terminated');
+      for (const b of bridges) b.terminate();
       wakeAll();
     },
   };

@@ -86,6 +86,11 @@ export interface Counters {
   /** The batch size in use: the starting one, or less after an out-of-memory error. */
   batchSize: number;
   stages: StageStats[];
+  /** Workers replaced after a crash, a hang or a lost GPU, and the last reason. */
+  replaced: number;
+  replacedReason: string | null;
+  /** Batches run again on a fresh session after their first session failed. */
+  retriedBatches: number;
   /** The most items each queue ever held, with its bound: the backpressure proof. */
   queues: Record<'fetched' | 'decoded' | 'batches' | 'results', { highWater: number; capacity: number }>;
 }
@@ -113,10 +118,27 @@ interface Decoded {
   thumb?: Blob;
 }
 
-/** A worker call, or the worker's death, whichever comes first. */
-async function race<P extends PromiseLike<unknown>>(work: P, died: Promise<never>): Promise<Awaited<P>> {
-  return (await Promise.race([work, died])) as Awaited<P>;
+/** No answer from a worker in time: it is stopped and replaced, never waited on forever. */
+class WorkerTimeout extends Error {}
+
+/** A worker call, or the worker's death, or the timeout, whichever comes first. */
+async function race<P extends PromiseLike<unknown>>(work: P, died: Promise<never>, ms: number, what: string): Promise<Awaited<P>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WorkerTimeout(`${what} gave no answer in ${Math.round(ms / 1000)} s`)), ms);
+  });
+  try {
+    return (await Promise.race([work, died, late])) as Awaited<P>;
+  } finally {
+    clearTimeout(timer);
+  }
 }
+
+/** However slow the machine, a decode or a batch that takes this long has hung. */
+const DECODE_TIMEOUT_MS = 120_000;
+const INFER_TIMEOUT_MS = 120_000;
+/** A batch may take this many times the slowest per-image time seen so far before it counts as hung. */
+const INFER_TIMEOUT_FACTOR = 20;
 
 /** Tasks started by a stage; settle() waits for all of them, including ones added meanwhile. */
 function taskSet() {
@@ -170,12 +192,14 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
   const started = performance.now();
 
   const decodePool: Pool<DecodeApi> = createPool({
+    name: 'decode worker',
     size: settings.decoders,
     maxInFlight: settings.decodeInFlight,
     spawn: spawn.decoder,
     init: (api) => api.configure(input.decode),
   });
   const inferPool: Pool<InferApi> = createPool({
+    name: 'inference worker',
     size: settings.sessions,
     maxInFlight: 1,
     spawn: spawn.inferrer,
@@ -183,6 +207,8 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
   });
 
   let batchSize = settings.batchSize;
+  let slowestPerImageMs = 0;
+  let retriedBatches = 0;
   const fetchSlots = createSlots(settings.fetchConcurrency);
   // Bytes waiting for a decoder: enough to hand every decoder its next image at once.
   const fetched: Queue<FetchedItem> = createQueue(Math.max(2, settings.decoders * settings.decodeInFlight));
@@ -216,6 +242,9 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
       failed: c.failed,
       byCause: { ...byCause },
       batchSize,
+      replaced: decodePool.replaced().count + inferPool.replaced().count,
+      replacedReason: inferPool.replaced().reason ?? decodePool.replaced().reason,
+      retriedBatches,
       stages: [
         stage('list', c.listed, c.listed, null, 0),
         stage('fetch', c.fetchIn, c.fetchOut, null, fetchBusy.slotMs() / (elapsed * settings.fetchConcurrency)),
@@ -297,10 +326,10 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
       decoding.add(
         (async () => {
           try {
-            const p = await race(lease.api.prepare(transfer(next.bytes, [next.bytes.buffer])), lease.died).catch((error) => ({
-              ...failure('decode_failed', reasonOf(error)),
-              decodeMs: 0,
-            }));
+            const p = await race(lease.api.prepare(transfer(next.bytes, [next.bytes.buffer])), lease.died, DECODE_TIMEOUT_MS, 'the decode worker').catch((error) => {
+              if (error instanceof WorkerTimeout) decodePool.replace(lease.index, error.message);
+              return { ...failure('decode_failed', reasonOf(error)), decodeMs: 0 };
+            });
             c.decodeOut++;
             if (p.ok) await decoded.push({ item: next.item, seq: next.seq, tensor: p.tensor, width: p.width, height: p.height, thumb: p.thumb }, signal);
             else await finish(next.item, next.seq, failure(p.cause, p.reason));
@@ -340,10 +369,27 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
       c.inferIn += batch.length;
       running.add(
         (async () => {
+          let current = lease;
           try {
-            const tensors = batch.map((d) => d.tensor);
-            const out: Classified = await race(lease.api.classify(transfer(tensors, tensors.map((t) => t.buffer)), settings.topK), lease.died)
-              .catch((error) => ({ ok: false as const, reason: reasonOf(error), outOfMemory: false }));
+            let tensors = batch.map((d) => d.tensor);
+            let out: Classified;
+            // A session that failed is replaced; the batch, handed back by a worker still alive,
+            // runs once more on a fresh one. A worker that died took the batch with it.
+            for (let attempt = 1; ; attempt++) {
+              const limit = Math.max(INFER_TIMEOUT_MS, INFER_TIMEOUT_FACTOR * slowestPerImageMs * tensors.length);
+              out = await race(current.api.classify(transfer(tensors, tensors.map((t) => t.buffer)), settings.topK), current.died, limit, 'the inference worker')
+                .catch((error): Classified => ({ ok: false, reason: reasonOf(error), outOfMemory: false, broken: true }));
+              if (out.ok) {
+                slowestPerImageMs = Math.max(slowestPerImageMs, out.inferMs / tensors.length);
+                break;
+              }
+              if (out.broken) inferPool.replace(current.index, out.reason);
+              if (attempt >= 2 || !out.tensors?.length) break;
+              tensors = out.tensors;
+              current.release();
+              current = await inferPool.acquire(signal);
+              retriedBatches++;
+            }
             if (out.ok && out.fitted !== null && out.fitted < batchSize) batchSize = out.fitted;
             c.inferOut += batch.length;
             for (let i = 0; i < batch.length; i++) {
@@ -352,7 +398,7 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
               await finish(d.item, d.seq, outcome, { width: d.width, height: d.height, thumb: d.thumb });
             }
           } finally {
-            lease.release();
+            current.release();
           }
         })(),
       );

@@ -25,26 +25,63 @@ describe('fetchBytes', () => {
       if (path === '/forbidden') return res.writeHead(403).end();
       if (path === '/down') return res.writeHead(500).end();
       if (path === '/reset' && n === 1) return req.socket.destroy();
+      // Says nothing at all, or stops halfway, until the client gives up on it.
+      if (path === '/stall' && n === 1) return;
+      if (path === '/stall-body' && n === 1) {
+        res.writeHead(200, { 'content-length': BODY.length });
+        return res.write(BODY.subarray(0, 100));
+      }
+      if (path === '/slow') {
+        // Slower in all than the idle timeout, but never silent for that long.
+        res.writeHead(200, { 'content-length': BODY.length });
+        let sent = 0;
+        const drip = setInterval(() => {
+          res.write(BODY.subarray(sent, sent + 100));
+          sent += 100;
+          if (sent >= BODY.length) {
+            clearInterval(drip);
+            res.end();
+          }
+        }, 40);
+        return;
+      }
       if (path === '/cut' && n <= 2) {
         // Announces the whole body, sends a tenth of it, and hangs up.
         res.writeHead(200, { 'content-length': BODY.length });
         res.write(BODY.subarray(0, 100));
         return setTimeout(() => req.socket.destroy(), 10);
       }
+      if (path === '/hang') return;
       res.writeHead(200, { 'content-length': BODY.length }).end(BODY);
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
-  afterAll(() => new Promise<void>((done) => server.close(() => done())));
+  afterAll(() => new Promise<void>((done) => {
+    server.closeAllConnections();
+    server.close(() => done());
+  }));
 
-  const get = (path: string) => fetchBytes({ kind: 'url', url: `${base}${path}` }, 1 << 20, undefined, undefined, FAST);
+  const get = (path: string) => fetchBytes({ kind: 'url', url: `${base}${path}` }, { maxBytes: 1 << 20, timeoutMs: 250 }, undefined, undefined, FAST);
 
-  it.each(['/flaky', '/throttled', '/reset', '/cut'])('tries %s again until it answers whole', async (path) => {
+  it.each(['/flaky', '/throttled', '/reset', '/cut', '/stall', '/stall-body'])('tries %s again until it answers whole', async (path) => {
     const got = await get(path);
     expect(got).toEqual({ ok: true, bytes: BODY });
-    expect(hits.get(path)).toBe({ '/flaky': 3, '/throttled': 2, '/reset': 2, '/cut': 3 }[path]);
+    expect(hits.get(path)).toBe({ '/flaky': 3, '/throttled': 2, '/reset': 2, '/cut': 3, '/stall': 2, '/stall-body': 2 }[path]);
+  });
+
+  it('lets a slow download that keeps moving finish in one try', async () => {
+    expect(await get('/slow')).toEqual({ ok: true, bytes: BODY });
+    expect(hits.get('/slow')).toBe(1);
+  });
+
+  it('stops at once when the caller cancels, without more tries', async () => {
+    const cancel = new AbortController();
+    const pending = fetchBytes({ kind: 'url', url: `${base}/hang` }, { maxBytes: 1 << 20, timeoutMs: 10_000 }, undefined, cancel.signal, FAST);
+    setTimeout(() => cancel.abort(new Error('cancelled')), 50);
+    await expect(pending).rejects.toThrow('cancelled');
+    expect(hits.get('/hang')).toBe(1);
   });
 
   it.each([['/gone', 'HTTP 404 Not Found'], ['/forbidden', 'HTTP 403 Forbidden']])('fails %s at once', async (path, reason) => {

@@ -26,7 +26,12 @@ export interface Loaded {
 export type Classified =
   /** fitted: the batch size that ran after an out-of-memory error; null when none happened. */
   | { ok: true; predictions: Prediction[][]; inferMs: number; fitted: number | null }
-  | { ok: false; reason: string; outOfMemory: boolean };
+  /**
+   * broken: the session cannot be trusted any more (its GPU was lost, or it failed other than by
+   * running out of memory), so the worker should be replaced; tensors: the batch handed back, to
+   * be run again elsewhere.
+   */
+  | { ok: false; reason: string; outOfMemory: boolean; broken?: boolean; tensors?: Float32Array[] };
 
 export interface InferApi {
   /** Loads the model once; later calls return the same promise. A failed load may be retried. */

@@ -1,15 +1,19 @@
 // Inference worker: owns one model session; classifies one batch at a time.
 
-import { expose } from 'comlink';
+import { expose, transfer } from 'comlink';
 import type { Classified, InferApi, Loaded, SessionSettings } from './api.ts';
 import { classifyInChunks } from './classify.ts';
 import { openSession, type Session } from './session.ts';
 
 let loading: Promise<{ session: Session; settings: SessionSettings; loaded: Loaded }> | null = null;
+let lostReason: string | null = null;
 
 async function open(settings: SessionSettings) {
   const started = performance.now();
   const session = await openSession(settings);
+  void session.lost.then((reason) => {
+    lostReason = reason;
+  });
   const loadMs = performance.now() - started;
   // Kernels compile on the first run; do it now so the pool counts this worker ready only then.
   await session.run(new Float32Array(3 * settings.inputWidth * settings.inputHeight), 1);
@@ -31,9 +35,17 @@ const api = {
   async classify(tensors, topK): Promise<Classified> {
     if (!loading) throw new Error('inference worker used before load()');
     const { session, settings } = await loading;
+    // A broken session hands the batch back, so that a fresh worker can run it.
+    const broken = (reason: string): Classified => transfer({ ok: false, reason, outOfMemory: false, broken: true, tensors }, tensors.map((t) => t.buffer));
+    if (lostReason !== null) return broken(`the GPU device was lost (${lostReason})`);
     const started = performance.now();
-    const out = await classifyInChunks(tensors, (pixels, n) => session.run(pixels, n), topK, settings.labels);
-    return out.ok ? { ...out, inferMs: performance.now() - started } : out;
+    // A run on a lost device may never settle: the loss itself ends the wait.
+    const out = await Promise.race([
+      classifyInChunks(tensors, (pixels, n) => session.run(pixels, n), topK, settings.labels),
+      session.lost.then((reason): { ok: false; reason: string; outOfMemory: boolean } => ({ ok: false, reason: `the GPU device was lost (${reason})`, outOfMemory: false })),
+    ]);
+    if (out.ok) return { ...out, inferMs: performance.now() - started };
+    return out.outOfMemory ? out : broken(out.reason);
   },
 } satisfies InferApi;
 

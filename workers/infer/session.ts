@@ -7,6 +7,23 @@ import { ortWasmPaths } from './ort-files.ts';
 export interface Session {
   /** One forward pass over n images of 3 x h x w; returns the logits, n x classes. */
   run(pixels: Float32Array, n: number): Promise<Float32Array>;
+  /** Resolves with the reason if the GPU device goes away (driver reset, another tab, destroy()). */
+  lost: Promise<string>;
+}
+
+declare global {
+  /** The worker's GPU device, reachable from devtools and tests: destroying it simulates a lost GPU. */
+  var tenchGpuDevice: GPUDevice | undefined;
+}
+
+/** The device ONNX Runtime made for this worker's session, when it runs on WebGPU. */
+async function gpuDevice(): Promise<GPUDevice | null> {
+  const webgpu = (env.backends.onnx as { webgpu?: { device?: Promise<GPUDevice> } }).webgpu;
+  try {
+    return (await webgpu?.device) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function configureEnv(s: SessionSettings): void {
@@ -33,7 +50,10 @@ export async function openSession(s: SessionSettings): Promise<Session> {
     local_files_only: s.model.base !== null,
   });
   const shape = [3, s.inputHeight, s.inputWidth] as const;
+  const device = s.device === 'webgpu' ? await gpuDevice() : null;
+  globalThis.tenchGpuDevice = device ?? undefined;
   return {
+    lost: device ? device.lost.then((info) => info.message || info.reason || 'no reason given') : new Promise<string>(() => {}),
     async run(pixels, n) {
       const input = new Tensor('float32', pixels, [n, ...shape]);
       const output = (await model({ pixel_values: input })) as { logits: Tensor };
