@@ -109,6 +109,13 @@ export const MAX_PIXELS = 1_000_000_000;
 const FULL_DECODE_PIXELS = 24_000_000;
 
 const THUMBNAIL = 96;
+
+/** Says that workers were replaced, and why, so a run that recovered does not hide it. */
+function replacedNote(counters: Counters): string | null {
+  if (!counters.replaced) return null;
+  const retried = counters.retriedBatches ? `; ${counters.retriedBatches} batch${counters.retriedBatches === 1 ? '' : 'es'} run again` : '';
+  return `${counters.replaced} worker${counters.replaced === 1 ? '' : 's'} replaced (the last because ${counters.replacedReason ?? 'it failed'})${retried}`;
+}
 const SAVE_COUNTS_MS = 3000;
 
 function progressFrom(runId: string, state: Progress['state'], counters: Counters, startedAt: number, stats: { listed: number; skipped: number }, listingDone: boolean, recentRate: number, device: string, note: string | null): Progress {
@@ -325,7 +332,7 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
   }, () => {});
   report = (state: Progress['state']) => {
     const counters = pipeline.counters();
-    hooks.onProgress?.(progressFrom(run.id, state, counters, startedAt, dataset.stats, counters.listingDone, meter.sample(performance.now(), counters.written), device, note ?? dataset.stats.notice ?? null));
+    hooks.onProgress?.(progressFrom(run.id, state, counters, startedAt, dataset.stats, counters.listingDone, meter.sample(performance.now(), counters.written), device, note ?? replacedNote(counters) ?? dataset.stats.notice ?? null));
   };
   let saved = performance.now();
   const timer = setInterval(() => {

@@ -28,6 +28,8 @@ export interface Lease<A> {
   api: Remote<A>;
   died: Promise<never>;
   index: number;
+  /** The worker itself: a replacement asked for through an old lease leaves its successor alone. */
+  worker: Bridge<A>;
   release(): void;
 }
 
@@ -41,7 +43,7 @@ export interface Pool<A> {
    * Stops the worker a lease was on and starts another in its place (its init again): for a
    * worker that crashed, hung, or lost its GPU. Too many replacements fail the pool.
    */
-  replace(index: number, reason: string): void;
+  replace(lease: Lease<A>, reason: string): void;
   /** Workers replaced so far, and the last reason. */
   replaced(): { count: number; reason: string | null };
   /** Total busy time of the pool's workers, in ms, for the progress figures. */
@@ -87,7 +89,7 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
     bridges[i] = b;
     states[i] = { ready: false, inFlight: states[i]?.inFlight ?? 0 };
     b.died.catch((error) => {
-      if (bridges[i] === b && !failed) replace(i, error instanceof Error ? error.message : String(error));
+      if (!failed) replaceWorker(i, b, error instanceof Error ? error.message : String(error));
     });
     await Promise.race([options.init(b.api), b.died]);
     if (bridges[i] !== b) return;
@@ -95,8 +97,8 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
     wakeAll();
   };
 
-  function replace(i: number, reason: string): void {
-    if (failed || i < 0 || i >= bridges.length) return;
+  function replaceWorker(i: number, worker: Bridge<A>, reason: string): void {
+    if (failed || bridges[i] !== worker) return;
     replacedCount++;
     lastReason = reason;
     const old = bridges[i]!;
@@ -131,6 +133,7 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
             api: bridges[i]!.api,
             died: bridges[i]!.died,
             index: i,
+            worker: bridges[i]!,
             release() {
               if (released) return;
               released = true;
@@ -151,7 +154,7 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
         });
       }
     },
-    replace,
+    replace: (lease, reason) => replaceWorker(lease.index, lease.worker, reason),
     replaced: () => ({ count: replacedCount, reason: lastReason }),
     busyMs() {
       const now = performance.now();

@@ -34,6 +34,8 @@ export interface PipelineSettings {
   topK: number;
   /** Results written to the store per transaction, at most. */
   writeBatch: number;
+  /** How long a worker call may take before the worker counts as hung (defaults below; tests shorten them). */
+  timeouts?: { decodeMs?: number; inferMs?: number };
 }
 
 export interface ItemResult {
@@ -326,8 +328,8 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
       decoding.add(
         (async () => {
           try {
-            const p = await race(lease.api.prepare(transfer(next.bytes, [next.bytes.buffer])), lease.died, DECODE_TIMEOUT_MS, 'the decode worker').catch((error) => {
-              if (error instanceof WorkerTimeout) decodePool.replace(lease.index, error.message);
+            const p = await race(lease.api.prepare(transfer(next.bytes, [next.bytes.buffer])), lease.died, settings.timeouts?.decodeMs ?? DECODE_TIMEOUT_MS, 'the decode worker').catch((error) => {
+              if (error instanceof WorkerTimeout) decodePool.replace(lease, error.message);
               return { ...failure('decode_failed', reasonOf(error)), decodeMs: 0 };
             });
             c.decodeOut++;
@@ -376,14 +378,14 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
             // A session that failed is replaced; the batch, handed back by a worker still alive,
             // runs once more on a fresh one. A worker that died took the batch with it.
             for (let attempt = 1; ; attempt++) {
-              const limit = Math.max(INFER_TIMEOUT_MS, INFER_TIMEOUT_FACTOR * slowestPerImageMs * tensors.length);
+              const limit = Math.max(settings.timeouts?.inferMs ?? INFER_TIMEOUT_MS, INFER_TIMEOUT_FACTOR * slowestPerImageMs * tensors.length);
               out = await race(current.api.classify(transfer(tensors, tensors.map((t) => t.buffer)), settings.topK), current.died, limit, 'the inference worker')
                 .catch((error): Classified => ({ ok: false, reason: reasonOf(error), outOfMemory: false, broken: true }));
               if (out.ok) {
                 slowestPerImageMs = Math.max(slowestPerImageMs, out.inferMs / tensors.length);
                 break;
               }
-              if (out.broken) inferPool.replace(current.index, out.reason);
+              if (out.broken) inferPool.replace(current, out.reason);
               if (attempt >= 2 || !out.tensors?.length) break;
               tensors = out.tensors;
               current.release();

@@ -202,6 +202,74 @@ describe('failures', () => {
   });
 });
 
+describe('workers that fail', () => {
+  const answer = (tensors: Float32Array[]): Classified => ({ ok: true, predictions: tensors.map((t) => [{ label: `class ${t[0]}`, score: 1, index: t[0]! }]), inferMs: 1, fitted: null });
+
+  /** Inference workers made by `make(n)` for the n-th one spawned; the count is kept. */
+  function inferrers(make: (n: number) => Partial<Record<keyof InferApi, unknown>> & { died?: Promise<never> }) {
+    let spawned = 0;
+    return {
+      spawned: () => spawned,
+      spawn: () => {
+        const { died, ...api } = make(spawned++);
+        return { ...fakeBridge<InferApi>({ load: async () => ({ loadMs: 0, warmupMs: 0 }), ...api }), ...(died ? { died } : {}) };
+      },
+    };
+  }
+
+  const withInferrers = (n: number, write: (r: ItemResult[]) => Promise<void>, spawn: () => Bridge<InferApi>, settings: Partial<PipelineSettings> = {}) => {
+    const base = input(n, write);
+    return runPipeline({ ...base, settings: { ...SETTINGS, ...settings }, spawn: { decoder: base.spawn!.decoder, inferrer: spawn } }, new AbortController().signal);
+  };
+
+  it('replaces a session that broke and runs the batch it handed back once more', async () => {
+    const rows: ItemResult[] = [];
+    let calls = 0;
+    const pool = inferrers((n) => ({
+      classify: async (tensors: Float32Array[]) => (n === 0 && ++calls === 2
+        ? { ok: false, reason: 'the GPU device was lost (destroyed)', outOfMemory: false, broken: true, tensors }
+        : answer(tensors)),
+    }));
+    const c = await withInferrers(40, async (r) => void rows.push(...r), pool.spawn).done;
+    expect(c.written).toBe(40);
+    expect(c.failed).toBe(0);
+    expect(rows.every((r) => r.outcome.ok && r.outcome.topK[0]!.index === Number(r.item.path.slice(4, -4)))).toBe(true);
+    expect(c).toMatchObject({ replaced: 1, retriedBatches: 1, replacedReason: 'the GPU device was lost (destroyed)' });
+    expect(pool.spawned()).toBe(SETTINGS.sessions + 1);
+  });
+
+  it('stops a worker that does not answer, replaces it, and fails only the batch it held', async () => {
+    const rows: ItemResult[] = [];
+    const pool = inferrers((n) => ({ classify: n === 0 ? () => new Promise(() => {}) : async (t: Float32Array[]) => answer(t) }));
+    const c = await withInferrers(40, async (r) => void rows.push(...r), pool.spawn, { timeouts: { inferMs: 100 } }).done;
+    expect(c.written).toBe(40);
+    const failed = rows.filter((r) => !r.outcome.ok);
+    expect(failed).toHaveLength(SETTINGS.batchSize);
+    expect(failed.every((r) => !r.outcome.ok && r.outcome.cause === 'infer_failed' && /^the inference worker gave no answer in \d+ s$/.test(r.outcome.reason))).toBe(true);
+    expect(c.replaced).toBe(1);
+    expect(pool.spawned()).toBe(SETTINGS.sessions + 1);
+  });
+
+  it('replaces a worker that crashed', async () => {
+    const pool = inferrers((n) => {
+      if (n !== 0) return { classify: async (t: Float32Array[]) => answer(t) };
+      let crash: (e: Error) => void = () => {};
+      const died = new Promise<never>((_, reject) => (crash = reject));
+      died.catch(() => {});
+      return { died, classify: () => (crash(new Error('inference worker crashed: out of memory')), new Promise(() => {})) };
+    });
+    const c = await withInferrers(40, async () => {}, pool.spawn).done;
+    expect(c.written).toBe(40);
+    expect(c.byCause).toEqual({ infer_failed: SETTINGS.batchSize });
+    expect(c).toMatchObject({ replaced: 1, replacedReason: 'inference worker crashed: out of memory' });
+  });
+
+  it('fails the run, with the reason, when replacements keep failing', async () => {
+    const pool = inferrers(() => ({ classify: async () => ({ ok: false, reason: 'invalid input shape', outOfMemory: false, broken: true }) }));
+    await expect(withInferrers(400, async () => {}, pool.spawn).done).rejects.toThrow(/^the inference workers kept failing \(5 replaced\); the last reason: invalid input shape$/);
+  });
+});
+
 describe('classifyInChunks', () => {
   const labels = ['a', 'b'];
   const tensors = Array.from({ length: 10 }, (_, i) => new Float32Array([i, -i]));

@@ -45,7 +45,10 @@ const api = {
       session.lost.then((reason): { ok: false; reason: string; outOfMemory: boolean } => ({ ok: false, reason: `the GPU device was lost (${reason})`, outOfMemory: false })),
     ]);
     if (out.ok) return { ...out, inferMs: performance.now() - started };
-    return out.outOfMemory ? out : broken(out.reason);
+    if (out.outOfMemory) return out;
+    // A run that failed because the device went away says so, not what ONNX Runtime saw of it.
+    const lost = lostReason ?? (await Promise.race([session.lost, new Promise<null>((r) => setTimeout(() => r(null), 100))]));
+    return broken(lost !== null ? `the GPU device was lost (${lost})` : out.reason);
   },
 } satisfies InferApi;
 
