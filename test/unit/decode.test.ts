@@ -64,6 +64,12 @@ describe('broken files', () => {
     expect(undecodableReason(image('text-named.jpg'))).toBe('not an image: the file is text');
     expect(undecodableReason(image('random-bytes.png'))).toBe('not an image: unknown format');
     expect(undecodableReason(image('png-truncated.png'))).toMatch(/^corrupt or truncated PNG/);
+    const text = (t: string) => new TextEncoder().encode(t);
+    expect(undecodableReason(new Uint8Array([0xff, 0xd8]))).toBe('truncated JPEG: it ends after 2 bytes');
+    expect(undecodableReason(text('<?xml version="1.0"?>\n<!-- x -->\n<svg xmlns="http://www.w3.org/2000/svg"/>'))).toBe('not an image tench decodes: the file is an SVG drawing');
+    expect(undecodableReason(text('<!DOCTYPE html><html><script>alert(1)</script>'))).toBe('not an image: the file is an HTML page');
+    // A character cut by the window read is still text.
+    expect(undecodableReason(text(`${'a'.repeat(511)}é and more`))).toBe('not an image: the file is text');
   });
 });
 

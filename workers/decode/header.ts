@@ -172,7 +172,16 @@ export function undecodableReason(b: Uint8Array): string {
   const format = sniffFormat(b);
   if (format === 'tiff') return 'TIFF images are not decoded by browsers';
   if (format) return `corrupt or truncated ${format.toUpperCase()} (${b.byteLength} bytes)`;
-  const head = b.subarray(0, 64);
-  const printable = head.every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127) || c >= 0x80);
-  return printable ? 'not an image: the file is text' : 'not an image: unknown format';
+  if (b[0] === 0xff && b[1] === 0xd8) return `truncated JPEG: it ends after ${b.byteLength} bytes`;
+  let text: string;
+  try {
+    // Streaming, so a character cut by the 512-byte window is not taken for invalid UTF-8.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(0, 512), { stream: true }).trimStart().toLowerCase();
+  } catch {
+    return 'not an image: unknown format';
+  }
+  if (/[\x00-\x08\x0e-\x1f]/.test(text)) return 'not an image: unknown format';
+  if (/^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<svg[\s>]/.test(text)) return 'not an image tench decodes: the file is an SVG drawing';
+  if (/^<(!doctype html|html|head|body)[\s>]/.test(text)) return 'not an image: the file is an HTML page';
+  return 'not an image: the file is text';
 }
