@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import sirv from 'sirv';
 import { ISOLATION_HEADERS } from '../server/app-config.ts';
+import { CONTENT_SECURITY_POLICY_HEADER } from '../server/csp.ts';
 import { routesMiddleware, type RouteOptions } from '../server/routes.ts';
 
 export interface Served {
@@ -15,7 +16,14 @@ export interface Served {
 
 export async function serve(outDir: string, routes: RouteOptions, port = 0): Promise<Served> {
   const local = routesMiddleware(routes);
-  const app = sirv(outDir, { etag: true, dotfiles: false, setHeaders: (res) => setIsolation(res) });
+  const app = sirv(outDir, {
+    etag: true,
+    dotfiles: false,
+    setHeaders: (res) => {
+      setIsolation(res);
+      res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY_HEADER);
+    },
+  });
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     setIsolation(res);
     local(req, res, () => app(req, res, () => {

@@ -2,6 +2,7 @@
 // what `npm run build` and `npm run preview` do, plus its own routes.
 
 import type { UserConfig } from 'vite';
+import { cspMeta, CONTENT_SECURITY_POLICY_HEADER } from './csp.ts';
 import { pwa } from './pwa.ts';
 import { tenchRoutes, type RouteOptions } from './routes.ts';
 
@@ -20,12 +21,12 @@ export function appConfig(routes: RouteOptions = {}): UserConfig {
     // Missing files must be 404s: transformers.js probes optional model files.
     appType: 'mpa',
     server: { headers: { ...ISOLATION_HEADERS } },
-    preview: { headers: { ...ISOLATION_HEADERS } },
+    preview: { headers: { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER } },
     worker: { format: 'es' },
     // Pre-bundled up front: discovered later (they are imported by workers), they would make the
     // dev server reload the page in the middle of the first run.
     optimizeDeps: { include: ['@huggingface/transformers', '@aws-sdk/client-s3', 'comlink', 'idb'] },
     build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 4096 },
-    plugins: [tenchRoutes(routes), pwa()],
+    plugins: [tenchRoutes(routes), pwa(), cspMeta()],
   };
 }
