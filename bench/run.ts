@@ -3,6 +3,7 @@
 //
 //   npm run bench              everything
 //   npm run bench -- --quick   no ViT-B/16-sized model, no 10,000-image memory run
+//   npm run bench -- --memory  only the peak-memory runs (1,000 and 10,000 images)
 
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { peakDuring } from './memory.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const VIT_BASE = join(ROOT, '.cache', 'models', 'vit-base-random');
 const quick = process.argv.includes('--quick');
+const memoryOnly = process.argv.includes('--memory');
 
 function table(rows: Array<Array<string | number>>): string {
   const text = rows.map((r) => r.map((c) => (typeof c === 'number' ? c.toFixed(2) : c)));
@@ -122,45 +124,48 @@ async function main(): Promise<void> {
     console.log(`tench bench · ${new Date().toISOString().slice(0, 16)} · Chromium ${version} · ${cpus().length} cores · WebGPU adapter: ${adapter.present ? `${adapter.description}${adapter.fallback ? ' (software)' : ''}` : 'none'}`);
     const dataset = await makeDataset(first, origin, data);
 
-    // Preprocessing, in one worker.
-    const skip = new Set(['jpeg-huge-12000.jpg', 'empty.jpg', 'text-named.jpg', 'random-bytes.png', 'jpeg-truncated.jpg', 'png-truncated.png']);
-    const fixture = (n: string) => `${origin}/test/fixtures/images/${encodeURIComponent(n)}`;
-    const kinds = readdirSync(join(ROOT, 'test/fixtures/images')).filter((n) => !skip.has(n)).sort().map(fixture);
-    const sets: ImageSet[] = [
-      { name: 'fixture images, every kind', urls: kinds },
-      { name: 'JPEG 500x375 (Imagenette)', urls: dataset.urls },
-      { name: 'JPEG 2000x1500', photos: dataset.urls.slice(0, 5), width: 2000, height: 1500, count: 10 },
-    ];
-    const pre: PreprocessResult[] = await first.call('preprocess', { sets, model: 'tench-tiny-vit', modelBase: `${origin}/models/`, rounds: 4 });
-    await first.launched.close();
-    console.log('\npreprocessing to 224x224 in one worker, images/s (tench: Pillow-exact decode and resize; transformers.js: AutoProcessor)');
-    console.log(table([
-      ['images', 'count', 'mean px', 'tench', 'transformers.js', 'ratio', 'tench resize share'],
-      ...pre.map((r) => [r.name, String(r.images), `${Math.round(r.meanPixels / 1000)}k`, r.tench, r.transformers, r.tench / r.transformers, r.tenchTensorShare]),
-    ]));
+    if (memoryOnly) await first.launched.close();
+    else {
+      // Preprocessing, in one worker.
+      const skip = new Set(['jpeg-huge-12000.jpg', 'empty.jpg', 'text-named.jpg', 'random-bytes.png', 'jpeg-truncated.jpg', 'png-truncated.png']);
+      const fixture = (n: string) => `${origin}/test/fixtures/images/${encodeURIComponent(n)}`;
+      const kinds = readdirSync(join(ROOT, 'test/fixtures/images')).filter((n) => !skip.has(n)).sort().map(fixture);
+      const sets: ImageSet[] = [
+        { name: 'fixture images, every kind', urls: kinds },
+        { name: 'JPEG 500x375 (Imagenette)', urls: dataset.urls },
+        { name: 'JPEG 2000x1500', photos: dataset.urls.slice(0, 5), width: 2000, height: 1500, count: 10 },
+      ];
+      const pre: PreprocessResult[] = await first.call('preprocess', { sets, model: 'tench-tiny-vit', modelBase: `${origin}/models/`, rounds: 4 });
+      await first.launched.close();
+      console.log('\npreprocessing to 224x224 in one worker, images/s (tench: Pillow-exact decode and resize; transformers.js: AutoProcessor)');
+      console.log(table([
+        ['images', 'count', 'mean px', 'tench', 'transformers.js', 'ratio', 'tench resize share'],
+        ...pre.map((r) => [r.name, String(r.images), `${Math.round(r.meanPixels / 1000)}k`, r.tench, r.transformers, r.tench / r.transformers, r.tenchTensorShare]),
+      ]));
 
-    // Throughput: (a) model only, (b) tench end to end, (c) the naive port.
-    console.log('\nthroughput, images/s (steady state, after the first batch):');
-    const rows: Row[] = [];
-    rows.push(await throughput(browserPath.path, origin, 'tench-tiny-vit', 'tiny ViT', 'wasm', { a: 1600, b: 1200, c: 1200 }, dataset.manifest, dataset.urls));
-    // A software adapter reports GPU-sized limits; the plan's batch would outlast the few images it can manage in time.
-    if (adapter.present) rows.push(await throughput(browserPath.path, origin, 'tench-tiny-vit', 'tiny ViT', 'webgpu', adapter.fallback ? { a: 64, b: 64, c: 64 } : { a: 1600, b: 1200, c: 1200 }, dataset.manifest, dataset.urls, adapter.fallback ? 8 : undefined));
-    if (!quick && hasVitBase) {
-      const vit = localModelId(VIT_BASE);
-      rows.push(await throughput(browserPath.path, origin, vit, 'ViT-B/16', 'wasm', { a: 40, b: 48, c: 40 }, dataset.manifest, dataset.urls));
-      if (adapter.present && !adapter.fallback) rows.push(await throughput(browserPath.path, origin, vit, 'ViT-B/16', 'webgpu', { a: 1024, b: 1024, c: 512 }, dataset.manifest, dataset.urls));
-    }
-    console.log(table([
-      ['model', 'device', '(a) model only', '(b) tench', '(c) naive', '(b)/(a)', '(b)/(c)'],
-      ...rows.map((r) => [r.model, r.device, r.a.rate, r.b.rate, r.c.rate, r.b.rate / r.a.rate, r.b.rate / r.c.rate]),
-    ]));
-    for (const r of rows) console.log(`  ${r.model} ${r.device}: (a) ${r.a.note}; (b) ${r.b.note}; (c) ${r.c.note}`);
-    if (!hasVitBase) console.log('ViT-B/16: skipped; make the model with: /usr/bin/python3 test/fixtures/make_fixtures.py --vit-base .cache/models/vit-base-random');
+      // Throughput: (a) model only, (b) tench end to end, (c) the naive port.
+      console.log('\nthroughput, images/s (steady state, after the first batch):');
+      const rows: Row[] = [];
+      rows.push(await throughput(browserPath.path, origin, 'tench-tiny-vit', 'tiny ViT', 'wasm', { a: 1600, b: 1200, c: 1200 }, dataset.manifest, dataset.urls));
+      // A software adapter reports GPU-sized limits; the plan's batch would outlast the few images it can manage in time.
+      if (adapter.present) rows.push(await throughput(browserPath.path, origin, 'tench-tiny-vit', 'tiny ViT', 'webgpu', adapter.fallback ? { a: 64, b: 64, c: 64 } : { a: 1600, b: 1200, c: 1200 }, dataset.manifest, dataset.urls, adapter.fallback ? 8 : undefined));
+      if (!quick && hasVitBase) {
+        const vit = localModelId(VIT_BASE);
+        rows.push(await throughput(browserPath.path, origin, vit, 'ViT-B/16', 'wasm', { a: 40, b: 48, c: 40 }, dataset.manifest, dataset.urls));
+        if (adapter.present && !adapter.fallback) rows.push(await throughput(browserPath.path, origin, vit, 'ViT-B/16', 'webgpu', { a: 1024, b: 1024, c: 512 }, dataset.manifest, dataset.urls));
+      }
+      console.log(table([
+        ['model', 'device', '(a) model only', '(b) tench', '(c) naive', '(b)/(a)', '(b)/(c)'],
+        ...rows.map((r) => [r.model, r.device, r.a.rate, r.b.rate, r.c.rate, r.b.rate / r.a.rate, r.b.rate / r.c.rate]),
+      ]));
+      for (const r of rows) console.log(`  ${r.model} ${r.device}: (a) ${r.a.note}; (b) ${r.b.note}; (c) ${r.c.note}`);
+      if (!hasVitBase) console.log('ViT-B/16: skipped; make the model with: /usr/bin/python3 test/fixtures/make_fixtures.py --vit-base .cache/models/vit-base-random');
 
-    if (!quick && hasVitBase) {
-      const native = await nativeVitBase(32, 8);
-      const wasm = rows.find((r) => r.model === 'ViT-B/16' && r.device === 'wasm');
-      console.log(`\nViT-B/16 in onnxruntime-node (native CPU, ${native.note}, batch 8): ${native.rate.toFixed(2)} images/s; (b) wasm / native = ${wasm ? (wasm.b.rate / native.rate).toFixed(2) : '-'}`);
+      if (!quick && hasVitBase) {
+        const native = await nativeVitBase(32, 8);
+        const wasm = rows.find((r) => r.model === 'ViT-B/16' && r.device === 'wasm');
+        console.log(`\nViT-B/16 in onnxruntime-node (native CPU, ${native.note}, batch 8): ${native.rate.toFixed(2)} images/s; (b) wasm / native = ${wasm ? (wasm.b.rate / native.rate).toFixed(2) : '-'}`);
+      }
     }
 
     // Memory: peak resident size of the whole browser (every Chromium process) over a run.

@@ -93,10 +93,10 @@ async function fetchOnce(source: ItemSource, maxBytes: number, s3: S3Access | un
   const { signal } = idle;
   const again = (reason: string): Attempt => ({ ok: false, tooLarge: false, reason, retryable: true });
   // The caller's cancel propagates; the idle timer's own abort is a stall, worth another try.
-  const failed = (error: unknown, what: string): Attempt => {
-    if (idle.timedOut()) return again(`${what}: ${reasonOf(signal.reason)}`);
+  const failed = (error: unknown, during: 'request' | 'body'): Attempt => {
+    if (idle.timedOut()) return again(during === 'request' ? reasonOf(signal.reason) : `the body stalled: ${reasonOf(signal.reason)}`);
     if (signal.aborted) throw error;
-    return again(what === 'no answer' ? reasonOf(error) : `${what}: ${reasonOf(error)}`);
+    return again(during === 'request' ? reasonOf(error) : `the body was cut short: ${reasonOf(error)}`);
   };
   try {
     switch (source.kind) {
@@ -108,7 +108,7 @@ async function fetchOnce(source: ItemSource, maxBytes: number, s3: S3Access | un
         try {
           response = await fetch(source.url, { signal });
         } catch (error) {
-          return failed(error, 'no answer');
+          return failed(error, 'request');
         }
         idle.touch();
         const status = `HTTP ${response.status} ${response.statusText}`.trim();
@@ -119,7 +119,7 @@ async function fetchOnce(source: ItemSource, maxBytes: number, s3: S3Access | un
           const got = response.body ? await readCapped(response.body, maxBytes, idle) : { ok: true as const, bytes: new Uint8Array(await response.arrayBuffer()) };
           return complete(got, length);
         } catch (error) {
-          return failed(error, 'the body was cut short');
+          return failed(error, 'body');
         }
       }
       case 's3': {
@@ -128,7 +128,7 @@ async function fetchOnce(source: ItemSource, maxBytes: number, s3: S3Access | un
         try {
           out = await s3Client(s3).send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), { abortSignal: signal });
         } catch (error) {
-          if (idle.timedOut() || signal.aborted) return failed(error, 'no answer');
+          if (idle.timedOut() || signal.aborted) return failed(error, 'request');
           return retryableS3(error) ? again(s3Reason(error)) : { ok: false, tooLarge: false, reason: s3Reason(error) };
         }
         idle.touch();
@@ -138,7 +138,7 @@ async function fetchOnce(source: ItemSource, maxBytes: number, s3: S3Access | un
         try {
           return complete(await readCapped(body.transformToWebStream(), maxBytes, idle), out.ContentLength ?? 0);
         } catch (error) {
-          return failed(error, 'the body was cut short');
+          return failed(error, 'body');
         }
       }
     }

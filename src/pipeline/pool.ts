@@ -26,7 +26,12 @@ export function pick(workers: readonly WorkerState[], maxInFlight: number): numb
 
 export interface Lease<A> {
   api: Remote<A>;
-  died: Promise<never>;
+  /**
+   * Calls back if the worker dies; returns the way to stop listening. A listener, unlike a
+   * Promise.race against the worker's `died`, is let go when the call ends: a race leaves a
+   * reaction on that long-lived promise for every call, and each keeps its call's result alive.
+   */
+  onDeath(listener: (error: unknown) => void): () => void;
   index: number;
   /** The worker itself: a replacement asked for through an old lease leaves its successor alone. */
   worker: Bridge<A>;
@@ -64,6 +69,7 @@ export interface PoolOptions<A> {
 
 export function createPool<A>(options: PoolOptions<A>): Pool<A> {
   const bridges: Bridge<A>[] = [];
+  const deaths: Array<{ listeners: Set<(error: unknown) => void>; error: unknown }> = [];
   const states: WorkerState[] = [];
   const busySince: number[] = [];
   const maxReplacements = options.maxReplacements ?? Math.max(4, options.size * 2);
@@ -86,9 +92,14 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
   /** Starts a worker in slot i; resolves when it is ready. A worker that dies on its own is replaced. */
   const start = async (i: number): Promise<void> => {
     const b = options.spawn();
+    const death: (typeof deaths)[number] = { listeners: new Set(), error: null };
     bridges[i] = b;
+    deaths[i] = death;
     states[i] = { ready: false, inFlight: states[i]?.inFlight ?? 0 };
     b.died.catch((error) => {
+      death.error = error ?? new Error('the worker died');
+      for (const listener of death.listeners) listener(death.error);
+      death.listeners.clear();
       if (!failed) replaceWorker(i, b, error instanceof Error ? error.message : String(error));
     });
     await Promise.race([options.init(b.api), b.died]);
@@ -113,8 +124,8 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
     old.terminate();
   }
 
-  const ready = Promise.all(Array.from({ length: options.size }, (_, i) => start(i))).then(() => undefined);
   for (let i = 0; i < options.size; i++) busySince.push(0);
+  const ready = Promise.all(Array.from({ length: options.size }, (_, i) => start(i))).then(() => undefined);
   ready.catch(fail);
 
   return {
@@ -131,7 +142,14 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
           let released = false;
           return {
             api: bridges[i]!.api,
-            died: bridges[i]!.died,
+            onDeath: ((death) => (listener: (error: unknown) => void) => {
+              if (death.error) {
+                queueMicrotask(() => listener(death.error));
+                return () => {};
+              }
+              death.listeners.add(listener);
+              return () => death.listeners.delete(listener);
+            })(deaths[i]!),
             index: i,
             worker: bridges[i]!,
             release() {

@@ -10,13 +10,13 @@
 
 import { transfer } from 'comlink';
 import type { Item, ItemSource } from '../datasets/item.ts';
-import type { DecodeApi, DecodeSettings } from '../../workers/decode/api.ts';
+import type { DecodeApi, DecodeSettings, Prepared } from '../../workers/decode/api.ts';
 import type { Classified, InferApi, SessionSettings } from '../../workers/infer/api.ts';
 import { failure, reasonOf, type ErrorCause, type Outcome } from '../../workers/shared/results.ts';
 import { spawnDecoder, spawnInferrer, type Bridge } from './bridge.ts';
 import type { Fetched } from './fetch.ts';
 import type { Gate } from './gate.ts';
-import { createPool, type Pool } from './pool.ts';
+import { createPool, type Lease, type Pool } from './pool.ts';
 import type { StageStats } from './progress.ts';
 import { CLOSED, createQueue, type Queue } from './queue.ts';
 import { createSlots } from './slots.ts';
@@ -123,17 +123,32 @@ interface Decoded {
 /** No answer from a worker in time: it is stopped and replaced, never waited on forever. */
 class WorkerTimeout extends Error {}
 
-/** A worker call, or the worker's death, or the timeout, whichever comes first. */
-async function race<P extends PromiseLike<unknown>>(work: P, died: Promise<never>, ms: number, what: string): Promise<Awaited<P>> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WorkerTimeout(`${what} gave no answer in ${Math.round(ms / 1000)} s`)), ms);
+/**
+ * A worker call, or the worker's death, or the timeout, whichever comes first; every listener is
+ * let go when it ends, so nothing of the call outlives it.
+ */
+function race<T>(work: PromiseLike<T>, lease: Lease<unknown>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const end = () => {
+      clearTimeout(timer);
+      off();
+    };
+    const timer = setTimeout(() => {
+      off();
+      reject(new WorkerTimeout(`${what} gave no answer in ${Math.round(ms / 1000)} s`));
+    }, ms);
+    const off = lease.onDeath((error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    work.then((value) => {
+      end();
+      resolve(value);
+    }, (error: unknown) => {
+      end();
+      reject(error);
+    });
   });
-  try {
-    return (await Promise.race([work, died, late])) as Awaited<P>;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** However slow the machine, a decode or a batch that takes this long has hung. */
@@ -328,7 +343,7 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
       decoding.add(
         (async () => {
           try {
-            const p = await race(lease.api.prepare(transfer(next.bytes, [next.bytes.buffer])), lease.died, settings.timeouts?.decodeMs ?? DECODE_TIMEOUT_MS, 'the decode worker').catch((error) => {
+            const p = await race<Prepared>(lease.api.prepare(transfer(next.bytes, [next.bytes.buffer])), lease as Lease<unknown>, settings.timeouts?.decodeMs ?? DECODE_TIMEOUT_MS, 'the decode worker').catch((error) => {
               if (error instanceof WorkerTimeout) decodePool.replace(lease, error.message);
               return { ...failure('decode_failed', reasonOf(error)), decodeMs: 0 };
             });
@@ -379,7 +394,7 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
             // runs once more on a fresh one. A worker that died took the batch with it.
             for (let attempt = 1; ; attempt++) {
               const limit = Math.max(settings.timeouts?.inferMs ?? INFER_TIMEOUT_MS, INFER_TIMEOUT_FACTOR * slowestPerImageMs * tensors.length);
-              out = await race(current.api.classify(transfer(tensors, tensors.map((t) => t.buffer)), settings.topK), current.died, limit, 'the inference worker')
+              out = await race<Classified>(current.api.classify(transfer(tensors, tensors.map((t) => t.buffer)), settings.topK), current as Lease<unknown>, limit, 'the inference worker')
                 .catch((error): Classified => ({ ok: false, reason: reasonOf(error), outOfMemory: false, broken: true }));
               if (out.ok) {
                 slowestPerImageMs = Math.max(slowestPerImageMs, out.inferMs / tensors.length);

@@ -15,7 +15,7 @@ describe('losing the GPU device mid-run', () => {
   let data: ReturnType<typeof repeatedDataset>;
 
   beforeAll(async () => {
-    data = repeatedDataset(2);
+    data = repeatedDataset(1);
     app = await openApp({ dataDir: data.dir, modelDir: TINY_MODEL });
   });
 

@@ -270,6 +270,26 @@ describe('workers that fail', () => {
   });
 });
 
+describe('memory', () => {
+  it('lets go of each worker call: no per-call reaction is left on a worker\'s long-lived death promise', async () => {
+    // A reaction left on a promise that settles only when the worker dies keeps its call's result
+    // (a batch of tensors) alive for the whole run: the tab grew by every image it classified.
+    let reactions = 0;
+    class Watched<T> extends Promise<T> {
+      override then<R1 = T, R2 = never>(ok?: ((v: T) => R1 | PromiseLike<R1>) | null, ko?: ((e: unknown) => R2 | PromiseLike<R2>) | null): Promise<R1 | R2> {
+        reactions++;
+        return super.then(ok, ko);
+      }
+    }
+    const watched = <A>(bridge: Bridge<A>): Bridge<A> => ({ ...bridge, died: new Watched<never>(() => {}) });
+    const base = input(600, async () => {});
+    const c = await runPipeline({ ...base, spawn: { decoder: () => watched(base.spawn!.decoder()), inferrer: () => watched(base.spawn!.inferrer()) } }, new AbortController().signal).done;
+    expect(c.written).toBe(600);
+    const workers = SETTINGS.decoders + SETTINGS.sessions;
+    expect(reactions).toBeLessThanOrEqual(3 * workers);
+  });
+});
+
 describe('classifyInChunks', () => {
   const labels = ['a', 'b'];
   const tensors = Array.from({ length: 10 }, (_, i) => new Float32Array([i, -i]));

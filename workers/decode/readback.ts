@@ -43,9 +43,30 @@ function readUnpremultiplied(bitmap: ImageBitmap): Uint8Array | null {
   }
 }
 
+let scratch: { canvas: OffscreenCanvas; ctx: OffscreenCanvasRenderingContext2D } | null = null;
+
+/**
+ * One canvas per worker, reused: a canvas per image leaves its backing store (width x height x 4
+ * bytes) to the garbage collector, which in a busy worker let the tab grow by the size of every
+ * image decoded. It grows to the largest image and shrinks back when one much smaller comes.
+ */
+function canvasFor(width: number, height: number): OffscreenCanvasRenderingContext2D | null {
+  const fits = scratch && scratch.canvas.width >= width && scratch.canvas.height >= height;
+  const wasteful = scratch && scratch.canvas.width * scratch.canvas.height > 4 * width * height;
+  if (!scratch || !fits || wasteful) {
+    const canvas = scratch?.canvas ?? new OffscreenCanvas(width, height);
+    canvas.width = width;
+    canvas.height = height;
+    const ctx = scratch?.ctx ?? canvas.getContext('2d', { willReadFrequently: true });
+    if (!ctx) return null;
+    scratch = { canvas, ctx };
+  }
+  scratch.ctx.clearRect(0, 0, width, height);
+  return scratch.ctx;
+}
+
 function readCanvas(bitmap: ImageBitmap): Uint8ClampedArray | null {
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const ctx = canvasFor(bitmap.width, bitmap.height);
   if (!ctx) return null;
   ctx.drawImage(bitmap, 0, 0);
   return ctx.getImageData(0, 0, bitmap.width, bitmap.height, { colorSpace: 'srgb' }).data;

@@ -2,17 +2,21 @@
 
 import { expose, transfer } from 'comlink';
 import type { Classified, InferApi, Loaded, SessionSettings } from './api.ts';
-import { classifyInChunks } from './classify.ts';
+import { classifyInChunks, type ChunkOutcome } from './classify.ts';
 import { openSession, type Session } from './session.ts';
 
 let loading: Promise<{ session: Session; settings: SessionSettings; loaded: Loaded }> | null = null;
 let lostReason: string | null = null;
+/** Calls waiting on a run; told if the device goes. Not a race against `session.lost`, which
+ * would leave a reaction, and with it the call's batch, on that promise for every call. */
+const onLoss = new Set<(reason: string) => void>();
 
 async function open(settings: SessionSettings) {
   const started = performance.now();
   const session = await openSession(settings);
   void session.lost.then((reason) => {
     lostReason = reason;
+    for (const listener of onLoss) listener(reason);
   });
   const loadMs = performance.now() - started;
   // Kernels compile on the first run; do it now so the pool counts this worker ready only then.
@@ -40,15 +44,18 @@ const api = {
     if (lostReason !== null) return broken(`the GPU device was lost (${lostReason})`);
     const started = performance.now();
     // A run on a lost device may never settle: the loss itself ends the wait.
-    const out = await Promise.race([
-      classifyInChunks(tensors, (pixels, n) => session.run(pixels, n), topK, settings.labels),
-      session.lost.then((reason): { ok: false; reason: string; outOfMemory: boolean } => ({ ok: false, reason: `the GPU device was lost (${reason})`, outOfMemory: false })),
-    ]);
+    let listener: (reason: string) => void = () => {};
+    const out = await new Promise<ChunkOutcome>((resolve) => {
+      listener = (reason) => resolve({ ok: false, reason: `the GPU device was lost (${reason})`, outOfMemory: false });
+      onLoss.add(listener);
+      classifyInChunks(tensors, (pixels, n) => session.run(pixels, n), topK, settings.labels).then(resolve);
+    }).finally(() => onLoss.delete(listener));
     if (out.ok) return { ...out, inferMs: performance.now() - started };
     if (out.outOfMemory) return out;
-    // A run that failed because the device went away says so, not what ONNX Runtime saw of it.
-    const lost = lostReason ?? (await Promise.race([session.lost, new Promise<null>((r) => setTimeout(() => r(null), 100))]));
-    return broken(lost !== null ? `the GPU device was lost (${lost})` : out.reason);
+    // A run that failed because the device went away says so, not what ONNX Runtime saw of it:
+    // the loss is reported a moment after the failed run.
+    if (lostReason === null) await new Promise((r) => setTimeout(r, 100));
+    return broken(lostReason !== null ? `the GPU device was lost (${lostReason})` : out.reason);
   },
 } satisfies InferApi;
 

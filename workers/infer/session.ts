@@ -56,11 +56,15 @@ export async function openSession(s: SessionSettings): Promise<Session> {
     lost: device ? device.lost.then((info) => info.message || info.reason || 'no reason given') : new Promise<string>(() => {}),
     async run(pixels, n) {
       const input = new Tensor('float32', pixels, [n, ...shape]);
-      const output = (await model({ pixel_values: input })) as { logits: Tensor };
-      const logits = output.logits;
-      const data = logits.data as Float32Array;
-      logits.dispose?.();
-      return data;
+      try {
+        const output = (await model({ pixel_values: input })) as { logits: Tensor };
+        const logits = output.logits;
+        const data = logits.data as Float32Array;
+        logits.dispose?.();
+        return data;
+      } finally {
+        input.dispose();
+      }
     },
   };
 }
