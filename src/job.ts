@@ -275,7 +275,7 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
   // A full store pauses the run with the figures; resuming tries the same write again.
   const write = async (results: ItemResult[]) => {
     const rows = results.map((r) => toRow(run.id, run.fingerprint, run.dataset, r));
-    const thumbs: Thumb[] = results.flatMap((r) => (r.thumb ? [{ runId: run.id, path: r.item.path, blob: r.thumb }] : []));
+    const thumbs: Thumb[] = results.flatMap((r) => (r.thumb ? [{ runId: run.id, path: r.item.path, webp: r.thumb }] : []));
     for (;;) {
       try {
         await putRows(db, rows, thumbs);

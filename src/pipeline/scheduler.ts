@@ -44,8 +44,8 @@ export interface ItemResult {
   outcome: Outcome;
   width?: number;
   height?: number;
-  /** A small picture of the decoded image, for the gallery. */
-  thumb?: Blob;
+  /** A small WebP of the decoded image, for the gallery. */
+  thumb?: Uint8Array;
 }
 
 /**
@@ -55,7 +55,7 @@ export interface ItemResult {
 export type Known =
   | { kind: 'stored'; ok: true }
   | { kind: 'stored'; ok: false; cause: ErrorCause }
-  | { kind: 'copied'; outcome: Outcome; width?: number; height?: number; thumb?: Blob };
+  | { kind: 'copied'; outcome: Outcome; width?: number; height?: number; thumb?: Uint8Array };
 
 export interface PipelineInput {
   items: AsyncIterable<Item>;
@@ -117,7 +117,7 @@ interface Decoded {
   tensor: Float32Array;
   width: number;
   height: number;
-  thumb?: Blob;
+  thumb?: Uint8Array;
 }
 
 /** No answer from a worker in time: it is stopped and replaced, never waited on forever. */
@@ -278,7 +278,7 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
     };
   };
 
-  const finish = (item: Item, seq: number, outcome: Outcome, extra?: { width?: number; height?: number; thumb?: Blob }) => {
+  const finish = (item: Item, seq: number, outcome: Outcome, extra?: { width?: number; height?: number; thumb?: Uint8Array }) => {
     c.storeIn++;
     return results.push({ item, seq, outcome, ...extra }, signal);
   };

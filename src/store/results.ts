@@ -31,8 +31,13 @@ export interface ResultRow {
 export interface Thumb {
   runId: string;
   path: string;
-  blob: Blob;
+  /** The WebP's bytes. */
+  webp?: Uint8Array;
+  /** As the first stores kept it; read as well, never written now. */
+  blob?: Blob;
 }
+
+const WEBP = 'image/webp';
 
 export function imageKey(dataset: DatasetSpec, path: string, version: string | null | undefined): string | null {
   return version ? `${describe(dataset)}\u0000${path}\u0000${version}` : null;
@@ -97,7 +102,8 @@ export async function failedRows(db: TenchDB, runId: string): Promise<ResultRow[
 }
 
 export async function getThumb(db: TenchDB, runId: string, path: string): Promise<Blob | undefined> {
-  return (await db.get('thumbs', [runId, path]))?.blob;
+  const thumb = await db.get('thumbs', [runId, path]);
+  return thumb?.webp ? new Blob([thumb.webp as Uint8Array<ArrayBuffer>], { type: WEBP }) : thumb?.blob;
 }
 
 export async function getRow(db: TenchDB, runId: string, path: string): Promise<ResultRow | undefined> {
@@ -127,10 +133,10 @@ export async function knownImages(db: TenchDB, fingerprint: string): Promise<Set
 }
 
 /** A row answered before, for the same image under the same fingerprint, with its thumbnail. */
-export async function findByImage(db: TenchDB, fingerprint: string, key: string): Promise<{ row: ResultRow; thumb: Blob | undefined } | undefined> {
+export async function findByImage(db: TenchDB, fingerprint: string, key: string): Promise<{ row: ResultRow; thumb: Uint8Array | undefined } | undefined> {
   const tx = db.transaction(['results', 'thumbs']);
   const row = await tx.objectStore('results').index('byImage').get([fingerprint, key]);
   if (!row) return undefined;
   const thumb = await tx.objectStore('thumbs').get([row.runId, row.path]);
-  return { row, thumb: thumb?.blob };
+  return { row, thumb: thumb?.webp ?? (thumb?.blob ? new Uint8Array(await thumb.blob.arrayBuffer()) : undefined) };
 }

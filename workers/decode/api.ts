@@ -16,7 +16,7 @@ export interface DecodeSettings {
 }
 
 export type Prepared =
-  | { ok: true; tensor: Float32Array; width: number; height: number; decodeMs: number; thumb?: Blob }
+  | { ok: true; tensor: Float32Array; width: number; height: number; decodeMs: number; thumb?: Uint8Array }
   | ({ ok: false; decodeMs: number } & Failure);
 
 export interface DecodeApi {

@@ -27,7 +27,7 @@ const api = {
     // A thumbnail that fails to encode costs the gallery a picture, never the row.
     const thumb = settings.thumbnail > 0 ? await thumbnail(decoded, settings.thumbnail).catch(() => null) : null;
     const result: Prepared = { ok: true, tensor, width: decoded.width, height: decoded.height, decodeMs: performance.now() - started, ...(thumb ? { thumb } : {}) };
-    return transfer(result, [tensor.buffer]);
+    return transfer(result, thumb ? [tensor.buffer, thumb.buffer] : [tensor.buffer]);
   },
 } satisfies DecodeApi;
 

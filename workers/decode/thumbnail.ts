@@ -10,8 +10,12 @@ export function thumbnailSize(width: number, height: number, longest: number): {
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
-/** A WebP of at most `longest` pixels a side; null where the worker cannot encode one. */
-export async function thumbnail(pixels: Pixels, longest: number): Promise<Blob | null> {
+/**
+ * A WebP of at most `longest` pixels a side, as bytes; null where the worker cannot encode one.
+ * Bytes, not the Blob the canvas gives: every Blob alive is held by the browser process until
+ * the garbage collector lets it go, and a Blob per image kept that process growing over a run.
+ */
+export async function thumbnail(pixels: Pixels, longest: number): Promise<Uint8Array | null> {
   if (typeof OffscreenCanvas === 'undefined') return null;
   const size = thumbnailSize(pixels.width, pixels.height, longest);
   const rgb = resize(pixels, size.width, size.height, 'box');
@@ -24,5 +28,6 @@ export async function thumbnail(pixels: Pixels, longest: number): Promise<Blob |
   }
   const canvas = new OffscreenCanvas(size.width, size.height);
   canvas.getContext('2d')!.putImageData(new ImageData(rgba, size.width, size.height), 0, 0);
-  return canvas.convertToBlob({ type: 'image/webp', quality: QUALITY });
+  const blob = await canvas.convertToBlob({ type: 'image/webp', quality: QUALITY });
+  return new Uint8Array(await blob.arrayBuffer());
 }
