@@ -79,8 +79,12 @@ describe('tench classify --resume after the process was killed', () => {
   });
 
   it('refuses a second process on the same state folder in one sentence', async () => {
-    const cli = spawnCli(['classify', data.dir, ...ARGS, '--out', join(tempDir(), 'a.jsonl')], { TENCH_STATE: state });
+    // Images the state has never seen, and paused, so the first process is surely still running
+    // (a dataset classified before would be answered from the store in a moment).
+    const fresh = repeatedDataset(COPIES);
+    const cli = spawnCli(['classify', fresh.dir, ...ARGS, '--out', join(tempDir(), 'a.jsonl')], { TENCH_STATE: state });
     await cli.waitFor(progress, 150_000);
+    cli.child.kill('SIGUSR2');
     const second = await runCli(['classify', data.dir, ...ARGS, '--out', join(tempDir(), 'b.jsonl')], { TENCH_STATE: state });
     cli.child.kill('SIGTERM');
     await cli.exit;
