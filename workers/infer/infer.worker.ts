@@ -4,6 +4,7 @@ import { expose, transfer } from 'comlink';
 import type { Classified, InferApi, Loaded, SessionSettings } from './api.ts';
 import { classifyInChunks, type ChunkOutcome } from './classify.ts';
 import { openSession, type Session } from './session.ts';
+import { reasonOf } from '../shared/results.ts';
 
 let loading: Promise<{ session: Session; settings: SessionSettings; loaded: Loaded }> | null = null;
 let lostReason: string | null = null;
@@ -48,7 +49,8 @@ const api = {
     const out = await new Promise<ChunkOutcome>((resolve) => {
       listener = (reason) => resolve({ ok: false, reason: `the GPU device was lost (${reason})`, outOfMemory: false });
       onLoss.add(listener);
-      classifyInChunks(tensors, (pixels, n) => session.run(pixels, n), topK, settings.labels).then(resolve);
+      classifyInChunks(tensors, (pixels, n) => session.run(pixels, n), topK, settings.labels)
+        .then(resolve, (error: unknown) => resolve({ ok: false, reason: reasonOf(error), outOfMemory: false }));
     }).finally(() => onLoss.delete(listener));
     if (out.ok) return { ...out, inferMs: performance.now() - started };
     if (out.outOfMemory) return out;
