@@ -3,6 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseExtensions } from '../datasets/filter.ts';
 import { classify, EXIT, type Console } from './classify.ts';
 import { merge } from './merge.ts';
 import { jsonLines, logLines, terminalBar } from './progress.ts';
@@ -50,9 +51,9 @@ function seconds(name: string) {
 }
 
 function extensionList(value: string): string[] {
-  const list = value.split(',').map((e) => e.trim().replace(/^\./, '').toLowerCase()).filter(Boolean);
-  if (!list.length || list.some((e) => !/^[a-z0-9]+$/.test(e))) throw new InvalidArgumentError(`--extensions takes a comma-separated list such as jpg,png, got ${JSON.stringify(value)}`);
-  return list;
+  const list = parseExtensions(value);
+  if (!list.ok || !list.value.length) throw new InvalidArgumentError(`--extensions takes a comma-separated list such as jpg,png, got ${JSON.stringify(value)}`);
+  return list.value;
 }
 
 function shardArg(value: string) {

@@ -12,3 +12,10 @@ export function extensionOf(path: string): string {
 export function isImagePath(path: string, extensions: readonly string[] = IMAGE_EXTENSIONS): boolean {
   return extensions.includes(extensionOf(path));
 }
+
+/** "jpg, .PNG" -> ['jpg', 'png'], as typed in the page or given to --extensions; [] for nothing typed. */
+export function parseExtensions(text: string): { ok: true; value: string[] } | { ok: false; bad: string } {
+  const list = text.split(',').map((e) => e.trim().replace(/^\./, '').toLowerCase()).filter(Boolean);
+  const bad = list.find((e) => !/^[a-z0-9]+$/.test(e));
+  return bad === undefined ? { ok: true, value: list } : { ok: false, bad };
+}

@@ -1,7 +1,7 @@
 // The run form: where the images are, which model, how to run it. Reads into a JobRequest.
 
 import type { DatasetRuntime, DatasetSpec } from '../datasets/dataset.ts';
-import { IMAGE_EXTENSIONS } from '../datasets/filter.ts';
+import { IMAGE_EXTENSIONS, parseExtensions } from '../datasets/filter.ts';
 import { parseS3Url } from '../datasets/s3.ts';
 import type { JobRequest } from '../job.ts';
 import type { LabelSource } from '../model/synsets.ts';
@@ -16,14 +16,6 @@ type Kind = 'samples' | 'manifest' | 's3' | 'folder';
 
 function field(label: string, control: HTMLElement, hint?: string): HTMLLabelElement {
   return h('label', {}, h('span', {}, label), control, hint ? h('small', {}, hint) : null);
-}
-
-/** "jpg, .PNG" -> ['jpg', 'png']; empty -> null, the defaults. */
-function extensionList(text: string): { ok: true; value: string[] | null } | { ok: false; reason: string } {
-  const list = text.split(',').map((e) => e.trim().replace(/^\./, '').toLowerCase()).filter(Boolean);
-  if (!list.length) return { ok: true, value: null };
-  const bad = list.find((e) => !/^[a-z0-9]+$/.test(e));
-  return bad === undefined ? { ok: true, value: list } : { ok: false, reason: `"${bad}" is not a file extension: list them as jpg,png.` };
 }
 
 function numberOrNull(input: HTMLInputElement): number | null {
@@ -171,8 +163,8 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
       }
     }
     if (!model.value.trim()) return { error: 'Enter a model.' };
-    const exts = extensionList(extensions.value);
-    if (!exts.ok) return { error: exts.reason };
+    const exts = parseExtensions(extensions.value);
+    if (!exts.ok) return { error: `"${exts.bad}" is not a file extension: list them as jpg,png.` };
     return {
       request: {
         dataset,
@@ -185,7 +177,7 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
         topK: numberOrNull(topK) ?? 5,
         limit: numberOrNull(limit),
         labelsFrom: labelsFrom.value as LabelSource,
-        extensions: exts.value,
+        extensions: exts.value.length ? exts.value : null,
       },
       runtime,
     };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findBrowser } from '../../src/cli/browser.ts';
 import { parseS3Url } from '../../src/datasets/s3.ts';
-import { isImagePath } from '../../src/datasets/filter.ts';
+import { isImagePath, parseExtensions } from '../../src/datasets/filter.ts';
 import { modelRefFromInput } from '../../src/model/model.ts';
 import { localModelId } from '../../src/server/routes.ts';
 
@@ -59,5 +59,13 @@ describe('findBrowser', () => {
     expect(findBrowser('/flag/chrome', all)).toEqual({ ok: true, path: '/flag/chrome' });
     expect(findBrowser(undefined, all)).toEqual({ ok: true, path: '/env/chrome' });
     expect(findBrowser(undefined, { ...all, env: { PATH: '/opt/bin' } })).toEqual({ ok: true, path: '/opt/bin/chromium' });
+  });
+});
+
+describe('parseExtensions', () => {
+  it('reads a typed list the way --extensions and the page both take it', () => {
+    expect(parseExtensions(' jpg, .PNG ,,webp ')).toEqual({ ok: true, value: ['jpg', 'png', 'webp'] });
+    expect(parseExtensions('')).toEqual({ ok: true, value: [] });
+    expect(parseExtensions('jpg, *.png')).toEqual({ ok: false, bad: '*.png' });
   });
 });
