@@ -172,3 +172,16 @@ declare global {
 
 window.bench = bench;
 document.body.dataset.ready = 'true';
+
+// Opened as bench.html?call=NAME&arg=JSON&report=URL, in a browser no automation is attached to:
+// the page runs the call itself and posts the outcome back to the bench.
+const query = new URLSearchParams(location.search);
+const call = query.get('call') as keyof Bench | null;
+const report = query.get('report');
+if (call && report) {
+  const post = (outcome: unknown) => fetch(report, { method: 'POST', body: JSON.stringify(outcome) });
+  (bench[call] as (arg: unknown) => Promise<unknown>)(JSON.parse(query.get('arg') ?? 'null')).then(
+    (result) => post({ ok: true, result }),
+    (error: unknown) => post({ ok: false, reason: error instanceof Error ? error.message : String(error) }),
+  );
+}

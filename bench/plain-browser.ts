@@ -1,0 +1,71 @@
+// The bench page in a browser that no automation is attached to, as a user's browser runs it.
+// Playwright enables DevTools' Network domain on every page and worker it drives, and Blink then
+// keeps a copy of each response body for the inspector, up to 200 MB per page or worker: memory
+// of the harness, not of tench. The page runs one bench call by itself (bench.html?call=...) and
+// posts the outcome back here.
+
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Plugin } from 'vite';
+import { CHROMIUM_ARGS } from '../src/cli/browser.ts';
+import type { Bench } from './bench-page.ts';
+
+type Outcome = { ok: true; result: unknown } | { ok: false; reason: string };
+
+const PROFILES = join(tmpdir(), `tench-bench-profiles-${process.pid}`);
+
+/** Every profile the bench's browsers left, once they are all closed. */
+export function removeProfiles(): void {
+  rmSync(PROFILES, { recursive: true, force: true, maxRetries: 5 });
+}
+
+const waiting = new Map<string, (outcome: Outcome) => void>();
+const REPORT_PATH = '/bench/report';
+
+/** The dev server's end of the page's report. */
+export function reportRoute(): Plugin {
+  return {
+    name: 'tench-bench-report',
+    configureServer(server) {
+      server.middlewares.use(REPORT_PATH, (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const token = new URL(req.url ?? '', 'http://bench').searchParams.get('token') ?? '';
+          waiting.get(token)?.(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Outcome);
+          res.end('ok');
+        });
+      });
+    },
+  };
+}
+
+export async function plainCall<K extends keyof Bench>(browserPath: string, origin: string, name: K, arg: Parameters<Bench[K]>[0]): Promise<Awaited<ReturnType<Bench[K]>>> {
+  const token = randomUUID();
+  mkdirSync(PROFILES, { recursive: true });
+  const profile = mkdtempSync(join(PROFILES, 'profile-'));
+  const query = new URLSearchParams({ call: name, arg: JSON.stringify(arg), report: `${origin}${REPORT_PATH}?token=${token}` });
+  const child = spawn(browserPath, [...CHROMIUM_ARGS, '--headless', `--user-data-dir=${profile}`, `${origin}/bench/bench.html?${query}`], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    const outcome = await new Promise<Outcome>((resolve, reject) => {
+      waiting.set(token, resolve);
+      child.once('error', reject);
+      void exited.then(() => reject(new Error(`the browser exited before the page reported (${name})`)));
+    });
+    if (!outcome.ok) throw new Error(outcome.reason);
+    return outcome.result as Awaited<ReturnType<Bench[K]>>;
+  } finally {
+    waiting.delete(token);
+    child.kill();
+    await exited;
+    try {
+      rmSync(profile, { recursive: true, force: true });
+    } catch {
+      // Its helper processes may still be writing to it as the main one exits: removeProfiles().
+    }
+  }
+}
