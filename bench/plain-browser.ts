@@ -24,6 +24,7 @@ export function removeProfiles(): void {
 
 const waiting = new Map<string, (outcome: Outcome) => void>();
 const REPORT_PATH = '/bench/report';
+const REPORT_WITHIN_MS = 30 * 60_000;
 
 /** The dev server's end of the page's report. */
 export function reportRoute(): Plugin {
@@ -55,6 +56,8 @@ export async function plainCall<K extends keyof Bench>(browserPath: string, orig
       waiting.set(token, resolve);
       child.once('error', reject);
       void exited.then(() => reject(new Error(`the browser exited before the page reported (${name})`)));
+      // A page that never loads (a build error, say) says nothing at all.
+      setTimeout(() => reject(new Error(`the page did not report ${name} within ${REPORT_WITHIN_MS / 60_000} minutes`)), REPORT_WITHIN_MS).unref();
     });
     if (!outcome.ok) throw new Error(outcome.reason);
     return outcome.result as Awaited<ReturnType<Bench[K]>>;
