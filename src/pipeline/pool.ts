@@ -67,9 +67,36 @@ export interface PoolOptions<A> {
   maxReplacements?: number;
 }
 
+interface DeathWatch {
+  listen: Lease<unknown>['onDeath'];
+  die(error: unknown): void;
+}
+
+/** One worker's death, told to whoever listens at the time, or at once to a late listener. */
+function deathWatch(): DeathWatch {
+  const listeners = new Set<(error: unknown) => void>();
+  let dead: { error: unknown } | null = null;
+  return {
+    listen(listener) {
+      if (dead) {
+        const { error } = dead;
+        queueMicrotask(() => listener(error));
+        return () => {};
+      }
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    die(error) {
+      dead = { error };
+      for (const listener of listeners) listener(error);
+      listeners.clear();
+    },
+  };
+}
+
 export function createPool<A>(options: PoolOptions<A>): Pool<A> {
   const bridges: Bridge<A>[] = [];
-  const deaths: Array<{ listeners: Set<(error: unknown) => void>; error: unknown }> = [];
+  const deaths: DeathWatch[] = [];
   const states: WorkerState[] = [];
   const busySince: number[] = [];
   const maxReplacements = options.maxReplacements ?? Math.max(4, options.size * 2);
@@ -92,14 +119,12 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
   /** Starts a worker in slot i; resolves when it is ready. A worker that dies on its own is replaced. */
   const start = async (i: number): Promise<void> => {
     const b = options.spawn();
-    const death: (typeof deaths)[number] = { listeners: new Set(), error: null };
+    const death = deathWatch();
     bridges[i] = b;
     deaths[i] = death;
     states[i] = { ready: false, inFlight: states[i]?.inFlight ?? 0 };
     b.died.catch((error) => {
-      death.error = error ?? new Error('the worker died');
-      for (const listener of death.listeners) listener(death.error);
-      death.listeners.clear();
+      death.die(error ?? new Error('the worker died'));
       if (!failed) replaceWorker(i, b, error instanceof Error ? error.message : String(error));
     });
     await Promise.race([options.init(b.api), b.died]);
@@ -142,14 +167,7 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
           let released = false;
           return {
             api: bridges[i]!.api,
-            onDeath: ((death) => (listener: (error: unknown) => void) => {
-              if (death.error) {
-                queueMicrotask(() => listener(death.error));
-                return () => {};
-              }
-              death.listeners.add(listener);
-              return () => death.listeners.delete(listener);
-            })(deaths[i]!),
+            onDeath: deaths[i]!.listen,
             index: i,
             worker: bridges[i]!,
             release() {

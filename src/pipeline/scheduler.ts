@@ -127,7 +127,7 @@ class WorkerTimeout extends Error {}
  * A worker call, or the worker's death, or the timeout, whichever comes first; every listener is
  * let go when it ends, so nothing of the call outlives it.
  */
-function race<T>(work: PromiseLike<T>, lease: Lease<unknown>, ms: number, what: string): Promise<T> {
+function race<T>(work: PromiseLike<T>, lease: Pick<Lease<unknown>, 'onDeath'>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const end = () => {
       clearTimeout(timer);
@@ -343,7 +343,7 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
       decoding.add(
         (async () => {
           try {
-            const p = await race<Prepared>(lease.api.prepare(transfer(next.bytes, [next.bytes.buffer])), lease as Lease<unknown>, settings.timeouts?.decodeMs ?? DECODE_TIMEOUT_MS, 'the decode worker').catch((error) => {
+            const p = await race<Prepared>(lease.api.prepare(transfer(next.bytes, [next.bytes.buffer])), lease, settings.timeouts?.decodeMs ?? DECODE_TIMEOUT_MS, 'the decode worker').catch((error) => {
               if (error instanceof WorkerTimeout) decodePool.replace(lease, error.message);
               return { ...failure('decode_failed', reasonOf(error)), decodeMs: 0 };
             });
@@ -394,7 +394,7 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
             // runs once more on a fresh one. A worker that died took the batch with it.
             for (let attempt = 1; ; attempt++) {
               const limit = Math.max(settings.timeouts?.inferMs ?? INFER_TIMEOUT_MS, INFER_TIMEOUT_FACTOR * slowestPerImageMs * tensors.length);
-              out = await race<Classified>(current.api.classify(transfer(tensors, tensors.map((t) => t.buffer)), settings.topK), current as Lease<unknown>, limit, 'the inference worker')
+              out = await race<Classified>(current.api.classify(transfer(tensors, tensors.map((t) => t.buffer)), settings.topK), current, limit, 'the inference worker')
                 .catch((error): Classified => ({ ok: false, reason: reasonOf(error), outOfMemory: false, broken: true }));
               if (out.ok) {
                 slowestPerImageMs = Math.max(slowestPerImageMs, out.inferMs / tensors.length);
