@@ -11,7 +11,7 @@ import { probeAdapter } from '../src/pipeline/runtime.ts';
 import { openStore } from '../src/store/db.ts';
 import type { Device } from '../workers/infer/api.ts';
 import { ortWasmPaths } from '../workers/infer/ort-files.ts';
-import type { ImageSet, PreprocessResult } from './preprocess.worker.ts';
+import type { PreprocessResult, PreprocessTask } from './preprocess.worker.ts';
 
 export interface Rate {
   images: number;
@@ -74,11 +74,29 @@ async function modelOnly(s: Scenario): Promise<Rate> {
   }
 }
 
+/** Where the page says it reached steady state, when a bench in Node listens (plain-browser.ts). */
+function markSteady(done: number): void {
+  const report = new URLSearchParams(location.search).get('report');
+  if (report) void fetch(`${report}&mark=1`, { method: 'POST', body: JSON.stringify({ done }) });
+}
+
 /** (b) tench end to end: list, fetch, decode, infer, store, through the same runJob as the app. */
-async function endToEnd(s: Scenario & { manifest: string }): Promise<Rate & { batchSize: number }> {
+export interface EndToEnd extends Rate {
+  batchSize: number;
+  markedAt: number | null;
+  /** From the call (a user's click on Run) to the first stored row. */
+  firstRowMs: number | null;
+  /** The pipeline's step times, summed over the run (Counters.stepMs). */
+  stepMs: Partial<Record<string, number>>;
+}
+
+async function endToEnd(s: Scenario & { manifest: string; markAt?: number }): Promise<EndToEnd> {
+  const called = Date.now();
   const db = await openStore('tench-bench');
+  let stepMs: Partial<Record<string, number>> = {};
   const samples: Array<[number, number]> = [];
   let batchSize = 0;
+  let markedAt: number | null = null;
   const run = await runJob(db, {
     dataset: { kind: 'manifest', url: s.manifest },
     model: modelRefFromInput(s.model, location.origin),
@@ -94,11 +112,16 @@ async function endToEnd(s: Scenario & { manifest: string }): Promise<Rate & { ba
     onProgress(p) {
       if (p.done > (samples.at(-1)?.[1] ?? 0)) samples.push([performance.now(), p.done]);
       batchSize = p.batchSize ?? batchSize;
+      stepMs = p.stepMs ?? stepMs;
+      if (s.markAt !== undefined && markedAt === null && p.done >= s.markAt) {
+        markedAt = p.done;
+        markSteady(p.done);
+      }
     },
   }, newControl());
   db.close();
   if (run.state !== 'done') throw new Error(`end-to-end run ${run.state}: ${run.error}`);
-  return { ...steady(samples), batchSize, note: `${run.settings.sessions} session(s), threads ${run.runtime?.threads}, batch ${batchSize}, ${run.settings.decoders} decoder(s)` };
+  return { ...steady(samples), batchSize, markedAt, stepMs, firstRowMs: run.firstRowAt ? run.firstRowAt - called : null, note: `${run.settings.sessions} session(s), threads ${run.runtime?.threads}, batch ${batchSize}, ${run.settings.decoders} decoder(s)` };
 }
 
 /** (c) The Ray example ported naively: transformers.js's pipeline on batches of image URLs. */
@@ -109,7 +132,7 @@ async function naive(s: Scenario & { urls: string[] }): Promise<Rate> {
   // whose path is an http(s) URL, and the pipeline then loads no image processor.
   env.localModelPath = '/models/';
   // Only what it takes to run without a CDN; threads and everything else stay at their defaults.
-  (env.backends.onnx as { wasm: { wasmPaths: unknown } }).wasm.wasmPaths = ortWasmPaths();
+  (env.backends.onnx as { wasm: { wasmPaths: unknown } }).wasm.wasmPaths = ortWasmPaths(s.device);
   const classifier = await pipeline('image-classification', s.model, { device: s.device, dtype: 'fp32' });
   const samples: Array<[number, number]> = [];
   let done = 0;
@@ -125,30 +148,13 @@ async function naive(s: Scenario & { urls: string[] }): Promise<Rate> {
   return { ...steady(samples), note: `threads ${onnx.wasm?.numThreads ?? '?'}, batch ${size}` };
 }
 
-/** One JPEG per source photo and size, encoded here, for the Node side to write to disk. */
-async function makePhotos(o: { sources: string[]; width: number; height: number; count: number }): Promise<string[]> {
-  const sources = await Promise.all(o.sources.map(async (u) => createImageBitmap(await (await fetch(u)).blob())));
-  const out: string[] = [];
-  for (let i = 0; i < o.count; i++) {
-    const canvas = new OffscreenCanvas(o.width, o.height);
-    const src = sources[i % sources.length]!;
-    const scale = 0.5 + (0.5 * ((i * 7) % 10)) / 10;
-    canvas.getContext('2d')!.drawImage(src, (i % 3) * 10, (i % 5) * 8, src.width * scale, src.height * scale, 0, 0, o.width, o.height);
-    const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer());
-    let binary = '';
-    for (let k = 0; k < bytes.length; k += 0x8000) binary += String.fromCharCode(...bytes.subarray(k, k + 0x8000));
-    out.push(btoa(binary));
-  }
-  return out;
-}
-
 async function adapter(): Promise<{ present: boolean; fallback: boolean; description: string }> {
   const a = await probeAdapter();
   return { present: a.present, fallback: a.fallback, description: a.description };
 }
 
 /** Preprocessing throughput, tench against transformers.js, in one worker. */
-function preprocess(o: { sets: ImageSet[]; model: string; modelBase: string; rounds: number }): Promise<PreprocessResult[]> {
+function preprocess(o: PreprocessTask): Promise<PreprocessResult[]> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./preprocess.worker.ts', import.meta.url), { type: 'module' });
     worker.onmessage = (e: MessageEvent<{ ok: boolean; result?: PreprocessResult[]; reason?: string }>) => {
@@ -161,7 +167,7 @@ function preprocess(o: { sets: ImageSet[]; model: string; modelBase: string; rou
   });
 }
 
-const bench = { modelOnly, endToEnd, naive, makePhotos, adapter, preprocess };
+const bench = { modelOnly, endToEnd, naive, adapter, preprocess };
 export type Bench = typeof bench;
 
 declare global {

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Plugin } from 'vite';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CHROMIUM_ARGS } from '../src/cli/browser.ts';
 import type { Bench } from './bench-page.ts';
 
@@ -23,29 +23,32 @@ export function removeProfiles(): void {
 }
 
 const waiting = new Map<string, (outcome: Outcome) => void>();
+const marks = new Map<string, (done: number) => void>();
 const REPORT_PATH = '/bench/report';
 const REPORT_WITHIN_MS = 30 * 60_000;
 
-/** The dev server's end of the page's report. */
-export function reportRoute(): Plugin {
-  return {
-    name: 'tench-bench-report',
-    configureServer(server) {
-      server.middlewares.use(REPORT_PATH, (req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          const token = new URL(req.url ?? '', 'http://bench').searchParams.get('token') ?? '';
-          waiting.get(token)?.(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Outcome);
-          res.end('ok');
-        });
-      });
-    },
-  };
+/** The server's end of the page's report: a route ahead of the app's (src/cli/server.ts). */
+export function reportRoute(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  const url = new URL(req.url ?? '', 'http://bench');
+  if (url.pathname !== REPORT_PATH) return next();
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const token = url.searchParams.get('token') ?? '';
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    if (url.searchParams.get('mark')) marks.get(token)?.((body as { done: number }).done);
+    else waiting.get(token)?.(body as Outcome);
+    res.end('ok');
+  });
 }
 
-export async function plainCall<K extends keyof Bench>(browserPath: string, origin: string, name: K, arg: Parameters<Bench[K]>[0]): Promise<Awaited<ReturnType<Bench[K]>>> {
+/**
+ * Runs one bench call in a fresh browser. `onMark` hears the page say that its run has reached
+ * steady state (the scenario's markAt), so that the caller can start its CPU count there.
+ */
+export async function plainCall<K extends keyof Bench>(browserPath: string, origin: string, name: K, arg: Parameters<Bench[K]>[0], onMark?: (done: number) => void): Promise<Awaited<ReturnType<Bench[K]>>> {
   const token = randomUUID();
+  if (onMark) marks.set(token, onMark);
   mkdirSync(PROFILES, { recursive: true });
   const profile = mkdtempSync(join(PROFILES, 'profile-'));
   const query = new URLSearchParams({ call: name, arg: JSON.stringify(arg), report: `${origin}${REPORT_PATH}?token=${token}` });
@@ -63,6 +66,7 @@ export async function plainCall<K extends keyof Bench>(browserPath: string, orig
     return outcome.result as Awaited<ReturnType<Bench[K]>>;
   } finally {
     waiting.delete(token);
+    marks.delete(token);
     child.kill();
     await exited;
     try {

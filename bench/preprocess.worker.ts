@@ -1,96 +1,98 @@
-// Preprocessing throughput in one worker: tench's path (decode as Pillow, Pillow-exact resize,
-// normalize) against transformers.js's AutoProcessor, on the same encoded images.
+// Preprocessing in one worker with nothing else running: tench's path (prepare.ts, as the decode
+// workers run it) against transformers.js's AutoProcessor, on the same encoded images, with the
+// time of each of tench's steps. Set beside Pillow's figure for the same files (bench/native.py).
 
 import { AutoProcessor, RawImage, env } from '@huggingface/transformers';
-import { decodeRgb } from '../workers/decode/decode.ts';
-import { normalizationTable, toTensor } from '../workers/decode/preprocess.ts';
+import type { DecodeSettings, StepTimes } from '../workers/decode/api.ts';
+import { kernels } from '../workers/decode/kernels/load.ts';
+import { prepareImage } from '../workers/decode/prepare.ts';
+import { normalizationTable } from '../workers/decode/preprocess.ts';
 import { parsePreprocessor } from '../src/model/preprocessor.ts';
 
-/** A set of images: files as they are, or photos re-encoded as JPEG at one size. */
-export type ImageSet = { name: string; urls: string[] } | { name: string; photos: string[]; width: number; height: number; count: number };
+export interface ImageSet {
+  name: string;
+  urls: string[];
+}
 
 export interface PreprocessResult {
   name: string;
   images: number;
   meanPixels: number;
+  /** Images per second: tench's preprocessing (decode, resize, normalize), no thumbnail. */
   tench: number;
   transformers: number;
-  /** Share of tench's time spent after decoding: resize, crop, normalize. */
-  tenchTensorShare: number;
+  /** ms per image in each of tench's steps, the thumbnail included (made in a pass of its own). */
+  steps: StepTimes;
 }
 
-async function load(set: ImageSet): Promise<Array<Uint8Array<ArrayBuffer>>> {
-  const fetchBytes = async (u: string) => new Uint8Array(await (await fetch(u)).arrayBuffer());
-  if ('urls' in set) return Promise.all(set.urls.map(fetchBytes));
-  const sources = await Promise.all(set.photos.map(async (u) => createImageBitmap(new Blob([await fetchBytes(u)]))));
-  const out: Array<Uint8Array<ArrayBuffer>> = [];
-  for (let i = 0; i < set.count; i++) {
-    const canvas = new OffscreenCanvas(set.width, set.height);
-    const ctx = canvas.getContext('2d')!;
-    const src = sources[i % sources.length]!;
-    // A different crop of the photo each time, so the encoder does not see the same image twice.
-    const s = 0.6 + 0.4 * ((i * 7) % 10) / 10;
-    ctx.drawImage(src, 0, 0, src.width * s, src.height * s, 0, 0, set.width, set.height);
-    out.push(new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer()));
-  }
-  return out;
+export interface PreprocessTask {
+  sets: ImageSet[];
+  model: string;
+  modelBase: string;
+  rounds: number;
+  /** Also time transformers.js (slow; a few sets are enough to compare). */
+  transformers: boolean;
 }
 
-self.onmessage = async (event: MessageEvent<{ sets: ImageSet[]; model: string; modelBase: string; rounds: number }>) => {
+self.onmessage = async (event: MessageEvent<PreprocessTask>) => {
   const { sets, model, modelBase, rounds } = event.data;
   try {
     const config = await (await fetch(`${modelBase}${model}/preprocessor_config.json`)).json();
     const spec = parsePreprocessor(config);
     if (!spec.ok) throw new Error(spec.reason);
     const table = normalizationTable(spec.value);
-    const limits = { maxPixels: 1e9, fullDecodePixels: 24e6, applyExifOrientation: false };
+    const settings = (thumbnail: number): DecodeSettings => ({ preprocess: spec.value, maxPixels: 1e9, fullDecodePixels: 24e6, applyExifOrientation: false, thumbnail });
     env.allowLocalModels = true;
     env.allowRemoteModels = false;
     env.localModelPath = modelBase;
-    const processor = await AutoProcessor.from_pretrained(model);
+    const processor = event.data.transformers ? await AutoProcessor.from_pretrained(model) : null;
 
     const results: PreprocessResult[] = [];
     for (const set of sets) {
-      const bytes = await load(set);
+      // The worker's decoder takes the bytes over (transfer); each pass gets copies made beforehand.
+      const files = await Promise.all(set.urls.map(async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer())));
       let pixels = 0;
-      let tensorMs = 0;
-      const tench = async () => {
-        for (const b of bytes) {
-          const d = await decodeRgb(b, limits);
-          if (!d.ok) throw new Error(d.reason);
-          pixels += d.width * d.height;
-          const t0 = performance.now();
-          toTensor(d, spec.value, table);
-          tensorMs += performance.now() - t0;
+      const steps: StepTimes = {};
+      const tench = async (thumbnail: number) => {
+        const copies = files.map((b) => b.slice());
+        // As in a run, the tensor buffer goes round (the sessions hand it back to be filled again).
+        let into: Float32Array | undefined;
+        const t0 = performance.now();
+        for (const b of copies) {
+          const p = await prepareImage(b, settings(thumbnail), table, kernels, into);
+          if (!p.ok) throw new Error(`${set.name}: ${p.reason}`);
+          into = p.tensor;
+          if (thumbnail) {
+            pixels += p.width * p.height;
+            for (const [k, v] of Object.entries(p.steps ?? {})) steps[k as keyof StepTimes] = (steps[k as keyof StepTimes] ?? 0) + v;
+          }
         }
+        return performance.now() - t0;
       };
       const hf = async () => {
-        for (const b of bytes) await processor(await RawImage.fromBlob(new Blob([b])));
+        const t0 = performance.now();
+        for (const b of files) await processor!(await RawImage.fromBlob(new Blob([b])));
+        return performance.now() - t0;
       };
       // One warm-up pass each, then alternate so that neither always runs on a warmer machine.
-      await tench();
-      await hf();
-      pixels = 0;
-      tensorMs = 0;
+      await tench(0);
+      if (processor) await hf();
       let tenchMs = 0;
       let hfMs = 0;
       for (let r = 0; r < rounds; r++) {
-        const order: Array<[() => Promise<void>, boolean]> = r % 2 ? [[hf, true], [tench, false]] : [[tench, false], [hf, true]];
-        for (const [run, isHf] of order) {
-          const t0 = performance.now();
-          await run();
-          if (isHf) hfMs += performance.now() - t0;
-          else tenchMs += performance.now() - t0;
-        }
+        if (processor && r % 2) hfMs += await hf();
+        tenchMs += await tench(0);
+        if (processor && !(r % 2)) hfMs += await hf();
+        await tench(96);
       }
-      const n = bytes.length * rounds;
+      const n = files.length * rounds;
       results.push({
         name: set.name,
-        images: bytes.length,
+        images: files.length,
         meanPixels: pixels / n,
         tench: (n * 1000) / tenchMs,
-        transformers: (n * 1000) / hfMs,
-        tenchTensorShare: tensorMs / tenchMs,
+        transformers: processor ? (n * 1000) / hfMs : 0,
+        steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, v / n])),
       });
     }
     self.postMessage({ ok: true, result: results });

@@ -1,30 +1,45 @@
-// npm run bench: every figure measured in headless Chromium in one run, and reported beside the
-// baseline it is compared with (machines are noisy; ratios measured together are not). Throughput
-// and memory are measured in browsers no automation is attached to (bench/plain-browser.ts), as a
-// user's browser runs the page; memory is measured once more under Playwright, as the CLI runs it.
+// npm run bench: every figure measured in one run and reported beside the baseline it is compared
+// with (machines are noisy; ratios measured together are not). The page is the production build,
+// served by the CLI's own server; it runs in headless Chromium with no automation attached
+// (bench/plain-browser.ts), as a user's browser runs it, and again through `tench classify`,
+// which drives it with Playwright.
 //
 //   npm run bench              everything
 //   npm run bench -- --quick   no ViT-B/16-sized model, no 10,000-image memory run
 //   npm run bench -- --memory  only the peak-memory runs (1,000 and 10,000 images)
+//
+// Needs Debian's python3-pil, python3-numpy and python3-skimage for the photographs and the
+// Pillow baseline, and the small model (make_fixtures.py --small, which needs python3-torch).
 
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer, type ViteDevServer } from 'vite';
+import { build } from 'vite';
 import * as ort from 'onnxruntime-node';
-import { findBrowser, launch, type Launched } from '../src/cli/browser.ts';
+import { findBrowser, launch } from '../src/cli/browser.ts';
+import { serve, type Served } from '../src/cli/server.ts';
 import { appConfig } from '../src/server/app-config.ts';
 import { localModelId } from '../src/server/routes.ts';
 import type { Device } from '../workers/infer/api.ts';
-import type { Bench, Rate, Scenario } from './bench-page.ts';
-import type { ImageSet, PreprocessResult } from './preprocess.worker.ts';
+import type { Bench, EndToEnd, Rate, Scenario } from './bench-page.ts';
+import { cpuMeter, type CpuMeter } from './cpu.ts';
 import { peakDuring } from './memory.ts';
 import { plainCall, removeProfiles, reportRoute } from './plain-browser.ts';
+import type { ImageSet, PreprocessResult } from './preprocess.worker.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const VIT_BASE = join(ROOT, '.cache', 'models', 'vit-base-random');
+const CACHE = join(ROOT, '.cache');
+const PHOTOS = join(CACHE, 'bench-photos');
+const MIXED = join(PHOTOS, 'mixed');
+const SMALL = join(CACHE, 'models', 'small-vit');
+const VIT_BASE = join(CACHE, 'models', 'vit-base-random');
+const TINY = join(ROOT, 'public', 'models', 'tench-tiny-vit');
+const PYTHON = '/usr/bin/python3';
 const quick = process.argv.includes('--quick');
 const memoryOnly = process.argv.includes('--memory');
+const cores = cpus().length;
 
 function table(rows: Array<Array<string | number>>): string {
   const text = rows.map((r) => r.map((c) => (typeof c === 'number' ? c.toFixed(2) : c)));
@@ -32,166 +47,309 @@ function table(rows: Array<Array<string | number>>): string {
   return text.map((r) => r.map((c, i) => (i ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
-interface Page {
-  call<K extends keyof Bench>(name: K, arg: Parameters<Bench[K]>[0]): Promise<Awaited<ReturnType<Bench[K]>>>;
-  launched: Launched;
+const files = (dir: string, ext?: RegExp) => readdirSync(dir).filter((n) => !ext || ext.test(n)).sort();
+
+/**
+ * The bench page and the app, built for production (once per bench run). The bench page goes
+ * without the app's Content-Security-Policy: the naive port (c) runs ONNX Runtime in the page,
+ * which then loads its loader from a blob: URL, as a user of transformers.js would let it.
+ */
+async function buildBenchApp(): Promise<string> {
+  const outDir = join(CACHE, 'bench-app');
+  const config = appConfig();
+  await build({ ...config, configFile: false, root: ROOT, logLevel: 'warn', build: { ...config.build, outDir, emptyOutDir: true, rollupOptions: { input: { index: join(ROOT, 'index.html'), bench: join(ROOT, 'bench', 'bench.html') } } } });
+  const page = join(outDir, 'bench', 'bench.html');
+  writeFileSync(page, readFileSync(page, 'utf8').replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, ''));
+  return outDir;
 }
 
-async function openBench(browserPath: string, origin: string): Promise<Page> {
-  const launched = await launch(browserPath);
-  const page = await launched.context.newPage();
-  page.on('pageerror', (e) => console.error('  [page]', e.message));
-  await page.goto(`${origin}/bench/bench.html`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 120_000 });
-  return {
-    launched,
-    call: (name, arg) => page.evaluate(([n, a]) => (window.bench[n] as (x: unknown) => Promise<never>)(a), [name, arg] as const),
-  };
+/** The report route, and no CSP header on the bench page and its scripts (see buildBenchApp). */
+function benchRoutes(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  if (/^\/(bench\/|assets\/bench-)/.test(req.url ?? '')) {
+    const setHeader = res.setHeader.bind(res);
+    res.setHeader = (name, value) => (name.toLowerCase() === 'content-security-policy' ? res : setHeader(name, value));
+  }
+  reportRoute(req, res, next);
 }
 
-/** 40 photo-like JPEGs at Imagenette's typical size, encoded by the browser, and manifests of them. */
-async function makeDataset(page: Page, origin: string, dir: string): Promise<{ urls: string[]; manifest: (n: number) => string }> {
-  const fixture = (n: string) => `${origin}/test/fixtures/images/${n}`;
-  const sources = ['jpeg-baseline.jpg', 'jpeg-progressive.jpg', 'png-rgb.png', 'jpeg-444.jpg', 'webp-lossy.webp', 'bmp-24.bmp'].map(fixture);
-  const photos = await page.call('makePhotos', { sources, width: 500, height: 375, count: 40 });
-  const names = photos.map((b64, i) => {
-    const name = `photo-${String(i).padStart(2, '0')}.jpg`;
-    writeFileSync(join(dir, name), Buffer.from(b64, 'base64'));
-    return name;
-  });
-  const manifest = (n: number) => {
-    const file = `photos-${n}.jsonl`;
-    if (!existsSync(join(dir, file))) {
-      const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ url: names[i % names.length], path: `img-${String(i).padStart(6, '0')}.jpg` }));
-      writeFileSync(join(dir, file), `${lines.join('\n')}\n`);
-    }
-    return `${origin}/data/files/${file}`;
-  };
-  return { urls: names.map((n) => `${origin}/data/files/${n}`), manifest };
+function ensureInputs(): void {
+  execFileSync(PYTHON, [join(ROOT, 'bench', 'photos.py'), PHOTOS], { stdio: 'inherit' });
+  if (!existsSync(join(SMALL, 'onnx', 'model.onnx'))) {
+    console.log('making the small model (3 layers, 192 pixels) with PyTorch…');
+    execFileSync(PYTHON, [join(ROOT, 'test', 'fixtures', 'make_fixtures.py'), '--small', SMALL], { stdio: 'inherit' });
+  }
 }
 
-async function nativeVitBase(images: number, batch: number): Promise<Rate> {
-  const session = await ort.InferenceSession.create(join(VIT_BASE, 'onnx', 'model.onnx'), { intraOpNumThreads: cpus().length, graphOptimizationLevel: 'all' });
-  const size = 3 * 224 * 224;
-  const input = () => new ort.Tensor('float32', new Float32Array(size * batch).map(() => Math.random() * 2 - 1), [batch, 3, 224, 224]);
-  await session.run({ pixel_values: input() });
+// ---- the native pipeline: Pillow on every core, then onnxruntime on every core ------------------
+
+interface NativeSet {
+  name: string;
+  images: number;
+  perCore: number;
+  allCores: number;
+}
+
+function pillow(modelDir: string, sets: Array<{ name: string; files: string[] }>): NativeSet[] {
+  const dir = mkdtempSync(join(tmpdir(), 'tench-native-'));
+  try {
+    writeFileSync(join(dir, 'sets.json'), JSON.stringify(sets));
+    const out = execFileSync(PYTHON, [join(ROOT, 'bench', 'native.py'), join(modelDir, 'preprocessor_config.json'), join(dir, 'sets.json'), String(cores)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    return JSON.parse(out) as NativeSet[];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** ms per image of the model in onnxruntime-node, batch 8, on `threads` threads. */
+async function nativeInference(modelDir: string, threads: number, images: number): Promise<number> {
+  const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as { image_size: number };
+  const size = config.image_size;
+  const session = await ort.InferenceSession.create(join(modelDir, 'onnx', 'model.onnx'), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const batch = 8;
+  const input = new ort.Tensor('float32', new Float32Array(3 * size * size * batch).map(() => Math.random() * 2 - 1), [batch, 3, size, size]);
+  for (let i = 0; i < 3; i++) await session.run({ pixel_values: input });
   const t0 = performance.now();
-  for (let done = 0; done < images; done += batch) await session.run({ pixel_values: input() });
-  const seconds = (performance.now() - t0) / 1000;
+  for (let done = 0; done < images; done += batch) await session.run({ pixel_values: input });
+  const ms = (performance.now() - t0) / images;
   await session.release();
-  return { images, seconds, rate: images / seconds, note: `threads ${cpus().length}` };
+  return ms;
 }
 
-interface Row {
-  model: string;
-  device: string;
-  a: Rate;
-  b: Rate & { batchSize?: number };
-  c: Rate;
-  ceiling: Rate | null;
+// ---- tench in a plain browser, and through its CLI -------------------------------------------------
+
+interface Measured {
+  rate: number;
+  cpu: Array<{ group: string; ms: number }>;
+  /** Images the CPU figures cover (after the mark). */
+  images: number;
+  stepMs: Partial<Record<string, number>>;
+  stepImages: number;
+  firstRowS: number | null;
+  note: string;
 }
 
-async function throughput(browserPath: string, origin: string, model: string, label: string, device: Device, counts: { a: number; b: number; c: number }, manifest: (n: number) => string, urls: string[], batchSize?: number): Promise<Row> {
-  // (a) and (b) are sized by the app's own plan unless batchSize overrides it; (c) gets transformers.js's defaults and batch 8.
-  const scenario: Scenario = { model, device, images: counts.a, ...(batchSize ? { batchSize } : {}) };
-  // A fresh browser per scenario, with no automation attached: no warm caches or leftover
-  // sessions carried from one to the next, and no DevTools bookkeeping on every request.
-  const a = await plainCall(browserPath, origin, 'modelOnly', scenario);
-  // The model alone with a session on every core: (b) runs the model on the same cores as its
-  // decoding, so it can never pass this, whatever its plan.
-  const ceiling = device === 'wasm' ? await plainCall(browserPath, origin, 'modelOnly', { ...scenario, sessions: cpus().length, threads: 1 }) : null;
-  const b = await plainCall(browserPath, origin, 'endToEnd', { ...scenario, images: counts.b, manifest: manifest(counts.b) });
-  const c = await plainCall(browserPath, origin, 'naive', { ...scenario, batchSize: 8, images: counts.c, urls });
-  console.log(`  ${label} ${device}: (a) ${a.rate.toFixed(2)}  (b) ${b.rate.toFixed(2)}  (c) ${c.rate.toFixed(2)}${ceiling ? `  model on every core ${ceiling.rate.toFixed(2)}` : ''} images/s`);
-  return { model: label, device, a, b, c, ceiling };
+async function plainEndToEnd(browserPath: string, server: Served, model: string, images: number, manifest: string, extra: Partial<Scenario> = {}): Promise<Measured> {
+  const meter = cpuMeter();
+  let marked = 0;
+  try {
+    const r: EndToEnd = await plainCall(browserPath, server.origin, 'endToEnd', { model, device: 'wasm', images, manifest, markAt: Math.round(images / 10), ...extra }, (done) => {
+      marked = done;
+      meter.mark();
+    });
+    return { rate: r.rate, cpu: meter.read(), images: images - marked, stepMs: r.stepMs, stepImages: images, firstRowS: r.firstRowMs === null ? null : r.firstRowMs / 1000, note: r.note ?? '' };
+  } finally {
+    meter.stop();
+  }
 }
+
+/** `tench classify` as a user runs it, with --json: steady rate from its progress lines. */
+async function cliRun(args: string[]): Promise<Measured & { summary: Record<string, unknown> }> {
+  const state = mkdtempSync(join(tmpdir(), 'tench-bench-cli-'));
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'tench.js'), 'classify', ...args, '--json', '--state', join(state, 'state'), '--out', join(state, 'out.jsonl')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+  let meter: CpuMeter | null = null;
+  const lines: Array<Record<string, unknown>> = [];
+  let mark: { done: number; elapsed: number } | null = null;
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let buffered = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      const o = JSON.parse(line) as Record<string, unknown>;
+      lines.push(o);
+      meter ??= child.pid ? cpuMeter(child.pid, 'CLI and its server (node)') : null;
+      // The first progress line past a tenth of the images starts the count: the model has loaded.
+      if (!mark && o.type === 'progress' && (o.done as number) > 0 && (o.done as number) >= 0.1 * (o.listed as number)) {
+        mark = { done: o.done as number, elapsed: o.elapsed_s as number };
+        meter?.mark();
+      }
+    }
+  });
+  const code = await new Promise<number>((done) => child.once('exit', (c) => done(c ?? 1)));
+  const cpu = meter ? (meter as CpuMeter).read() : [];
+  (meter as CpuMeter | null)?.stop();
+  rmSync(state, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`tench classify exited ${code}: ${stderr.trim().split('\n').at(-1)}`);
+  const progress = lines.filter((l) => l.type === 'progress');
+  const last = progress.at(-1)!;
+  const summary = lines.find((l) => l.type === 'summary')!;
+  const m = mark as { done: number; elapsed: number } | null;
+  const images = m ? (last.done as number) - m.done : 0;
+  const rate = m && (last.elapsed_s as number) > m.elapsed ? images / ((last.elapsed_s as number) - m.elapsed) : 0;
+  return { rate, cpu, images, stepMs: (last.step_ms ?? {}) as Record<string, number>, stepImages: last.done as number, firstRowS: summary.first_row_s as number | null, summary, note: '' };
+}
+
+// ---- main -----------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const browserPath = findBrowser();
   if (!browserPath.ok) throw new Error(browserPath.reason);
+  ensureInputs();
   const hasVitBase = existsSync(join(VIT_BASE, 'onnx', 'model.onnx'));
-  const data = join(tmpdir(), `tench-bench-${process.pid}`);
-  mkdirSync(data, { recursive: true });
-  const config = appConfig({ dataDir: data, modelDir: hasVitBase ? VIT_BASE : undefined });
-  const server: ViteDevServer = await createServer({ ...config, configFile: false, plugins: [...(config.plugins ?? []), reportRoute()], root: ROOT, logLevel: 'warn', server: { ...config.server, port: 0, host: '127.0.0.1', hmr: false } });
-  await server.listen();
-  const origin = server.resolvedUrls!.local[0]!.replace(/\/$/, '');
-
+  console.log('building the app and the bench page…');
+  const dist = await buildBenchApp();
+  const servers: Served[] = [];
+  const open = async (dataDir: string, modelDir?: string) => {
+    const s = await serve(dist, { dataDir, modelDir }, 0, benchRoutes);
+    servers.push(s);
+    return s;
+  };
   try {
-    const first = await openBench(browserPath.path, origin);
-    const adapter = await first.call('adapter', undefined as never);
-    const version = (await first.launched.context.browser()?.version()) ?? 'chromium';
-    console.log(`tench bench · ${new Date().toISOString().slice(0, 16)} · Chromium ${version} · ${cpus().length} cores · WebGPU adapter: ${adapter.present ? `${adapter.description}${adapter.fallback ? ' (software)' : ''}` : 'none'}`);
-    const dataset = await makeDataset(first, origin, data);
+    // One server per data folder and model folder, as `tench classify` serves them.
+    const photos = await open(PHOTOS, hasVitBase ? VIT_BASE : undefined);
+    const mixed = await open(MIXED, SMALL);
+    const first = await launch(browserPath.path);
+    const version = (await first.context.browser()?.version()) ?? 'chromium';
+    const probe = await first.context.newPage();
+    await probe.goto(`${photos.origin}/bench/bench.html`);
+    await probe.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 120_000 });
+    const call = <K extends keyof Bench>(name: K, arg: Parameters<Bench[K]>[0]) => probe.evaluate(([n, a]) => (window.bench[n] as (x: unknown) => Promise<never>)(a), [name, arg] as const) as Promise<Awaited<ReturnType<Bench[K]>>>;
+    const adapter = await call('adapter', undefined as never);
+    console.log(`tench bench · ${new Date().toISOString().slice(0, 16)} · Chromium ${version} · ${cores} cores · WebGPU adapter: ${adapter.present ? `${adapter.description}${adapter.fallback ? ' (software)' : ''}` : 'none'}`);
 
-    if (memoryOnly) await first.launched.close();
-    else {
-      // Preprocessing, in one worker.
-      const skip = new Set(['jpeg-huge-12000.jpg', 'empty.jpg', 'text-named.jpg', 'random-bytes.png', 'jpeg-truncated.jpg', 'png-truncated.png']);
-      const fixture = (n: string) => `${origin}/test/fixtures/images/${encodeURIComponent(n)}`;
-      const kinds = readdirSync(join(ROOT, 'test/fixtures/images')).filter((n) => !skip.has(n)).sort().map(fixture);
-      const sets: ImageSet[] = [
-        { name: 'fixture images, every kind', urls: kinds },
-        { name: 'JPEG 500x375 (Imagenette)', urls: dataset.urls },
-        { name: 'JPEG 2000x1500', photos: dataset.urls.slice(0, 5), width: 2000, height: 1500, count: 10 },
-      ];
-      const pre: PreprocessResult[] = await first.call('preprocess', { sets, model: 'tench-tiny-vit', modelBase: `${origin}/models/`, rounds: 4 });
-      await first.launched.close();
-      console.log('\npreprocessing to 224x224 in one worker, images/s (tench: Pillow-exact decode and resize; transformers.js: AutoProcessor)');
+    const mixedFiles = files(MIXED);
+    const url = (set: string, n: string) => `${photos.origin}/data/files/${set}/${encodeURIComponent(n)}`;
+    const chosen: Array<{ name: string; folder: string; names: string[] }> = [
+      { name: 'JPEG 500x375', folder: 'mixed', names: mixedFiles.filter((n) => n.endsWith('.jpg')).slice(0, 200) },
+      { name: 'JPEG 2000x1500', folder: 'jpeg-2000x1500', names: files(join(PHOTOS, 'jpeg-2000x1500')) },
+      { name: 'PNG RGB 500x375', folder: 'mixed', names: mixedFiles.filter((n) => n.endsWith('.png')).slice(0, 100) },
+      { name: 'PNG palette/alpha', folder: 'png-palette-alpha', names: files(join(PHOTOS, 'png-palette-alpha')) },
+      { name: 'WebP 500x375', folder: 'webp', names: files(join(PHOTOS, 'webp')) },
+    ];
+    const sets: Array<ImageSet & { files: string[] }> = chosen.map((s) => ({ name: s.name, urls: s.names.map((n) => url(s.folder, n)), files: s.names.map((n) => join(PHOTOS, s.folder, n)) }));
+
+    if (!memoryOnly) {
+      // 1. Preprocessing, one worker against Pillow on one core, same files, the model's processor.
+      const pre: PreprocessResult[] = await call('preprocess', { sets: sets.map(({ name, urls }) => ({ name, urls })), model: 'tench-tiny-vit', modelBase: `${photos.origin}/models/`, rounds: 3, transformers: !quick });
+      await first.close();
+      const native = pillow(TINY, sets);
+      console.log(`\npreprocessing to ${JSON.parse(readFileSync(join(TINY, 'preprocessor_config.json'), 'utf8')).size.width} pixels (bilinear), images/s: tench in one worker, Pillow + NumPy in one process and in ${cores}`);
       console.log(table([
-        ['images', 'count', 'mean px', 'tench', 'transformers.js', 'ratio', 'tench resize share'],
-        ...pre.map((r) => [r.name, String(r.images), `${Math.round(r.meanPixels / 1000)}k`, r.tench, r.transformers, r.tench / r.transformers, r.tenchTensorShare]),
+        ['images', 'count', 'mean px', 'tench', 'Pillow', 'tench/Pillow', 'Pillow, every core', 'transformers.js'],
+        ...pre.map((r, i) => [r.name, String(r.images), `${Math.round(r.meanPixels / 1000)}k`, r.tench, native[i]!.perCore, r.tench / native[i]!.perCore, native[i]!.allCores, r.transformers || '-']),
+      ]));
+      const steps = ['header', 'decode', 'readback', 'pixels', 'resize', 'normalize', 'thumbnail'] as const;
+      console.log('\ntench\'s steps alone, ms per image (one worker, nothing else running; decode waits on the browser\'s decoder thread)');
+      console.log(table([
+        ['images', ...steps, 'thumbnail share'],
+        ...pre.map((r) => {
+          const total = steps.reduce((s, k) => s + (r.steps[k] ?? 0), 0);
+          return [r.name, ...steps.map((k) => r.steps[k] ?? 0), `${((100 * (r.steps.thumbnail ?? 0)) / total).toFixed(1)}%`];
+        }),
       ]));
 
-      // Throughput: (a) model only, (b) tench end to end, (c) the naive port.
+      // 2. End to end with the small model on 1,200 photos against the native pipeline.
+      const mixedSet = [{ name: 'mixed', files: mixedFiles.map((n) => join(MIXED, n)) }];
+      const pil = pillow(SMALL, mixedSet)[0]!;
+      const inferMs = await nativeInference(SMALL, 1, 400);
+      // Pillow on every core, then inference on every core: the cores share both.
+      const nativeRate = 1 / (1 / pil.allCores + inferMs / 1000 / cores);
+      const small = localModelId(SMALL);
+      const plain = await plainEndToEnd(browserPath.path, mixed, small, mixedFiles.length, `${mixed.origin}/data/manifest.jsonl`);
+      const cli = await cliRun([MIXED, '--model', SMALL, '--device', 'wasm']);
+      console.log(`\nend to end, the small model (3 layers, 192 pixels) on ${mixedFiles.length} photos (900 JPEG, 300 PNG, 500x375), images/s in steady state`);
+      console.log(`native pipeline: Pillow + NumPy on ${cores} processes ${pil.allCores.toFixed(1)}, onnxruntime-node ${inferMs.toFixed(2)} ms an image (1 thread, batch 8): ${nativeRate.toFixed(1)} images/s`);
+      console.log(table([
+        ['tench', 'images/s', 'tench/native', 'first row (s)', 'plan'],
+        ['plain browser', plain.rate, plain.rate / nativeRate, plain.firstRowS === null ? '-' : plain.firstRowS.toFixed(2), plain.note],
+        ['tench classify (Playwright)', cli.rate, cli.rate / nativeRate, cli.firstRowS === null ? '-' : cli.firstRowS.toFixed(2), ''],
+      ]));
+      const stepNames = ['header', 'decode', 'readback', 'pixels', 'resize', 'normalize', 'thumbnail', 'infer', 'store'];
+      const alone = pre[0]!.steps;
+      console.log('\nms per image in each step (wall time in the thread doing it): alone (JPEG 500x375, one worker) and in the two runs');
+      console.log(table([
+        ['step', 'alone', 'plain browser', 'tench classify'],
+        ...stepNames.map((s) => [s, s in alone ? (alone as Record<string, number>)[s]! : '-', (plain.stepMs[s] ?? 0) / plain.stepImages, (cli.stepMs[s] ?? 0) / cli.stepImages]),
+      ]));
+      const groups = [...new Set([...plain.cpu, ...cli.cpu].map((c) => c.group.replace(/^CLI and its server \(node\)/, 'server (node)')))];
+      const perImage = (m: Measured, g: string) => (m.cpu.filter((c) => c.group.replace(/^CLI and its server \(node\)/, 'server (node)') === g).reduce((s, c) => s + c.ms, 0)) / Math.max(1, m.images);
+      const rows = groups.map((g) => [g, perImage(plain, g), perImage(cli, g)] as [string, number, number]).filter((r) => r[1] + r[2] >= 0.05).sort((a, b) => b[1] + b[2] - (a[1] + a[2]));
+      console.log('\nCPU ms per image by process and thread, as the operating system counts it (steady state)');
+      console.log(table([
+        ['process · thread', 'plain browser', 'tench classify'],
+        ...rows,
+        ['total', rows.reduce((s, r) => s + r[1], 0), rows.reduce((s, r) => s + r[2], 0)],
+      ]));
+
+      // 3. From the command (or the click) to the first stored row, bundled model and samples.
+      const starts: number[] = [];
+      for (let i = 0; i < 3; i++) starts.push((await cliRun([join(ROOT, 'public', 'samples'), '--model', TINY])).firstRowS ?? NaN);
+      const pageStart = await plainEndToEnd(browserPath.path, mixed, 'tench-tiny-vit', 12, `${mixed.origin}/samples/manifest.txt`);
+      console.log(`\nfirst stored row, bundled model on the 12 samples: tench classify ${starts.map((s) => s.toFixed(2)).join(', ')} s after the command; the page ${pageStart.firstRowS?.toFixed(2)} s after Run`);
+
+      // 4. Throughput: (a) model only, (b) tench end to end, (c) the naive port.
       console.log('\nthroughput, images/s (steady state, after the first batch):');
-      const rows: Row[] = [];
-      rows.push(await throughput(browserPath.path, origin, 'tench-tiny-vit', 'tiny ViT', 'wasm', { a: 1600, b: 1200, c: 1200 }, dataset.manifest, dataset.urls));
+      const naiveUrls = mixedFiles.filter((_, i) => i % 12 === 0).map((n) => `${mixed.origin}/data/files/${n}`);
+      const throughput = async (server: Served, model: string, label: string, device: Device, counts: { a: number; b: number; c: number }, batchSize?: number) => {
+        const scenario: Scenario = { model, device, images: counts.a, ...(batchSize ? { batchSize } : {}) };
+        const a = await plainCall(browserPath.path, server.origin, 'modelOnly', scenario);
+        const ceiling = device === 'wasm' ? await plainCall(browserPath.path, server.origin, 'modelOnly', { ...scenario, sessions: cores, threads: 1 }) : null;
+        const b = await plainCall(browserPath.path, server.origin, 'endToEnd', { ...scenario, images: counts.b, manifest: `${server.origin}/data/manifest.jsonl` });
+        const c = await plainCall(browserPath.path, server.origin, 'naive', { ...scenario, batchSize: 8, images: counts.c, urls: naiveUrls });
+        console.log(`  ${label} ${device}: (a) ${a.rate.toFixed(2)}  (b) ${b.rate.toFixed(2)}  (c) ${c.rate.toFixed(2)}${ceiling ? `  model on every core ${ceiling.rate.toFixed(2)}` : ''}`);
+        return { label, device, a, b, c, ceiling };
+      };
+      const results = [
+        await throughput(mixed, small, 'small ViT', 'wasm', { a: 1600, b: 1200, c: 1200 }),
+        await throughput(mixed, 'tench-tiny-vit', 'tiny ViT', 'wasm', { a: 1600, b: 1200, c: 1200 }),
+      ];
       // A software adapter reports GPU-sized limits; the plan's batch would outlast the few images it can manage in time.
-      if (adapter.present) rows.push(await throughput(browserPath.path, origin, 'tench-tiny-vit', 'tiny ViT', 'webgpu', adapter.fallback ? { a: 64, b: 64, c: 64 } : { a: 1600, b: 1200, c: 1200 }, dataset.manifest, dataset.urls, adapter.fallback ? 8 : undefined));
+      if (adapter.present) results.push(await throughput(mixed, 'tench-tiny-vit', 'tiny ViT', 'webgpu', adapter.fallback ? { a: 64, b: 64, c: 64 } : { a: 1600, b: 1200, c: 1200 }, adapter.fallback ? 8 : undefined));
+      let vitNative: number | null = null;
       if (!quick && hasVitBase) {
-        const vit = localModelId(VIT_BASE);
-        rows.push(await throughput(browserPath.path, origin, vit, 'ViT-B/16', 'wasm', { a: 40, b: 48, c: 40 }, dataset.manifest, dataset.urls));
-        if (adapter.present && !adapter.fallback) rows.push(await throughput(browserPath.path, origin, vit, 'ViT-B/16', 'webgpu', { a: 1024, b: 1024, c: 512 }, dataset.manifest, dataset.urls));
+        const vitMixed = await open(MIXED, VIT_BASE);
+        results.push(await throughput(vitMixed, localModelId(VIT_BASE), 'ViT-B/16', 'wasm', { a: 40, b: 48, c: 40 }));
+        vitNative = 1000 / (await nativeInference(VIT_BASE, cores, 32));
       }
       console.log(table([
         ['model', 'device', '(a) model only', '(b) tench', '(c) naive', '(b)/(a)', '(b)/(c)', 'model on every core', 'that/(c)'],
-        ...rows.map((r) => [r.model, r.device, r.a.rate, r.b.rate, r.c.rate, r.b.rate / r.a.rate, r.b.rate / r.c.rate, r.ceiling ? r.ceiling.rate : '-', r.ceiling ? r.ceiling.rate / r.c.rate : '-']),
+        ...results.map((r) => [r.label, r.device, r.a.rate, r.b.rate, r.c.rate, r.b.rate / r.a.rate, r.b.rate / r.c.rate, r.ceiling ? r.ceiling.rate : '-', r.ceiling ? r.ceiling.rate / r.c.rate : '-']),
       ]));
-      for (const r of rows) console.log(`  ${r.model} ${r.device}: (a) ${r.a.note}; (b) ${r.b.note}; (c) ${r.c.note}`);
-      if (!hasVitBase) console.log('ViT-B/16: skipped; make the model with: /usr/bin/python3 test/fixtures/make_fixtures.py --vit-base .cache/models/vit-base-random');
+      for (const r of results) console.log(`  ${r.label} ${r.device}: (a) ${r.a.note}; (b) ${r.b.note}; (c) ${r.c.note}`);
+      if (vitNative !== null) {
+        const wasm = results.find((r) => r.label === 'ViT-B/16');
+        console.log(`ViT-B/16 in onnxruntime-node (native CPU, ${cores} threads, batch 8): ${vitNative.toFixed(2)} images/s; (b) wasm / native = ${wasm ? (wasm.b.rate / vitNative).toFixed(2) : '-'}`);
+      } else if (!quick) console.log(`ViT-B/16: skipped; make the model with: ${PYTHON} test/fixtures/make_fixtures.py --vit-base .cache/models/vit-base-random`);
+    } else await first.close();
 
-      if (!quick && hasVitBase) {
-        const native = await nativeVitBase(32, 8);
-        const wasm = rows.find((r) => r.model === 'ViT-B/16' && r.device === 'wasm');
-        console.log(`\nViT-B/16 in onnxruntime-node (native CPU, ${native.note}, batch 8): ${native.rate.toFixed(2)} images/s; (b) wasm / native = ${wasm ? (wasm.b.rate / native.rate).toFixed(2) : '-'}`);
-      }
-    }
-
-    // Memory: peak resident size of the whole browser (every Chromium process) over a run, in a
-    // browser as a user runs it and in one driven by Playwright as `tench classify` runs it.
+    // 5. Memory: peak resident size of the whole browser over a run, as a user's browser runs it
+    // and driven by Playwright as `tench classify` runs it; the photos listed again and again.
     const sizes = quick ? [1000] : [1000, 10_000];
-    const scenario = (n: number) => ({ model: 'tench-tiny-vit', device: 'wasm' as const, images: n, manifest: dataset.manifest(n) });
-    const plain: Array<{ n: number; result: Rate; peakBytes: number }> = [];
-    for (const n of sizes) plain.push({ n, ...(await peakDuring(() => plainCall(browserPath.path, origin, 'endToEnd', scenario(n)))) });
-    const driven: typeof plain = [];
+    const memoryServer = await open(PHOTOS);
+    mkdirSync(join(PHOTOS, 'manifests'), { recursive: true });
+    const scenario = (n: number) => {
+      const file = `photos-${n}.jsonl`;
+      const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ url: `../mixed/${mixedFiles[i % mixedFiles.length]}`, path: `img-${String(i).padStart(6, '0')}.jpg` }));
+      writeFileSync(join(PHOTOS, 'manifests', file), `${lines.join('\n')}\n`);
+      return { model: 'tench-tiny-vit', device: 'wasm' as const, images: n, manifest: `${memoryServer.origin}/data/files/manifests/${file}` };
+    };
+    const plainRuns: Array<{ n: number; result: Rate; peakBytes: number }> = [];
+    for (const n of sizes) plainRuns.push({ n, ...(await peakDuring(() => plainCall(browserPath.path, memoryServer.origin, 'endToEnd', scenario(n)))) });
+    const driven: typeof plainRuns = [];
     for (const n of sizes) {
-      const page = await openBench(browserPath.path, origin);
+      const launched = await launch(browserPath.path);
       try {
-        driven.push({ n, ...(await peakDuring(() => page.call('endToEnd', scenario(n)))) });
+        const page = await launched.context.newPage();
+        await page.goto(`${memoryServer.origin}/bench/bench.html`);
+        await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 120_000 });
+        const arg = scenario(n);
+        driven.push({ n, ...(await peakDuring(() => page.evaluate((a) => window.bench.endToEnd(a), arg))) });
       } finally {
-        await page.launched.close();
+        await launched.close();
       }
     }
-    const memoryTable = (runs: typeof plain) => table([
+    const memoryTable = (runs: typeof plainRuns) => table([
       ['images', 'peak MiB', 'images/s', 'vs first'],
       ...runs.map((r) => [String(r.n), r.peakBytes / 2 ** 20, r.result.rate, r.peakBytes / runs[0]!.peakBytes]),
     ]);
     console.log('\npeak browser memory over a run (tiny ViT, wasm, every Chromium process, resident):');
-    console.log(`as a user's browser runs it (no automation attached):\n${memoryTable(plain)}`);
+    console.log(`as a user's browser runs it (no automation attached):\n${memoryTable(plainRuns)}`);
     console.log(`driven by Playwright, as tench classify runs it (DevTools keeps up to 200 MB of response bodies):\n${memoryTable(driven)}`);
   } finally {
-    await server.close();
+    for (const s of servers) await s.close();
+    rmSync(join(PHOTOS, 'manifests'), { recursive: true, force: true });
     removeProfiles();
   }
 }

@@ -9,7 +9,7 @@ import { inShard, type Shard } from './datasets/shard.ts';
 import { loadModelInfo, type ModelInfo, type ModelRef } from './model/model.ts';
 import { trueLabel, type LabelOptions, type LabelSource } from './model/synsets.ts';
 import { flopsPerImage, largestBatch } from './pipeline/batching.ts';
-import { fetchBytes } from './pipeline/fetch.ts';
+import { fetchBytes, fetchPack } from './pipeline/fetch.ts';
 import { fingerprint } from './pipeline/fingerprint.ts';
 import { createGate, type Gate } from './pipeline/gate.ts';
 import { bottleneck, createRateMeter, eta, type Progress } from './pipeline/progress.ts';
@@ -136,6 +136,7 @@ function progressFrom(runId: string, state: Progress['state'], counters: Counter
     failed: counters.failed,
     byCause: counters.byCause,
     stages: counters.stages,
+    stepMs: counters.stepMs,
     elapsedMs,
     rate,
     recentRate,
@@ -194,7 +195,7 @@ async function lookup(db: TenchDB, run: RunRecord, retry: Continuation['retry'] 
 export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetRuntime, hooks: JobHooks = {}, control: JobControl = newControl(), adapter?: AdapterFacts, from?: Continuation): Promise<RunRecord> {
   const { dataset: _dataset, ...stored } = request;
   const run: RunRecord = from
-    ? { ...from.run, state: 'running', finishedAt: null, error: null }
+    ? { ...from.run, state: 'running', finishedAt: null, error: null, firstRowAt: null }
     : {
       id: newRunId(),
       createdAt: Date.now(),
@@ -214,6 +215,7 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
       },
       runtime: null,
       readyAt: null,
+      firstRowAt: null,
       counts: null,
       error: null,
       request: stored,
@@ -275,10 +277,15 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
   // A full store pauses the run with the figures; resuming tries the same write again.
   const write = async (results: ItemResult[]) => {
     const rows = results.map((r) => toRow(run.id, run.fingerprint, run.dataset, r));
-    const thumbs: Thumb[] = results.flatMap((r) => (r.thumb ? [{ runId: run.id, path: r.item.path, webp: r.thumb }] : []));
+    const thumbs: Thumb[] = results.flatMap((r) => (r.thumb ? [{ runId: run.id, path: r.item.path, image: r.thumb }] : []));
     for (;;) {
       try {
         await putRows(db, rows, thumbs);
+        if (!run.firstRowAt) {
+          // The first answer is shown as soon as it is stored, not at the next progress tick.
+          run.firstRowAt = Date.now();
+          report(control.gate.paused ? 'paused' : 'running');
+        }
         return;
       } catch (error) {
         if (!isQuotaError(error)) throw error;
@@ -291,11 +298,13 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
     }
   };
 
+  const limits = { maxBytes: request.maxObjectBytes ?? MAX_OBJECT_BYTES, timeoutMs: request.requestTimeoutMs ?? undefined };
   const pipeline = runPipeline(
     {
       items: labelled(inShard(sampled(dataset.items, request.sample), request.shard), info.value.labels, { from: request.labelsFrom, map: request.labelMap }),
       known: await lookup(db, run, retry, request.topK),
-      fetch: (source, fetchSignal) => fetchBytes(source, { maxBytes: request.maxObjectBytes ?? MAX_OBJECT_BYTES, timeoutMs: request.requestTimeoutMs ?? undefined }, dataset.s3, fetchSignal),
+      fetch: (source, fetchSignal) => fetchBytes(source, limits, dataset.s3, fetchSignal),
+      fetchPack: (endpoint, files, fetchSignal) => fetchPack(endpoint, files, limits, fetchSignal),
       gate: control.gate,
       decode: {
         preprocess: info.value.preprocess,

@@ -4,8 +4,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { build } from 'vite';
-import { appConfig } from '../server/app-config.ts';
 
 const SOURCES = ['src', 'workers', 'public', 'index.html', 'vite.config.ts', 'package-lock.json'];
 const STAMP = '.tench-build.json';
@@ -53,6 +51,8 @@ export async function ensureBuilt(root: string, log: (line: string) => void): Pr
     if (isBuilt(root, outDir)) return outDir;
     const sources = sourcesStamp(root);
     log('building the app (once, after a change to its sources)…');
+    // Loaded only to build: most runs find the app built, and these take a good part of a second.
+    const [{ build }, { appConfig }] = await Promise.all([import('vite'), import('../server/app-config.ts')]);
     await build({ ...appConfig(), configFile: false, root, logLevel: 'warn', build: { ...appConfig().build, outDir, emptyOutDir: true } });
     writeFileSync(join(outDir, STAMP), JSON.stringify({ sources, builtAt: Date.now() }));
     return outDir;

@@ -71,7 +71,7 @@ export interface Console {
   /** How good the predictions were, when the dataset gives labels; and the failures by cause. */
   report(evaluation: Evaluation, failures: Failures): void;
   /** The final line, as text or (--json) as an object. */
-  summary(s: { images: number; errors: number; seconds: number; rate: number; state: string; out: string; resumed: number; cached: number }): void;
+  summary(s: { images: number; errors: number; seconds: number; rate: number; state: string; out: string; resumed: number; cached: number; firstRowSeconds: number | null }): void;
 }
 
 /** Exit statuses, as the README lists them. */
@@ -104,27 +104,32 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
   if (!opened.ok) return fail(opened.reason);
   const { state } = opened;
 
+  // The browser starts while the app is checked and served: each takes a few hundred ms.
+  const launching = launch(browserPath.path, { headed: o.headed, userDataDir: state.profile, serviceWorkers: 'block' }).then(
+    (launched) => ({ ok: true as const, launched }),
+    (error: unknown) => ({ ok: false as const, message: (error as Error).message }),
+  );
   const dist = await ensureBuilt(root, io.err);
   let server: Served;
   try {
     server = await serve(dist, { ...dataset.value.routes, ...model.value.routes }, state.port ?? 0);
   } catch (error) {
+    const started = await launching;
+    if (started.ok) await started.launched.close();
     const busy = (error as { code?: string }).code === 'EADDRINUSE';
     return fail(busy
       ? `port ${state.port}, where the runs in ${state.dir} are served, is in use: another tench may be using that state folder (give each process its own --state)`
       : `cannot start the local server: ${(error as Error).message}`);
   }
   if (state.port === null) await state.remember(Number(new URL(server.origin).port));
-  let browser;
-  try {
-    browser = await launch(browserPath.path, { headed: o.headed, userDataDir: state.profile, serviceWorkers: 'block' });
-  } catch (error) {
+  const started = await launching;
+  if (!started.ok) {
     await server.close();
-    const message = (error as Error).message;
-    return fail(/ProcessSingleton|SingletonLock|profile.*in use/i.test(message)
+    return fail(/ProcessSingleton|SingletonLock|profile.*in use/i.test(started.message)
       ? `the browser profile in ${state.dir} is in use by another tench; give each process its own --state`
-      : `cannot start the browser at ${browserPath.path}: ${message.split('\n')[0]}`);
+      : `cannot start the browser at ${browserPath.path}: ${started.message.split('\n')[0]}`);
   }
+  const browser = started.launched;
 
   const detach: Array<() => void> = [];
   try {
@@ -210,7 +215,9 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
     }
     io.report(evaluate(rows), failuresByCause(rows, 20));
     io.err(`wrote ${rows.length} rows to ${out.value.shown}${failuresOut?.ok ? ` and ${errors} failures to ${failuresOut.value.shown}` : ''}`);
-    io.summary({ images: rows.length, errors, seconds, rate: rows.length / Math.max(seconds, 1e-3), state: run.state, out: out.value.shown, resumed: run.counts?.resumed ?? 0, cached: run.counts?.cached ?? 0 });
+    // From this command's start (the browser shares the system clock) to the first stored row.
+    const firstRowSeconds = run.firstRowAt ? (run.firstRowAt - performance.timeOrigin) / 1000 : null;
+    io.summary({ images: rows.length, errors, seconds, rate: rows.length / Math.max(seconds, 1e-3), state: run.state, out: out.value.shown, resumed: run.counts?.resumed ?? 0, cached: run.counts?.cached ?? 0, firstRowSeconds });
     return run.state === 'cancelled' ? EXIT.cancelled : EXIT.ok;
   } finally {
     for (const d of detach) d();

@@ -98,7 +98,7 @@ export function terminal(json: boolean): Console {
     },
     summary(s) {
       if (json) {
-        console.log(JSON.stringify({ type: 'summary', state: s.state, images: s.images, errors: s.errors, seconds: Number(s.seconds.toFixed(3)), rate: Number(s.rate.toFixed(3)), resumed: s.resumed, cached: s.cached, out: s.out }));
+        console.log(JSON.stringify({ type: 'summary', state: s.state, images: s.images, errors: s.errors, seconds: Number(s.seconds.toFixed(3)), rate: Number(s.rate.toFixed(3)), resumed: s.resumed, cached: s.cached, first_row_s: s.firstRowSeconds === null ? null : Number(s.firstRowSeconds.toFixed(3)), out: s.out }));
         return;
       }
       const how = s.state === 'cancelled' ? ' (cancelled)' : '';

@@ -5,7 +5,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sirv from 'sirv';
-import { ISOLATION_HEADERS } from '../server/app-config.ts';
+import type { Connect } from 'vite';
+import { ISOLATION_HEADERS } from '../server/isolation.ts';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../server/csp.ts';
 import { routesMiddleware, type RouteOptions } from '../server/routes.ts';
 
@@ -14,7 +15,8 @@ export interface Served {
   close(): Promise<void>;
 }
 
-export async function serve(outDir: string, routes: RouteOptions, port = 0): Promise<Served> {
+/** `before`: routes tried ahead of the app's (the bench adds the one its pages report to). */
+export async function serve(outDir: string, routes: RouteOptions, port = 0, before?: Connect.NextHandleFunction): Promise<Served> {
   const local = routesMiddleware(routes);
   const app = sirv(outDir, {
     etag: true,
@@ -26,9 +28,11 @@ export async function serve(outDir: string, routes: RouteOptions, port = 0): Pro
   });
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     setIsolation(res);
-    local(req, res, () => app(req, res, () => {
+    const rest = () => local(req, res, () => app(req, res, () => {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     }));
+    if (before) before(req, res, rest);
+    else rest();
   });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);

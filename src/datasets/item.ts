@@ -2,7 +2,8 @@
 
 /** Where an image's bytes come from. Plain data, so it crosses into a worker as is. */
 export type ItemSource =
-  | { kind: 'url'; url: string }
+  /** pack: where the server also hands this file out with others (pack.ts); url alone works too. */
+  | { kind: 'url'; url: string; pack?: { endpoint: string; file: string } }
   /** A File from a picked folder or a drop: a handle, not a copy of the bytes. */
   | { kind: 'blob'; blob: Blob }
   | { kind: 's3'; bucket: string; key: string };

@@ -3,6 +3,7 @@
 // "path"?, "label"?, "size"?, "etag"?} a line). Relative URLs resolve against the manifest's own
 // URL. Read as a stream, so a long manifest is never held whole.
 
+import { PACK_HEADER } from './pack.ts';
 import Papa from 'papaparse';
 import { isImagePath } from './filter.ts';
 import type { Item } from './item.ts';
@@ -127,6 +128,18 @@ async function* entries(body: ReadableStream<Uint8Array>, format: Format): Async
   }
 }
 
+/** Where the manifest's own server hands out many of its files at once, if it says so (same origin only). */
+function packEndpoint(response: Response, manifestUrl: string): string | null {
+  const named = response.headers.get(PACK_HEADER);
+  if (!named) return null;
+  try {
+    const url = new URL(named, manifestUrl);
+    return url.origin === new URL(manifestUrl).origin ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function* listManifest(
   manifestUrl: string,
   extensions: readonly string[],
@@ -140,6 +153,7 @@ export async function* listManifest(
     throw new Error(`cannot fetch the manifest ${manifestUrl}: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (!response.ok || !response.body) throw new Error(`the manifest ${manifestUrl} answered HTTP ${response.status}`);
+  const endpoint = packEndpoint(response, manifestUrl);
   for await (const entry of entries(response.body, manifestFormat(manifestUrl))) {
     let url: URL;
     try {
@@ -155,7 +169,7 @@ export async function* listManifest(
     stats.listed++;
     yield {
       path,
-      source: { kind: 'url', url: url.href },
+      source: endpoint && entry.path !== undefined ? { kind: 'url', url: url.href, pack: { endpoint, file: entry.path } } : { kind: 'url', url: url.href },
       size: entry.size !== undefined && Number.isFinite(entry.size) ? entry.size : undefined,
       version: entry.etag,
       label: entry.label,

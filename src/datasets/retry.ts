@@ -81,18 +81,24 @@ export function idleTimer(outer: AbortSignal | undefined, ms: number): IdleTimer
   const onAbort = () => controller.abort(outer!.reason);
   if (outer?.aborted) controller.abort(outer.reason);
   else outer?.addEventListener('abort', onAbort, { once: true });
+  // Touched on every chunk of a body: a timestamp, not a new timer each time; the one timer,
+  // when it fires, waits out what is left since the last touch.
+  let last = performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = () => {
-    clearTimeout(timer);
+  const arm = (wait: number) => {
     timer = setTimeout(() => {
+      const idle = performance.now() - last;
+      if (idle < ms) return arm(ms - idle);
       fired = true;
       controller.abort(new DOMException(`no answer for ${ms / 1000} s`, 'TimeoutError'));
-    }, ms);
+    }, wait);
   };
-  arm();
+  arm(ms);
   return {
     signal: controller.signal,
-    touch: () => !fired && arm(),
+    touch: () => {
+      last = performance.now();
+    },
     timedOut: () => fired,
     clear() {
       clearTimeout(timer);

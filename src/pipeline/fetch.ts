@@ -6,6 +6,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ItemSource } from '../datasets/item.ts';
 import { idleTimer, REQUEST_TIMEOUT_MS, RETRY, RetryableFailure, retryableS3, retryableStatus, s3Reason, withRetries, type IdleTimer, type RetryOptions } from '../datasets/retry.ts';
 import { makeS3Client, type S3Access } from '../datasets/s3-client.ts';
+import { readPack, type PackRequest } from '../datasets/pack.ts';
 import { reasonOf } from '../../workers/shared/results.ts';
 
 export type Fetched = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: boolean; reason: string };
@@ -64,21 +65,71 @@ function s3Client(access: S3Access): S3Client {
  * The reason says how many tries were made.
  */
 export async function fetchBytes(source: ItemSource, limits: FetchLimits, s3?: S3Access, signal?: AbortSignal, retry: RetryOptions = RETRY): Promise<Fetched> {
+  return tried(limits, signal, retry, async (idle) => {
+    const attempt = await fetchOnce(source, limits.maxBytes, s3, idle);
+    if ('retryable' in attempt) throw new RetryableFailure(attempt.reason);
+    return attempt;
+  }, (reason) => ({ ok: false, tooLarge: false, reason }));
+}
+
+/**
+ * Tries with an idle timer each, as many times as the policy allows; what no try cured becomes
+ * `failed(reason)`. The caller's cancel is thrown, never turned into a failure.
+ */
+async function tried<T>(limits: FetchLimits, signal: AbortSignal | undefined, retry: RetryOptions, attempt: (idle: IdleTimer) => Promise<T>, failed: (reason: string) => T): Promise<T> {
   try {
     return await withRetries(async () => {
       const idle = idleTimer(signal, limits.timeoutMs ?? REQUEST_TIMEOUT_MS);
       try {
-        const attempt = await fetchOnce(source, limits.maxBytes, s3, idle);
-        if ('retryable' in attempt) throw new RetryableFailure(attempt.reason);
-        return attempt;
+        return await attempt(idle);
       } finally {
         idle.clear();
       }
     }, signal, retry);
   } catch (error) {
     if (signal?.aborted) throw error;
-    return { ok: false, tooLarge: false, reason: error instanceof RetryableFailure ? error.reason : reasonOf(error) };
+    return failed(error instanceof RetryableFailure ? error.reason : reasonOf(error));
   }
+}
+
+/**
+ * Files of one pack endpoint (src/datasets/pack.ts) in one request: one outcome per file, in
+ * order. The request is tried again as a download is; a file the server lacks or refuses as too
+ * large is that file's failure alone, worded as its own download's would be.
+ */
+export async function fetchPack(endpoint: string, files: readonly string[], limits: FetchLimits, signal?: AbortSignal, retry: RetryOptions = RETRY): Promise<Fetched[]> {
+  const all = (reason: string) => files.map((): Fetched => ({ ok: false, tooLarge: false, reason }));
+  return tried(limits, signal, retry, async (idle) => {
+    const failed = (error: unknown, during: string): never => {
+      if (signal?.aborted && !idle.timedOut()) throw error;
+      throw new RetryableFailure(idle.timedOut() ? `the pack ${during} stalled: ${reasonOf(idle.signal.reason)}` : reasonOf(error));
+    };
+    const request: PackRequest = { files: [...files], maxBytes: limits.maxBytes };
+    let response: Response;
+    try {
+      response = await fetch(endpoint, { method: 'POST', body: JSON.stringify(request), signal: idle.signal });
+    } catch (error) {
+      return failed(error, 'request');
+    }
+    idle.touch();
+    const status = `HTTP ${response.status} ${response.statusText}`.trim();
+    if (!response.ok || !response.body) {
+      if (retryableStatus(response.status)) throw new RetryableFailure(status);
+      return all(status);
+    }
+    const out: Fetched[] = [];
+    try {
+      for await (const entry of readPack(response.body, idle.touch)) {
+        if ('bytes' in entry) out.push({ ok: true, bytes: entry.bytes });
+        else if (entry.status === 413) out.push(tooLarge(entry.size, limits.maxBytes));
+        else out.push({ ok: false, tooLarge: false, reason: entry.status === 404 ? 'HTTP 404 Not Found' : `HTTP ${entry.status}` });
+      }
+    } catch (error) {
+      return failed(error, 'body');
+    }
+    if (out.length !== files.length) throw new RetryableFailure(`the body was cut short: ${out.length} of ${files.length} files`);
+    return out;
+  }, all);
 }
 
 /** Fewer bytes than the server announced: the connection broke, whatever the stream said. */

@@ -29,6 +29,8 @@ export interface Progress {
   failed: number;
   byCause: Partial<Record<ErrorCause, number>>;
   stages: StageStats[];
+  /** Milliseconds per step, summed over the images (the scheduler's Counters.stepMs). */
+  stepMs?: Partial<Record<string, number>>;
   elapsedMs: number;
   /** Images per second since the first image, and over the last few seconds. */
   rate: number;

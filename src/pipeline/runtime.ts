@@ -107,8 +107,11 @@ export const LIGHT_MODEL_FLOPS = 1e9;
  *   the adapter holds; the GPU computes, so every core but one decodes.
  * - WASM, heavy model: one session on every core (several single-threaded sessions lose on small
  *   machines), a quarter of the cores decoding beside it; batches past 8 gain nothing.
- * - WASM, light model: decoding costs more than inference, and ONNX Runtime's threads cost more
- *   than they save on small matrices: single-threaded sessions, the other cores decoding.
+ * - WASM, light model: ONNX Runtime's threads cost more than they save on small matrices, so
+ *   single-threaded sessions; inference still costs about twice what decoding does (WebAssembly
+ *   has no fused multiply-add), so a decoder for every three cores and a session for each other
+ *   core plus one: a worker more than the cores, so that no core idles while a stage waits on
+ *   the next. Batches of 16 halve the per-batch cost of 8 (npm run bench).
  * - Fetches: enough in flight to hide a round trip to S3 at a few hundred images a second.
  */
 export function defaultPlan(device: Device, machine: Machine, overrides: Partial<Plan> = {}): Plan {
@@ -122,8 +125,8 @@ export function defaultPlan(device: Device, machine: Machine, overrides: Partial
     decoders = Math.max(1, Math.min(8, cores - 1));
     threads = 1;
   } else if (light) {
-    sessions = Math.max(1, Math.floor(cores / 4));
-    decoders = Math.max(1, Math.min(8, cores - sessions));
+    decoders = Math.max(1, Math.round(cores / 3));
+    sessions = Math.max(1, cores - decoders + 1);
     threads = 1;
   } else {
     sessions = cores >= 8 ? 2 : 1;
@@ -136,7 +139,7 @@ export function defaultPlan(device: Device, machine: Machine, overrides: Partial
     fetchConcurrency: overrides.fetchConcurrency ?? 16,
     sessions,
     decoders: overrides.decoders ?? decoders,
-    batchSize: overrides.batchSize ?? (device === 'webgpu' ? machine.largestBatch : 8),
+    batchSize: overrides.batchSize ?? (device === 'webgpu' ? machine.largestBatch : light ? 16 : 8),
     threads: overrides.threads ?? threads,
   };
 }

@@ -10,11 +10,12 @@
 
 import { transfer } from 'comlink';
 import type { Item, ItemSource } from '../datasets/item.ts';
-import type { DecodeApi, DecodeSettings, Prepared } from '../../workers/decode/api.ts';
+import type { DecodeApi, DecodeSettings, DecodeStep, Prepared } from '../../workers/decode/api.ts';
 import type { Classified, InferApi, SessionSettings } from '../../workers/infer/api.ts';
 import { failure, reasonOf, type ErrorCause, type Outcome } from '../../workers/shared/results.ts';
 import { spawnDecoder, spawnInferrer, type Bridge } from './bridge.ts';
 import type { Fetched } from './fetch.ts';
+import { PACK_BYTES, PACK_FILES } from '../datasets/pack.ts';
 import type { Gate } from './gate.ts';
 import { createPool, type Lease, type Pool } from './pool.ts';
 import type { StageStats } from './progress.ts';
@@ -61,6 +62,8 @@ export interface PipelineInput {
   items: AsyncIterable<Item>;
   /** The fetch stage's work: source -> bytes (with S3 access and size limit bound in). */
   fetch(source: ItemSource, signal: AbortSignal): Promise<Fetched>;
+  /** Many files of one pack endpoint at once (src/datasets/pack.ts), one outcome each, in order. */
+  fetchPack?(endpoint: string, files: string[], signal: AbortSignal): Promise<Fetched[]>;
   decode: DecodeSettings;
   session: SessionSettings;
   settings: PipelineSettings;
@@ -93,6 +96,12 @@ export interface Counters {
   replacedReason: string | null;
   /** Batches run again on a fresh session after their first session failed. */
   retriedBatches: number;
+  /**
+   * Milliseconds spent in each step, summed over the images that went through it: the decode
+   * worker's steps (timed in the worker), inference and the store. Wall time in the thread that
+   * does the step; the bench sets them beside the CPU time the operating system counts.
+   */
+  stepMs: Partial<Record<DecodeStep | 'infer' | 'store', number>>;
   /** The most items each queue ever held, with its bound: the backpressure proof. */
   queues: Record<'fetched' | 'decoded' | 'batches' | 'results', { highWater: number; capacity: number }>;
 }
@@ -227,15 +236,28 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
   let slowestPerImageMs = 0;
   let retriedBatches = 0;
   const fetchSlots = createSlots(settings.fetchConcurrency);
+  // A pack holds up to PACK_FILES images: a few in flight keep the decoders fed from a local disk.
+  const packSlots = createSlots(Math.max(2, Math.ceil(settings.fetchConcurrency / 8)));
   // Bytes waiting for a decoder: enough to hand every decoder its next image at once.
   const fetched: Queue<FetchedItem> = createQueue(Math.max(2, settings.decoders * settings.decodeInFlight));
   // Tensors waiting to be batched: one more batch than the sessions are working on.
   const decoded: Queue<Decoded> = createQueue(settings.batchSize * (settings.sessions + 1));
+  // Tensors the sessions handed back, to be filled again by the decoders (see DecodeApi.prepare);
+  // never more than can be in flight at once.
+  const spare: Float32Array[] = [];
+  const spareCap = settings.batchSize * (settings.sessions + 2) + settings.decoders * settings.decodeInFlight;
+  const recycle = (tensors: Float32Array[] | undefined) => {
+    for (const t of tensors ?? []) if (spare.length < spareCap && t.byteLength > 0) spare.push(t);
+  };
   const batches: Queue<Decoded[]> = createQueue(settings.sessions);
   const results: Queue<ItemResult> = createQueue(Math.max(settings.writeBatch * 2, settings.batchSize * 2));
 
   const c = { listed: 0, listingDone: false, fetchIn: 0, fetchOut: 0, decodeIn: 0, decodeOut: 0, inferIn: 0, inferOut: 0, storeIn: 0, written: 0, resumed: 0, cached: 0, ok: 0, failed: 0 };
   const byCause: Partial<Record<ErrorCause, number>> = {};
+  const stepMs: Counters['stepMs'] = {};
+  const addMs = (step: keyof Counters['stepMs'], ms: number) => {
+    stepMs[step] = (stepMs[step] ?? 0) + ms;
+  };
   const fetchBusy = busyMeter();
   let storeMs = 0;
 
@@ -262,6 +284,7 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
       replaced: decodePool.replaced().count + inferPool.replaced().count,
       replacedReason: inferPool.replaced().reason ?? decodePool.replaced().reason,
       retriedBatches,
+      stepMs: { ...stepMs },
       stages: [
         stage('list', c.listed, c.listed, null, 0),
         stage('fetch', c.fetchIn, c.fetchOut, null, fetchBusy.slotMs() / (elapsed * settings.fetchConcurrency)),
@@ -291,9 +314,43 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
   };
 
   // list -> fetch. Waiting for a fetch slot is what holds the listing back when later stages fill.
+  // Items a server can hand out together (a local folder's) are fetched in packs, a request each.
   async function feed(): Promise<void> {
     const fetching = taskSet();
     let seq = 0;
+    let pack: Array<{ item: Item; seq: number; file: string }> = [];
+    let packBytes = 0;
+    const startFetch = (slots: typeof fetchSlots, work: () => Promise<void>) => {
+      fetchBusy.start();
+      fetching.add(
+        (async () => {
+          try {
+            await work();
+          } finally {
+            slots.release();
+          }
+        })(),
+      );
+    };
+    const arrived = async (item: Item, mine: number, f: Fetched) => {
+      if (f.ok) await fetched.push({ item, seq: mine, bytes: f.bytes }, signal);
+      else await finish(item, mine, failure(f.tooLarge ? 'too_large' : 'fetch_failed', f.reason));
+    };
+    const sendPack = async () => {
+      if (!pack.length) return;
+      const members = pack;
+      const endpoint = (members[0]!.item.source as { pack: { endpoint: string } }).pack.endpoint;
+      pack = [];
+      packBytes = 0;
+      await packSlots.acquire(signal);
+      c.fetchIn += members.length;
+      startFetch(packSlots, async () => {
+        const out = await input.fetchPack!(endpoint, members.map((m) => m.file), signal);
+        fetchBusy.stop();
+        c.fetchOut += members.length;
+        for (let i = 0; i < members.length; i++) await arrived(members[i]!.item, members[i]!.seq, out[i]!);
+      });
+    };
     for await (const item of input.items) {
       signal.throwIfAborted();
       await input.gate?.wait(signal);
@@ -310,23 +367,26 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
         await finish(item, mine, known.outcome, known);
         continue;
       }
+      const packed = item.source.kind === 'url' && input.fetchPack ? item.source.pack : undefined;
+      if (packed) {
+        const size = item.size ?? 0;
+        const sameEndpoint = !pack.length || (pack[0]!.item.source as { pack: { endpoint: string } }).pack.endpoint === packed.endpoint;
+        if (!sameEndpoint || pack.length >= PACK_FILES || (pack.length && packBytes + size > PACK_BYTES)) await sendPack();
+        pack.push({ item, seq: mine, file: packed.file });
+        packBytes += size;
+        continue;
+      }
+      await sendPack();
       await fetchSlots.acquire(signal);
       c.fetchIn++;
-      fetchBusy.start();
-      fetching.add(
-        (async () => {
-          try {
-            const f = await input.fetch(item.source, signal);
-            fetchBusy.stop();
-            c.fetchOut++;
-            if (f.ok) await fetched.push({ item, seq: mine, bytes: f.bytes }, signal);
-            else await finish(item, mine, failure(f.tooLarge ? 'too_large' : 'fetch_failed', f.reason));
-          } finally {
-            fetchSlots.release();
-          }
-        })(),
-      );
+      startFetch(fetchSlots, async () => {
+        const f = await input.fetch(item.source, signal);
+        fetchBusy.stop();
+        c.fetchOut++;
+        await arrived(item, mine, f);
+      });
     }
+    await sendPack();
     c.listingDone = true;
     await fetching.settle();
     fetched.close();
@@ -343,11 +403,13 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
       decoding.add(
         (async () => {
           try {
-            const p = await race<Prepared>(lease.api.prepare(transfer(next.bytes, [next.bytes.buffer])), lease, settings.timeouts?.decodeMs ?? DECODE_TIMEOUT_MS, 'the decode worker').catch((error) => {
+            const into = spare.pop();
+            const p = await race<Prepared>(lease.api.prepare(transfer(next.bytes, [next.bytes.buffer]), into && transfer(into, [into.buffer])), lease, settings.timeouts?.decodeMs ?? DECODE_TIMEOUT_MS, 'the decode worker').catch((error) => {
               if (error instanceof WorkerTimeout) decodePool.replace(lease, error.message);
-              return { ...failure('decode_failed', reasonOf(error)), decodeMs: 0 };
+              return { ...failure('decode_failed', reasonOf(error)), decodeMs: 0 } satisfies Prepared as Prepared;
             });
             c.decodeOut++;
+            for (const [step, ms] of Object.entries(p.steps ?? {}) as Array<[DecodeStep, number]>) addMs(step, ms);
             if (p.ok) await decoded.push({ item: next.item, seq: next.seq, tensor: p.tensor, width: p.width, height: p.height, thumb: p.thumb }, signal);
             else await finish(next.item, next.seq, failure(p.cause, p.reason));
           } finally {
@@ -397,6 +459,8 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
               out = await race<Classified>(current.api.classify(transfer(tensors, tensors.map((t) => t.buffer)), settings.topK), current, limit, 'the inference worker')
                 .catch((error): Classified => ({ ok: false, reason: reasonOf(error), outOfMemory: false, broken: true }));
               if (out.ok) {
+                addMs('infer', out.inferMs);
+                recycle(out.tensors);
                 slowestPerImageMs = Math.max(slowestPerImageMs, out.inferMs / tensors.length);
                 break;
               }
@@ -433,6 +497,7 @@ export function runPipeline(input: PipelineInput, outer: AbortSignal): Pipeline 
       const t0 = performance.now();
       await input.write(group);
       storeMs += performance.now() - t0;
+      addMs('store', performance.now() - t0);
       c.written += group.length;
       for (const r of group) tally(r.outcome.ok, r.outcome.ok ? undefined : r.outcome.cause);
     }

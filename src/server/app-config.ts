@@ -4,17 +4,10 @@
 import type { UserConfig } from 'vite';
 import { cspMeta, CONTENT_SECURITY_POLICY_HEADER } from './csp.ts';
 import { pwa } from './pwa.ts';
+import { ISOLATION_HEADERS } from './isolation.ts';
 import { tenchRoutes, type RouteOptions } from './routes.ts';
 
-/**
- * Cross-origin isolation: SharedArrayBuffer and so WASM threads. Every response carries these;
- * resources from other origins must then answer CORS requests (the Hub and S3 with a CORS rule do).
- */
-export const ISOLATION_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-});
+export { ISOLATION_HEADERS };
 
 export function appConfig(routes: RouteOptions = {}): UserConfig {
   return {

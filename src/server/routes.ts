@@ -8,6 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, join, resolve, sep } from 'node:path';
 import sirv from 'sirv';
 import type { Connect, Plugin } from 'vite';
+import { PACK_HEADER } from '../datasets/pack.ts';
+import { servePack } from './data-pack.ts';
 import { proxyS3, S3_PROXY } from './s3-proxy.ts';
 
 export interface RouteOptions {
@@ -20,6 +22,8 @@ export interface RouteOptions {
 }
 
 export const DATA_MANIFEST = '/data/manifest.jsonl';
+/** Many files of the folder in one response (src/datasets/pack.ts); named by the manifest's header. */
+export const DATA_PACK = '/data/pack';
 /** Where a local model folder is served. The id must pass transformers.js's Hub id check
  * (letters, digits, '-', '_', '.'), or it does not look under localModelPath at all. */
 export const LOCAL_MODELS = 'tench-local';
@@ -52,7 +56,7 @@ export function encodePath(path: string): string {
 }
 
 async function serveManifest(root: string, res: ServerResponse): Promise<void> {
-  res.writeHead(200, { 'content-type': 'application/jsonl; charset=utf-8', 'cache-control': 'no-store' });
+  res.writeHead(200, { 'content-type': 'application/jsonl; charset=utf-8', 'cache-control': 'no-store', [PACK_HEADER]: 'pack' });
   for await (const f of walkFiles(root)) {
     const line = JSON.stringify({ url: `files/${encodePath(f.path)}`, path: f.path, size: f.size, etag: `${f.size}-${f.mtimeMs}` });
     if (!res.write(`${line}\n`)) await new Promise((r) => res.once('drain', r));
@@ -98,6 +102,14 @@ export function routesMiddleware(options: RouteOptions): Connect.NextHandleFunct
       serveManifest(resolve(options.dataDir), res).catch((error) => {
         if (!res.headersSent) res.writeHead(500);
         res.end(`\n{"error": ${JSON.stringify(String(error))}}\n`);
+      });
+      return;
+    }
+    if (path === DATA_PACK) {
+      if (!options.dataDir) return notFound(res);
+      servePack(resolve(options.dataDir), req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
       });
       return;
     }

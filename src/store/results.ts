@@ -31,13 +31,17 @@ export interface ResultRow {
 export interface Thumb {
   runId: string;
   path: string;
-  /** The WebP's bytes. */
+  /** The picture's bytes: a JPEG (earlier versions stored a WebP here under `webp`). */
+  image?: Uint8Array;
+  /** As earlier stores kept it; read as well, never written now. */
   webp?: Uint8Array;
-  /** As the first stores kept it; read as well, never written now. */
   blob?: Blob;
 }
 
-const WEBP = 'image/webp';
+/** The picture's bytes, whichever way it was stored. */
+async function thumbBytes(thumb: Thumb | undefined): Promise<Uint8Array | undefined> {
+  return thumb?.image ?? thumb?.webp ?? (thumb?.blob ? new Uint8Array(await thumb.blob.arrayBuffer()) : undefined);
+}
 
 export function imageKey(dataset: DatasetSpec, path: string, version: string | null | undefined): string | null {
   return version ? `${describe(dataset)}\u0000${path}\u0000${version}` : null;
@@ -103,7 +107,10 @@ export async function failedRows(db: TenchDB, runId: string): Promise<ResultRow[
 
 export async function getThumb(db: TenchDB, runId: string, path: string): Promise<Blob | undefined> {
   const thumb = await db.get('thumbs', [runId, path]);
-  return thumb?.webp ? new Blob([thumb.webp as Uint8Array<ArrayBuffer>], { type: WEBP }) : thumb?.blob;
+  if (thumb?.blob) return thumb.blob;
+  const bytes = thumb?.image ?? thumb?.webp;
+  if (!bytes) return undefined;
+  return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: bytes[0] === 0xff && bytes[1] === 0xd8 ? 'image/jpeg' : 'image/webp' });
 }
 
 export async function getRow(db: TenchDB, runId: string, path: string): Promise<ResultRow | undefined> {
@@ -138,5 +145,5 @@ export async function findByImage(db: TenchDB, fingerprint: string, key: string)
   const row = await tx.objectStore('results').index('byImage').get([fingerprint, key]);
   if (!row) return undefined;
   const thumb = await tx.objectStore('thumbs').get([row.runId, row.path]);
-  return { row, thumb: thumb?.webp ?? (thumb?.blob ? new Uint8Array(await thumb.blob.arrayBuffer()) : undefined) };
+  return { row, thumb: await thumbBytes(thumb) };
 }

@@ -31,6 +31,8 @@ export interface RunRecord {
   runtime: { device: string; dtype: string; reason: string; threads: number } | null;
   /** When every session had loaded its model and run once (ms since the epoch). */
   readyAt: number | null;
+  /** When this run (or its latest resumption) first stored a row (ms since the epoch). */
+  firstRowAt?: number | null;
   counts: RunCounts | null;
   error: string | null;
   /** What was asked, as given: a resume or a retry runs it again. */

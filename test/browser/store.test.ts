@@ -47,12 +47,12 @@ describe('IndexedDB records of a run', () => {
     });
     const run = await get(tx.objectStore('runs').get(runId));
     const all = await get(tx.objectStore('results').getAll());
-    const thumbs: Array<{ runId: string; path: string; webp: Uint8Array }> = await get(tx.objectStore('thumbs').getAll());
+    const thumbs: Array<{ runId: string; path: string; image: Uint8Array }> = await get(tx.objectStore('thumbs').getAll());
     const mine = thumbs.filter((t) => t.runId === runId);
     const out = {
       run,
       results: all.filter((r) => r.runId === runId),
-      thumbs: await Promise.all(mine.map(async (t) => ({ path: t.path, type: new TextDecoder().decode(t.webp.subarray(8, 12)), size: (await createImageBitmap(new Blob([t.webp as Uint8Array<ArrayBuffer>]))).width }))),
+      thumbs: await Promise.all(mine.map(async (t) => ({ path: t.path, type: t.image[0] === 0xff && t.image[1] === 0xd8 ? 'JPEG' : 'other', size: (await createImageBitmap(new Blob([t.image as Uint8Array<ArrayBuffer>]))).width }))),
       stores: [...db.objectStoreNames],
       version: db.version,
     };
@@ -86,7 +86,7 @@ describe('IndexedDB records of a run', () => {
     // A thumbnail for each readable image, made from its decoded pixels, and none for the broken.
     expect(raw.thumbs.map((t) => t.path).sort()).toEqual([...reference.keys()].sort());
     for (const t of raw.thumbs) {
-      expect(t.type).toBe('WEBP');
+      expect(t.type).toBe('JPEG');
       const ref = reference.get(t.path)!;
       expect(t.size).toBe(Math.max(1, Math.round(ref.width * Math.min(1, 96 / Math.max(ref.width, ref.height)))));
     }

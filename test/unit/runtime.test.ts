@@ -35,8 +35,8 @@ describe('plans', () => {
   it('lets every figure be overridden', () => {
     const heavy = { cores: 2, crossOriginIsolated: true, largestBatch: 64, flopsPerImage: 35e9 };
     expect(defaultPlan('wasm', heavy)).toEqual({ fetchConcurrency: 16, sessions: 1, decoders: 1, batchSize: 8, threads: 2 });
-    expect(defaultPlan('wasm', { ...heavy, flopsPerImage: 1e8 })).toEqual({ fetchConcurrency: 16, sessions: 1, decoders: 1, batchSize: 8, threads: 1 });
-    expect(defaultPlan('wasm', { ...heavy, cores: 16, flopsPerImage: 1e8 })).toMatchObject({ sessions: 4, decoders: 8, threads: 1 });
+    expect(defaultPlan('wasm', { ...heavy, flopsPerImage: 1e8 })).toEqual({ fetchConcurrency: 16, sessions: 2, decoders: 1, batchSize: 16, threads: 1 });
+    expect(defaultPlan('wasm', { ...heavy, cores: 16, flopsPerImage: 1e8 })).toMatchObject({ sessions: 12, decoders: 5, threads: 1 });
     expect(defaultPlan('wasm', { ...heavy, cores: 16 })).toMatchObject({ sessions: 2, decoders: 4, threads: 8 });
     expect(defaultPlan('webgpu', { ...heavy, cores: 16, largestBatch: 48 })).toMatchObject({ sessions: 2, batchSize: 48, decoders: 8 });
     expect(defaultPlan('webgpu', { ...heavy, cores: 16, largestBatch: 48 }, { batchSize: 64, sessions: 3 })).toMatchObject({ sessions: 3, batchSize: 64 });

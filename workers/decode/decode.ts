@@ -1,13 +1,15 @@
 // Encoded bytes -> packed 8-bit RGB, as Pillow's Image.open(...).convert('RGB') gives them: no
 // EXIF rotation (unless asked), no colour management, alpha dropped keeping the stored colour.
-// PNG goes through a JavaScript decoder, which sees the stored samples; JPEG, WebP, GIF and BMP
-// through the browser's decoders, which give the stored pixels for opaque images.
+// This is the path for what frames.ts (WebCodecs) does not take: PNG through a JavaScript
+// decoder, which sees the stored samples; lossy WebP, very large JPEGs (decoded at a reduced
+// size) and browsers without ImageDecoder through createImageBitmap and a canvas.
 
 import { jpegComplete, readHeader, sniffFormat, undecodableReason, webpComplete, type Header } from './header.ts';
 import { applyOrientation, withoutOrientation } from './orientation.ts';
 import { pngToRgb } from './png.ts';
 import { bitmapPixels } from './readback.ts';
 import { toRgb, type Pixels } from './resample.ts';
+import type { Stopwatch } from './stopwatch.ts';
 
 export type Decoded = ({ ok: true; reduced: boolean } & Pixels) | { ok: false; tooLarge: boolean; reason: string };
 
@@ -23,7 +25,7 @@ export interface DecodeOptions extends DecodeLimits {
   applyExifOrientation: boolean;
 }
 
-const refuse = (reason: string, tooLarge = false): Decoded => ({ ok: false, tooLarge, reason });
+const refuse = (reason: string, tooLarge = false) => ({ ok: false as const, tooLarge, reason });
 
 /** The JPEG scale (1, 1/2, 1/4, 1/8: libjpeg's scaled IDCT) that fits the full-decode budget. */
 export function jpegScale(width: number, height: number, budget: number): number | null {
@@ -31,7 +33,7 @@ export function jpegScale(width: number, height: number, budget: number): number
   return null;
 }
 
-async function bitmapDecode(bytes: Uint8Array, alpha: boolean, resize: { width: number; height: number } | null): Promise<Pixels | null> {
+async function bitmapDecode(bytes: Uint8Array, alpha: boolean, resize: { width: number; height: number } | null, clock?: Stopwatch): Promise<Pixels | null> {
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), {
@@ -42,27 +44,41 @@ async function bitmapDecode(bytes: Uint8Array, alpha: boolean, resize: { width: 
   } catch {
     return null;
   }
+  clock?.lap('decode');
   try {
     const data = bitmapPixels(bitmap, alpha);
+    clock?.lap('readback');
     return data ? { data, channels: 4, width: bitmap.width, height: bitmap.height } : null;
   } finally {
     bitmap.close();
   }
 }
 
-export async function decodeRgb(bytes: Uint8Array, options: DecodeOptions): Promise<Decoded> {
+/** A file that passed its checks: its format and what its header says. */
+export type Inspected = { ok: true; header: Header } | { ok: false; tooLarge: boolean; reason: string };
+
+/**
+ * Everything that can be said before decoding: the format, the size against the limits, whether
+ * the file is whole. A refusal carries the most specific reason there is.
+ */
+export function inspect(bytes: Uint8Array, options: DecodeLimits): Inspected {
   const format = sniffFormat(bytes);
   if (!format || format === 'tiff' || format === 'avif') return refuse(undecodableReason(bytes));
   const header: Header | null = readHeader(bytes, format);
   if (!header) return refuse(undecodableReason(bytes));
   const { width, height } = header;
-  const kind = format.toUpperCase();
   if (width * height > options.maxPixels) {
-    return refuse(`${width}x${height} ${kind} is over the ${options.maxPixels}-pixel limit`, true);
+    return refuse(`${width}x${height} ${format.toUpperCase()} is over the ${options.maxPixels}-pixel limit`, true);
   }
   if (format === 'jpeg' && !jpegComplete(bytes)) return refuse(`truncated JPEG: no end-of-image marker (${bytes.byteLength} bytes)`);
   if (format === 'webp' && !webpComplete(bytes)) return refuse(`truncated WebP (${bytes.byteLength} bytes)`);
+  return { ok: true, header };
+}
 
+/** Bytes that passed inspect() -> packed pixels, through the JavaScript PNG decoder or a canvas. */
+export async function decodePixels(bytes: Uint8Array, header: Header, options: DecodeOptions, clock?: Stopwatch): Promise<Decoded> {
+  const { width, height, format } = header;
+  const kind = format.toUpperCase();
   let decoded: Pixels | null;
   let reduced = false;
   if (format === 'png') {
@@ -71,6 +87,7 @@ export async function decodeRgb(bytes: Uint8Array, options: DecodeOptions): Prom
     }
     try {
       const png = pngToRgb(bytes);
+      clock?.lap('decode');
       decoded = { data: png.rgb, channels: 3, width: png.width, height: png.height };
     } catch (error) {
       return refuse(`corrupt or truncated PNG (${error instanceof Error ? error.message.replace(/[:.]\s*$/, '') : 'unreadable'})`);
@@ -83,7 +100,7 @@ export async function decodeRgb(bytes: Uint8Array, options: DecodeOptions): Prom
       resize = { width: Math.ceil(width / k), height: Math.ceil(height / k) };
       reduced = true;
     }
-    decoded = await bitmapDecode(format === 'jpeg' ? withoutOrientation(bytes, header) : bytes, header.alpha, resize);
+    decoded = await bitmapDecode(format === 'jpeg' ? withoutOrientation(bytes, header) : bytes, header.alpha, resize, clock);
     if (!decoded) return refuse(undecodableReason(bytes));
   }
   if (options.applyExifOrientation && header.orientation > 1) {
@@ -91,4 +108,9 @@ export async function decodeRgb(bytes: Uint8Array, options: DecodeOptions): Prom
     decoded = { data: turned.rgb, channels: 3, width: turned.width, height: turned.height };
   }
   return { ok: true, reduced, ...decoded };
+}
+
+export async function decodeRgb(bytes: Uint8Array, options: DecodeOptions): Promise<Decoded> {
+  const inspected = inspect(bytes, options);
+  return inspected.ok ? decodePixels(bytes, inspected.header, options) : inspected;
 }

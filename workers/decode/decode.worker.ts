@@ -1,11 +1,11 @@
-// Decode worker: encoded bytes -> pixels as Pillow reads them -> the model's input tensor.
+// Decode worker: encoded bytes -> pixels as Pillow reads them -> the model's input tensor and the
+// gallery's thumbnail (prepare.ts).
 
 import { expose, transfer } from 'comlink';
-import { failure } from '../shared/results.ts';
-import type { DecodeApi, DecodeSettings, Prepared } from './api.ts';
-import { decodeRgb } from './decode.ts';
-import { normalizationTable, toTensor } from './preprocess.ts';
-import { thumbnail } from './thumbnail.ts';
+import type { DecodeApi, DecodeSettings } from './api.ts';
+import { kernels } from './kernels/load.ts';
+import { prepareImage } from './prepare.ts';
+import { normalizationTable } from './preprocess.ts';
 
 let settings: DecodeSettings | null = null;
 let table: Float32Array | null = null;
@@ -14,20 +14,15 @@ const api = {
   configure(next) {
     settings = next;
     table = normalizationTable(next.preprocess);
+    // Compiled while the first bytes are on their way.
+    void kernels().catch(() => {});
   },
 
-  async prepare(bytes) {
+  async prepare(bytes, into) {
     if (!settings || !table) throw new Error('decode worker used before configure()');
-    const started = performance.now();
-    const decoded = await decodeRgb(bytes, settings);
-    if (!decoded.ok) {
-      return { ...failure(decoded.tooLarge ? 'too_large' : 'decode_failed', decoded.reason), decodeMs: performance.now() - started } satisfies Prepared;
-    }
-    const tensor = toTensor(decoded, settings.preprocess, table);
-    // A thumbnail that fails to encode costs the gallery a picture, never the row.
-    const thumb = settings.thumbnail > 0 ? await thumbnail(decoded, settings.thumbnail).catch(() => null) : null;
-    const result: Prepared = { ok: true, tensor, width: decoded.width, height: decoded.height, decodeMs: performance.now() - started, ...(thumb ? { thumb } : {}) };
-    return transfer(result, thumb ? [tensor.buffer, thumb.buffer] : [tensor.buffer]);
+    const result = await prepareImage(bytes, settings, table, kernels, into);
+    if (!result.ok) return result;
+    return transfer(result, result.thumb ? [result.tensor.buffer, result.thumb.buffer] : [result.tensor.buffer]);
   },
 } satisfies DecodeApi;
 

@@ -23,7 +23,7 @@ export interface Pixels {
   height: number;
 }
 
-interface Filter {
+export interface Filter {
   support: number;
   weight(x: number): number;
 }
@@ -38,7 +38,7 @@ function sinc(x: number): number {
 const HAMMING_A = Math.fround(0.54);
 const HAMMING_B = Math.fround(0.46);
 
-const FILTERS: Readonly<Record<Exclude<Resample, 'nearest'>, Filter>> = Object.freeze({
+export const FILTERS: Readonly<Record<Exclude<Resample, 'nearest'>, Filter>> = Object.freeze({
   box: { support: 0.5, weight: (x) => (x > -0.5 && x <= 0.5 ? 1 : 0) },
   bilinear: {
     support: 1,

@@ -25,7 +25,7 @@ export interface Loaded {
 
 export type Classified =
   /** fitted: the batch size that ran after an out-of-memory error; null when none happened. */
-  | { ok: true; predictions: Prediction[][]; inferMs: number; fitted: number | null }
+  | { ok: true; predictions: Prediction[][]; inferMs: number; fitted: number | null; tensors?: Float32Array[] }
   /**
    * broken: the session cannot be trusted any more (its GPU was lost, or it failed other than by
    * running out of memory), so the worker should be replaced; tensors: the batch handed back, to
@@ -37,8 +37,9 @@ export interface InferApi {
   /** Loads the model once; later calls return the same promise. A failed load may be retried. */
   load(settings: SessionSettings): Promise<Loaded>;
   /**
-   * The batch in one forward pass; the tensors are transferred in. A pass that runs out of
-   * memory is retried in halves, down to one image, and the size that fitted is reported.
+   * The batch in one forward pass; the tensors are transferred in, and handed back (transferred)
+   * with the answer, to be filled again. A pass that runs out of memory is retried in halves,
+   * down to one image, and the size that fitted is reported.
    */
   classify(tensors: Float32Array[], topK: number): Promise<Classified>;
 }

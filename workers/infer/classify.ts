@@ -30,6 +30,17 @@ export function classifyBatch(logits: Float32Array, rows: number, k: number, lab
   return Array.from({ length: rows }, (_, r) => topK(logits, r, classes, Math.min(k, classes), labels));
 }
 
+let batch: Float32Array | null = null;
+
+/**
+ * One buffer for every batch of a worker, kept: a new one per batch would fault in every page of
+ * it again (megabytes a batch) when first written.
+ */
+function batchBuffer(length: number): Float32Array {
+  if (!batch || batch.length < length) batch = new Float32Array(length);
+  return batch.subarray(0, length);
+}
+
 export type ChunkOutcome =
   /** fitted: the chunk size that ran after an out-of-memory error, null if none happened. */
   | { ok: true; predictions: Prediction[][]; fitted: number | null }
@@ -55,7 +66,7 @@ export async function classifyInChunks(
   let fitted: number | null = null;
   for (let i = 0; i < tensors.length; ) {
     const n = Math.min(chunk, tensors.length - i);
-    const pixels = n === 1 ? tensors[i]! : new Float32Array(size * n);
+    const pixels = n === 1 ? tensors[i]! : batchBuffer(size * n);
     if (n > 1) for (let k = 0; k < n; k++) pixels.set(tensors[i + k]!, k * size);
     try {
       predictions.push(...classifyBatch(await run(pixels, n), n, topK, labels));

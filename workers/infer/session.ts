@@ -36,7 +36,7 @@ function configureEnv(s: SessionSettings): void {
   env.useWasmCache = false;
   const onnx = env.backends.onnx as { wasm?: Record<string, unknown> };
   if (onnx.wasm) {
-    onnx.wasm.wasmPaths = ortWasmPaths();
+    onnx.wasm.wasmPaths = ortWasmPaths(s.device);
     onnx.wasm.numThreads = s.numThreads;
     onnx.wasm.proxy = false;
   }

@@ -1,0 +1,114 @@
+// Encoded bytes -> what the pipeline keeps of an image: the model's tensor, made as transformers'
+// image processors make it (resize, center crop, rescale, normalize), and the gallery's
+// thumbnail. Pixels go from the decoder into pixels.wasm's memory and stay there until the
+// tensor comes out; only the window a crop keeps is resized.
+
+import type { PreprocessSpec } from '../../src/model/preprocessor.ts';
+import { failure } from '../shared/results.ts';
+import type { DecodeSettings, Prepared } from './api.ts';
+import { decodePixels, inspect, type DecodeOptions } from './decode.ts';
+import { decodeFrame, framesCanDecode, releaseFrame, type Frame } from './frames.ts';
+import type { Image, Kernels } from './kernels/kernels.ts';
+import { stopwatch, type Stopwatch } from './stopwatch.ts';
+import { applyOrientation } from './orientation.ts';
+import { resizeTarget, toTensor } from './preprocess.ts';
+import type { Pixels } from './resample.ts';
+import { thumbnailSize } from './thumbnail.ts';
+
+/** JPEG quality of the thumbnails: at 96 pixels, as sharp as the picture needs. */
+const THUMBNAIL_QUALITY = 85;
+
+export function fromFrame(k: Kernels, frame: Frame): Image {
+  if (frame.kind === 'rgba') return k.put(frame.data, frame.width, frame.height, 4, frame.bgr);
+  const base = k.copyIn(frame.data);
+  const [y, cb, cr] = frame.planes.map((p) => ({ ptr: base + p.offset, stride: p.stride }));
+  return k.yccToRgb(y!, cb!, cr!, frame.width, frame.height, frame.hsub, frame.vsub);
+}
+
+export function fromPixels(k: Kernels, p: Pixels): Image {
+  return k.put(p.data, p.width, p.height, p.channels);
+}
+
+/** Packed RGB of an image, out of the kernels' memory. */
+export function rgbOf(k: Kernels, image: Image): Uint8Array {
+  const rgb = k.resize(image, image.width, image.height, 'box');
+  const out = new Uint8Array(rgb.width * rgb.height * 3);
+  out.set(k.view(rgb.ptr, out.length));
+  return out;
+}
+
+/** The image turned as EXIF orientation `o` says (ImageOps.exif_transpose). */
+export function orient(k: Kernels, image: Image, o: number): Image {
+  if (o < 2) return image;
+  const turned = applyOrientation(rgbOf(k, image), image.width, image.height, o);
+  return k.put(turned.rgb, turned.width, turned.height, 3);
+}
+
+export function tensorOf(k: Kernels, image: Image, spec: PreprocessSpec, table: Float32Array, lap: (step: 'resize') => void = () => {}, into?: Float32Array): Float32Array {
+  const target = resizeTarget(image.width, image.height, spec);
+  const crop = spec.crop ?? { width: target.width, height: target.height };
+  const window = { x: Math.floor((target.width - crop.width) / 2), y: Math.floor((target.height - crop.height) / 2), ...crop };
+  // Nearest-neighbour, and a crop larger than the image (zero padding), take the reference's path.
+  if (spec.resample === 'nearest' || window.x < 0 || window.y < 0) {
+    const tensor = toTensor({ data: rgbOf(k, image), channels: 3, width: image.width, height: image.height }, spec, table);
+    lap('resize');
+    return tensor;
+  }
+  if (crop.width !== spec.inputWidth || crop.height !== spec.inputHeight) {
+    throw new Error(`preprocessing produced ${crop.width}x${crop.height}, the model takes ${spec.inputWidth}x${spec.inputHeight}`);
+  }
+  const rgb = k.resize(image, target.width, target.height, spec.resample, window);
+  lap('resize');
+  return k.tensor(rgb, table, into);
+}
+
+/**
+ * A JPEG of at most `longest` pixels a side, from the decoded pixels (never a second download),
+ * reduced with Pillow's box filter, as thumbnails have always been made here.
+ */
+export function thumbnailOf(k: Kernels, image: Image, longest: number): Uint8Array {
+  const size = thumbnailSize(image.width, image.height, longest);
+  return k.jpeg(k.resize(image, size.width, size.height, 'box'), THUMBNAIL_QUALITY);
+}
+
+/**
+ * Bytes -> the image in the kernels' memory, as Pillow decodes it; or why not. The decoders are
+ * awaited first; from the moment the kernels are reset nothing awaits, so their memory is this
+ * image's alone until the caller is done with it, even with several images in flight.
+ */
+export async function decodeImage(bytes: Uint8Array, s: DecodeOptions, kernels: () => Promise<Kernels>, clock: Stopwatch = stopwatch()): Promise<{ ok: true; k: Kernels; image: Image } | { ok: false; tooLarge: boolean; reason: string }> {
+  const inspected = inspect(bytes, s);
+  clock.lap('header');
+  if (!inspected.ok) return inspected;
+  const { header } = inspected;
+  const whole = header.width * header.height <= s.fullDecodePixels;
+  const frame = whole && framesCanDecode(header.format, bytes) ? await decodeFrame(bytes, header, clock) : null;
+  const pixels = frame ? null : await decodePixels(bytes, header, s, clock);
+  if (pixels && !pixels.ok) return pixels;
+  const k = await kernels();
+  k.reset();
+  let image = frame ? fromFrame(k, frame) : fromPixels(k, pixels as Extract<typeof pixels, { ok: true }>);
+  if (frame) releaseFrame(frame);
+  if (frame && s.applyExifOrientation) image = orient(k, image, header.orientation);
+  clock.lap('pixels');
+  return { ok: true, k, image };
+}
+
+/** The whole of it for one image: decoded, then the tensor (into `into` if given) and the thumbnail. */
+export async function prepareImage(bytes: Uint8Array, s: DecodeSettings, table: Float32Array, kernels: () => Promise<Kernels>, into?: Float32Array): Promise<Prepared> {
+  const clock = stopwatch();
+  const decoded = await decodeImage(bytes, s, kernels, clock);
+  if (!decoded.ok) return { ...failure(decoded.tooLarge ? 'too_large' : 'decode_failed', decoded.reason), decodeMs: clock.total(), steps: clock.steps };
+  const { k, image } = decoded;
+  const tensor = tensorOf(k, image, s.preprocess, table, clock.lap, into);
+  clock.lap('normalize');
+  // A thumbnail that fails to encode costs the gallery a picture, never the row.
+  let thumb: Uint8Array | null = null;
+  try {
+    thumb = s.thumbnail > 0 ? thumbnailOf(k, image, s.thumbnail) : null;
+  } catch {
+    thumb = null;
+  }
+  clock.lap('thumbnail');
+  return { ok: true, tensor, width: image.width, height: image.height, decodeMs: clock.total(), steps: clock.steps, ...(thumb ? { thumb } : {}) };
+}
