@@ -106,6 +106,18 @@ describe('pixels.wasm', () => {
     }
   });
 
+  it('reduces for a thumbnail to within a level of Pillow\'s box filter, vertical pass first', () => {
+    for (const [w, h, ow, oh, channels] of [[500, 375, 96, 72, 3], [375, 500, 72, 96, 4], [2000, 40, 96, 2, 3], [96, 50, 96, 50, 4]] as const) {
+      const data = picture(w, h, channels, w + h);
+      const expected = resize({ data, channels, width: w, height: h }, ow, oh, 'box');
+      k.reset();
+      const got = k.view(k.reduce(k.put(data, w, h, channels), ow, oh).ptr, ow * oh * 3);
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
+      expect(worst, `${w}x${h} -> ${ow}x${oh}`).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('encodes a JPEG that starts and ends as one, whatever the size', () => {
     for (const [w, h] of [[96, 72], [1, 1], [17, 33], [96, 96]] as const) {
       k.reset();

@@ -62,13 +62,10 @@ export function tensorOf(k: Kernels, image: Image, spec: PreprocessSpec, table: 
   return k.tensor(rgb, table, into);
 }
 
-/**
- * A JPEG of at most `longest` pixels a side, from the decoded pixels (never a second download),
- * reduced with Pillow's box filter, as thumbnails have always been made here.
- */
+/** A JPEG of at most `longest` pixels a side, from the decoded pixels (never a second download). */
 export function thumbnailOf(k: Kernels, image: Image, longest: number): Uint8Array {
   const size = thumbnailSize(image.width, image.height, longest);
-  return k.jpeg(k.resize(image, size.width, size.height, 'box'), THUMBNAIL_QUALITY);
+  return k.jpeg(k.reduce(image, size.width, size.height), THUMBNAIL_QUALITY);
 }
 
 /**

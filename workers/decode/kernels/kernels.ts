@@ -13,7 +13,7 @@ interface Exports {
   source_digest(): number;
   ycc_to_rgb(y: number, ys: number, cb: number, cbs: number, cr: number, crs: number, w: number, h: number, hsub: number, vsub: number, rgb: number): number;
   resample_h(src: number, channels: number, bgr: number, w: number, y0: number, rows: number, bounds: number, weights: number, ksize: number, x0: number, outw: number, out: number): void;
-  resample_v(src: number, w: number, shift: number, bounds: number, weights: number, ksize: number, y0: number, outh: number, out: number): void;
+  resample_v(src: number, stride: number, shift: number, bounds: number, weights: number, ksize: number, y0: number, outh: number, out: number): void;
   to_rgb(src: number, channels: number, bgr: number, w: number, x0: number, y0: number, cw: number, ch: number, out: number): void;
   to_tensor(rgb: number, n: number, table: number, out: number): void;
   jpeg_encode(rgb: number, w: number, h: number, quality: number, out: number, cap: number): number;
@@ -59,6 +59,11 @@ export interface Kernels {
   resize(image: Image, width: number, height: number, filter: Exclude<Resample, 'nearest'>, window?: Window): Image;
   /** Packed RGB -> CHW float32 through a 3 x 256 table, into `into` when it has the size. */
   tensor(rgb: Image, table: Float32Array, into?: Float32Array): Float32Array;
+  /**
+   * A small picture of the image: Pillow's box filter, but vertical pass first, so the
+   * horizontal one runs on the few output rows (not Pillow's bytes to the letter: it need not be).
+   */
+  reduce(image: Image, width: number, height: number): Image;
   /** Packed RGB -> baseline JPEG bytes. */
   jpeg(rgb: Image, quality: number): Uint8Array;
   /** The SHA-256 of the pixels.c this module was built from. */
@@ -137,7 +142,7 @@ export function kernelsFrom(instance: WebAssembly.Instance): Kernels {
         const rgb = image.channels === 3 && !image.bgr ? image.ptr : alloc(w * h * 3);
         if (rgb !== image.ptr) x.to_rgb(image.ptr, image.channels, image.bgr ? 1 : 0, w, 0, 0, w, h, rgb);
         const full = alloc(w * window.height * 3);
-        x.resample_v(rgb, w, 0, putInts(cy.bounds), putInts(cy.weights), cy.ksize, window.y, window.height, full);
+        x.resample_v(rgb, w * 3, 0, putInts(cy.bounds), putInts(cy.weights), cy.ksize, window.y, window.height, full);
         x.to_rgb(full, 3, 0, w, window.x, 0, window.width, window.height, out.ptr);
         return out;
       }
@@ -154,7 +159,21 @@ export function kernelsFrom(instance: WebAssembly.Instance): Kernels {
       const end = cy.bounds[last * 2]! + cy.bounds[last * 2 + 1]!;
       const rows = alloc(window.width * (end - first) * 3);
       x.resample_h(image.ptr, image.channels, image.bgr ? 1 : 0, w, first, end - first, xb, xw, cx.ksize, window.x, window.width, rows);
-      x.resample_v(rows, window.width, first, putInts(cy.bounds), putInts(cy.weights), cy.ksize, window.y, window.height, out.ptr);
+      x.resample_v(rows, window.width * 3, first, putInts(cy.bounds), putInts(cy.weights), cy.ksize, window.y, window.height, out.ptr);
+      return out;
+    },
+    reduce(image, width, height) {
+      const { width: w, height: h, channels } = image;
+      const out: Image = { ptr: alloc(width * height * 3), width, height, channels: 3, bgr: false };
+      if (w === width && h === height) {
+        x.to_rgb(image.ptr, channels, image.bgr ? 1 : 0, w, 0, 0, w, h, out.ptr);
+        return out;
+      }
+      const cy = coeffs(h, height, 'box');
+      const rows = alloc(w * height * channels);
+      x.resample_v(image.ptr, w * channels, 0, putInts(cy.bounds), putInts(cy.weights), cy.ksize, 0, height, rows);
+      const cx = coeffs(w, width, 'box');
+      x.resample_h(rows, channels, image.bgr ? 1 : 0, w, 0, height, putInts(cx.bounds), putInts(cx.weights), cx.ksize, 0, width, out.ptr);
       return out;
     },
     tensor(rgb, table, into) {

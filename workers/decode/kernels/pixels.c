@@ -220,14 +220,13 @@ void resample_h(const uint8_t *src, uint32_t channels, uint32_t bgr, uint32_t w,
 }
 
 /**
- * The vertical pass: output rows [y0, y0 + outh) of packed RGB `src` (width w, first row of src
- * being input row `shift`), columns all, into packed RGB. Sixteen bytes at a time, every tap
- * accumulated in registers.
+ * The vertical pass: output rows [y0, y0 + outh) of `src`, rows of `stride` bytes whatever their
+ * layout (the first row of src being input row `shift`), into rows of the same layout. Sixteen
+ * bytes at a time, every tap accumulated in registers.
  */
 EXPORT(resample_v)
-void resample_v(const uint8_t *src, uint32_t w, uint32_t shift, const int32_t *bounds, const int32_t *weights,
+void resample_v(const uint8_t *src, uint32_t stride, uint32_t shift, const int32_t *bounds, const int32_t *weights,
                 uint32_t ksize, uint32_t y0, uint32_t outh, uint8_t *out) {
-  uint32_t stride = w * 3;
   for (uint32_t yy = y0; yy < y0 + outh; yy++) {
     uint32_t ymin = bounds[yy * 2] - shift, taps = bounds[yy * 2 + 1];
     const int32_t *k = weights + yy * ksize;
