@@ -3,6 +3,7 @@
 // filled while the model loaded count for no scenario.
 
 import { env, pipeline } from '@huggingface/transformers';
+import { transfer } from 'comlink';
 import { newControl, planFor, runJob } from '../src/job.ts';
 import { modelRefFromInput } from '../src/model/model.ts';
 import { loadModelInfo } from '../src/model/model.ts';
@@ -59,11 +60,13 @@ async function modelOnly(s: Scenario): Promise<Rate> {
     let next = 0;
     const batches = Math.ceil(s.images / plan.batchSize);
     await Promise.all(workers.map(async (w) => {
+      // Made once: the sessions hand each batch's tensors back, and they go in again, as in a run.
+      let tensors: Float32Array[] = Array.from({ length: plan.batchSize }, () => new Float32Array(size).map(() => Math.random() * 2 - 1));
       while (next < batches) {
         next++;
-        const tensors = Array.from({ length: plan.batchSize }, () => new Float32Array(size).map(() => Math.random() * 2 - 1));
-        const out = await w.api.classify(tensors, 1);
+        const out = await w.api.classify(transfer(tensors, tensors.map((t) => t.buffer)), 1);
         if (!out.ok) throw new Error(out.reason);
+        tensors = out.tensors ?? tensors;
         done += plan.batchSize;
         samples.push([performance.now(), done]);
       }
