@@ -191,6 +191,6 @@ if (call && report) {
   const post = (outcome: unknown) => fetch(report, { method: 'POST', body: JSON.stringify(outcome) });
   (bench[call] as (arg: unknown) => Promise<unknown>)(JSON.parse(query.get('arg') ?? 'null')).then(
     (result) => post({ ok: true, result }),
-    (error: unknown) => post({ ok: false, reason: error instanceof Error ? error.message : String(error) }),
+    (error: unknown) => post({ ok: false, reason: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) }),
   );
 }

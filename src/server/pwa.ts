@@ -12,8 +12,11 @@ import { VitePWA } from 'vite-plugin-pwa';
  */
 const MODEL_CACHE = 'transformers-cache';
 
-/** The ORT wasm build is about 27 MB; Workbox's default cap (2 MiB) would leave it out. */
+/** ORT's CPU build is about 14 MB; Workbox's default cap (2 MiB) would leave it out. */
 const MAX_PRECACHED_BYTES = 48 * 1024 * 1024;
+
+/** ONNX Runtime's WebGPU build, as Vite names it in assets/ (workers/infer/ort-files.ts). */
+const ORT_WEBGPU_BUILD = 'ort-wasm-simd-threaded.asyncify';
 
 export function pwa(): PluginOption {
   return VitePWA({
@@ -41,11 +44,12 @@ export function pwa(): PluginOption {
       ],
     },
     workbox: {
-      // ONNX Runtime's .wasm and its .mjs loader are precached with the shell: no model runs
-      // without them. The manifest, its icons and the favicon are added by the plugin.
+      // ONNX Runtime's CPU build (.wasm and its .mjs loader) is precached with the shell: no model
+      // runs without it. The manifest, its icons and the favicon are added by the plugin.
       globPatterns: ['**/*.{html,js,mjs,css,wasm}'],
-      // Models and samples are big or optional: kept when first used, below, not on install.
-      globIgnores: ['models/**', 'samples/**'],
+      // Models and samples are big or optional, and so is ORT's WebGPU build (27 MB, only for a
+      // GPU): kept when first used, below, not on install.
+      globIgnores: ['models/**', 'samples/**', `assets/${ORT_WEBGPU_BUILD}*`],
       maximumFileSizeToCacheInBytes: MAX_PRECACHED_BYTES,
       // The first visit is controlled as soon as the worker activates, so a model used on that
       // visit is already kept. An update still waits for the prompt (no skipWaiting).
@@ -64,6 +68,13 @@ export function pwa(): PluginOption {
             : url.origin === 'https://huggingface.co' && url.pathname.includes('/resolve/'),
           handler: 'CacheFirst',
           options: { cacheName: MODEL_CACHE },
+        },
+        {
+          // Written out: Workbox copies this function's text into the service worker, without
+          // the constants around it.
+          urlPattern: ({ url, sameOrigin }) => sameOrigin && url.pathname.startsWith('/assets/ort-wasm-simd-threaded.asyncify'),
+          handler: 'CacheFirst',
+          options: { cacheName: 'tench-webgpu-runtime' },
         },
         {
           urlPattern: ({ url, sameOrigin }) => sameOrigin && url.pathname.startsWith('/samples/'),

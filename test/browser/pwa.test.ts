@@ -98,6 +98,13 @@ describe('tench as an installable app that works offline', () => {
     }));
     expect(online.state, online.error ?? '').toBe('done');
     const expected = labelsByPath(await app.page.evaluate((id) => window.tench!.rows(id), online.id));
+    // Installed with the app: ONNX Runtime's CPU build; its WebGPU build only once used.
+    const precached = await app.page.evaluate(async () => {
+      const name = (await caches.keys()).find((k) => k.startsWith('workbox-precache'))!;
+      return (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
+    });
+    expect(precached.some((p) => /^\/assets\/ort-wasm-simd-threaded-[\w-]+\.wasm$/.test(p))).toBe(true);
+    expect(precached.filter((p) => p.includes('asyncify'))).toEqual([]);
     expect(Object.keys(expected).sort()).toEqual([...SAMPLE_IMAGES].sort());
 
     await app.context.setOffline(true);
