@@ -83,10 +83,13 @@ export function cpuMeter(root = process.pid, rootLabel = 'server (node)', everyM
   const base = new Map<number, number>();
   const last = new Map<number, ThreadTime>();
   let marked = false;
+  // A process that is exiting shows an empty command line: its threads keep the kind they were
+  // last seen with.
+  const keep = (tid: number, t: ThreadTime) => last.set(tid, { ms: t.ms, group: t.group.startsWith('other ()') ? last.get(tid)?.group ?? t.group : t.group });
   const sample = () => {
     for (const [tid, t] of snapshot(root, rootLabel)) {
       if (!marked && !base.has(tid)) base.set(tid, t.ms);
-      last.set(tid, t);
+      keep(tid, t);
     }
   };
   sample();
@@ -96,7 +99,7 @@ export function cpuMeter(root = process.pid, rootLabel = 'server (node)', everyM
       base.clear();
       for (const [tid, t] of snapshot(root, rootLabel)) {
         base.set(tid, t.ms);
-        last.set(tid, t);
+        keep(tid, t);
       }
       marked = true;
     },

@@ -273,6 +273,11 @@ async function main(): Promise<void> {
         ['total', rows.reduce((s, r) => s + r[1], 0), rows.reduce((s, r) => s + r[2], 0)],
       ]));
 
+      const cpuPerImage = rows.reduce((s, r) => s + r[1], 0);
+      const thumbAlone = alone.thumbnail ?? 0;
+      const thumbInRun = (plain.stepMs.thumbnail ?? 0) / plain.stepImages;
+      console.log(`thumbnail: ${thumbAlone.toFixed(2)} ms alone, ${thumbInRun.toFixed(2)} ms (wall) in the run, of ${cpuPerImage.toFixed(2)} ms of CPU an image: ${((100 * thumbAlone) / cpuPerImage).toFixed(1)}% (${((100 * thumbInRun) / cpuPerImage).toFixed(1)}%)`);
+
       // 3. From the command (or the click) to the first stored row, bundled model and samples.
       const starts: number[] = [];
       for (let i = 0; i < 3; i++) starts.push((await cliRun([join(ROOT, 'public', 'samples'), '--model', TINY])).firstRowS ?? NaN);
