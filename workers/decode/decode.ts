@@ -1,12 +1,16 @@
 // Encoded bytes -> packed 8-bit RGB, as Pillow's Image.open(...).convert('RGB') gives them: no
 // EXIF rotation (unless asked), no colour management, alpha dropped keeping the stored colour.
-// This is the path for what frames.ts (WebCodecs) does not take: PNG through a JavaScript
-// decoder, which sees the stored samples; lossy WebP, very large JPEGs (decoded at a reduced
-// size) and browsers without ImageDecoder through createImageBitmap and a canvas.
+// This is the path for what frames.ts (WebCodecs) does not take: GIF, BMP and the PNGs the browser
+// would not give Pillow's pixels for through decoders in JavaScript that do as Pillow does; lossy
+// WebP, very large JPEGs (decoded at a reduced size) and browsers without ImageDecoder through
+// createImageBitmap and a canvas.
 
 import { jpegComplete, readHeader, sniffFormat, undecodableReason, webpComplete, type Header } from './header.ts';
 import { applyOrientation, withoutOrientation } from './orientation.ts';
+import { bmpToRgb } from './bmp.ts';
+import { gifToRgb } from './gif.ts';
 import { pngToRgb } from './png.ts';
+import { pngForDecoding } from './png-chunks.ts';
 import { bitmapPixels } from './readback.ts';
 import { toRgb, type Pixels } from './resample.ts';
 import type { Stopwatch } from './stopwatch.ts';
@@ -54,8 +58,8 @@ async function bitmapDecode(bytes: Uint8Array, alpha: boolean, resize: { width: 
   }
 }
 
-/** A file that passed its checks: its format and what its header says. */
-export type Inspected = { ok: true; header: Header } | { ok: false; tooLarge: boolean; reason: string };
+/** A file that passed its checks: what its header says, and the bytes the decoders should see. */
+export type Inspected = { ok: true; header: Header; bytes: Uint8Array } | { ok: false; tooLarge: boolean; reason: string };
 
 /**
  * Everything that can be said before decoding: the format, the size against the limits, whether
@@ -72,7 +76,11 @@ export function inspect(bytes: Uint8Array, options: DecodeLimits): Inspected {
   }
   if (format === 'jpeg' && !jpegComplete(bytes)) return refuse(`truncated JPEG: no end-of-image marker (${bytes.byteLength} bytes)`);
   if (format === 'webp' && !webpComplete(bytes)) return refuse(`truncated WebP (${bytes.byteLength} bytes)`);
-  return { ok: true, header };
+  if (format === 'png') {
+    const cleaned = pngForDecoding(bytes);
+    return cleaned.ok ? { ok: true, header, bytes: cleaned.bytes } : refuse(cleaned.reason);
+  }
+  return { ok: true, header, bytes };
 }
 
 /** Bytes that passed inspect() -> packed pixels, through the JavaScript PNG decoder or a canvas. */
@@ -81,16 +89,19 @@ export async function decodePixels(bytes: Uint8Array, header: Header, options: D
   const kind = format.toUpperCase();
   let decoded: Pixels | null;
   let reduced = false;
-  if (format === 'png') {
+  // Formats tench decodes itself, as Pillow does, in JavaScript.
+  const own = format === 'png' ? pngToRgb : format === 'gif' ? gifToRgb : format === 'bmp' ? bmpToRgb : null;
+  if (own) {
     if (width * height > options.fullDecodePixels) {
-      return refuse(`${width}x${height} PNG is too large to decode here (limit ${options.fullDecodePixels} pixels)`, true);
+      return refuse(`${width}x${height} ${kind} is too large to decode here (limit ${options.fullDecodePixels} pixels)`, true);
     }
     try {
-      const png = pngToRgb(bytes);
+      const out = own(bytes);
       clock?.lap('decode');
-      decoded = { data: png.rgb, channels: 3, width: png.width, height: png.height };
+      if (out.width * out.height > options.maxPixels) return refuse(`${out.width}x${out.height} ${kind} is over the ${options.maxPixels}-pixel limit`, true);
+      decoded = { data: out.rgb, channels: 3, width: out.width, height: out.height };
     } catch (error) {
-      return refuse(`corrupt or truncated PNG (${error instanceof Error ? error.message.replace(/[:.]\s*$/, '') : 'unreadable'})`);
+      return refuse(`corrupt or truncated ${kind} (${error instanceof Error ? error.message.replace(/[:.]\s*$/, '') : 'unreadable'})`);
     }
   } else {
     let resize: { width: number; height: number } | null = null;
@@ -112,5 +123,5 @@ export async function decodePixels(bytes: Uint8Array, header: Header, options: D
 
 export async function decodeRgb(bytes: Uint8Array, options: DecodeOptions): Promise<Decoded> {
   const inspected = inspect(bytes, options);
-  return inspected.ok ? decodePixels(bytes, inspected.header, options) : inspected;
+  return inspected.ok ? decodePixels(inspected.bytes, inspected.header, options) : inspected;
 }

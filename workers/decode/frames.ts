@@ -13,7 +13,9 @@ export type Frame =
   | { kind: 'ycc'; data: Uint8Array; planes: Array<{ offset: number; stride: number }>; width: number; height: number; hsub: 1 | 2; vsub: 1 | 2 }
   | { kind: 'rgba'; data: Uint8Array; width: number; height: number; bgr: boolean };
 
-const TYPES: Partial<Record<Format, string>> = { jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', bmp: 'image/bmp' };
+// GIF and BMP never come here: the browser's decoders compose and fill them otherwise than Pillow
+// (gif.ts, bmp.ts).
+const TYPES: Partial<Record<Format, string>> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
 const SUBSAMPLING: Readonly<Record<string, [1 | 2, 1 | 2]>> = Object.freeze({ I420: [2, 2], I422: [2, 1], I444: [1, 1] });
 
@@ -37,9 +39,9 @@ export function releaseFrame(frame: Frame): void {
 const u32be = (b: Uint8Array, i: number) => ((b[i]! << 24) >>> 0) + (b[i + 1]! << 16) + (b[i + 2]! << 8) + b[i + 3]!;
 
 /**
- * Whether the browser's PNG decoder gives Pillow's pixels for this file: it does for every 8-bit
- * kind, palettes and transparency included, and for 16-bit colour (the high byte); not for 16-bit
- * grey, which Pillow clips rather than scales, nor where an sBIT chunk might be honoured. And
+ * Whether the browser's PNG decoder gives Pillow's pixels for this file (its ancillary chunks
+ * already dropped, png-chunks.ts): it does for every 8-bit kind, palettes included, and for
+ * 16-bit colour (the high byte); not for 16-bit grey, which Pillow clips rather than scales. And
  * only for a whole file: a cut one must fail as Pillow fails, not decode half-grey.
  */
 export function pngFitsBrowser(b: Uint8Array): boolean {
@@ -50,7 +52,6 @@ export function pngFitsBrowser(b: Uint8Array): boolean {
   for (let pos = 8; pos + 12 <= b.byteLength; ) {
     const length = u32be(b, pos);
     const type = String.fromCharCode(b[pos + 4]!, b[pos + 5]!, b[pos + 6]!, b[pos + 7]!);
-    if (type === 'sBIT') return false;
     pos += 12 + length;
     if (type === 'IEND') return pos <= b.byteLength;
   }

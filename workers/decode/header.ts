@@ -2,6 +2,8 @@
 // orientation, whether it is whole. Enough to refuse a decompression bomb, to decode a huge JPEG
 // at a reduced size, and to give a broken file a specific reason.
 
+import { bmpInfo } from './bmp.ts';
+
 export type Format = 'jpeg' | 'png' | 'gif' | 'webp' | 'bmp' | 'avif' | 'tiff' | 'ico';
 
 export function sniffFormat(b: Uint8Array): Format | null {
@@ -57,16 +59,29 @@ function exifOrientation(b: Uint8Array, tiff: number, end: number): Header['orie
   return null;
 }
 
+/**
+ * The segments of a JPEG header, walked as Pillow walks them: bytes that are not a marker are
+ * passed over one at a time (libjpeg does the same, with a warning), as are fill bytes and
+ * escaped 0xFF00 pairs, so a segment whose length is short of its content or junk between two
+ * segments does not stop the reading.
+ */
 function jpegHeader(b: Uint8Array): Header | null {
   let pos = 2;
   let width = 0;
   let height = 0;
   let orientation: ReturnType<typeof exifOrientation> = null;
   while (pos + 4 <= b.byteLength) {
-    if (b[pos] !== 0xff) return null;
+    if (b[pos] !== 0xff) {
+      pos++;
+      continue;
+    }
     const marker = b[pos + 1]!;
     if (marker === 0xff) {
       pos++;
+      continue;
+    }
+    if (marker === 0x00) {
+      pos += 2;
       continue;
     }
     if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
@@ -123,8 +138,10 @@ export function readHeader(b: Uint8Array, format: Format): Header | null {
       const size = webpSize(b);
       return size ? plain(size[0], size[1], size[2]) : null;
     }
-    case 'bmp':
-      return plain(Math.abs(u32le(b, 18) | 0), Math.abs(u32le(b, 22) | 0));
+    case 'bmp': {
+      const info = bmpInfo(b);
+      return info ? plain(info.width, info.height) : null;
+    }
     case 'ico':
       return b.byteLength >= 8 ? plain(b[6] || 256, b[7] || 256, true) : null;
     case 'avif':
@@ -140,9 +157,16 @@ export function readHeader(b: Uint8Array, format: Format): Header | null {
 export function jpegComplete(b: Uint8Array): boolean {
   let pos = 2;
   while (pos + 4 <= b.byteLength) {
-    if (b[pos] !== 0xff) return false;
+    if (b[pos] !== 0xff) {
+      pos++;
+      continue;
+    }
     const marker = b[pos + 1]!;
     if (marker === 0xd9) return true;
+    if (marker === 0x00) {
+      pos += 2;
+      continue;
+    }
     if (marker === 0xff || marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7)) {
       pos += marker === 0xff ? 1 : 2;
       continue;

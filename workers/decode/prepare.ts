@@ -73,11 +73,11 @@ export function thumbnailOf(k: Kernels, image: Image, longest: number): Uint8Arr
  * awaited first; from the moment the kernels are reset nothing awaits, so their memory is this
  * image's alone until the caller is done with it, even with several images in flight.
  */
-export async function decodeImage(bytes: Uint8Array, s: DecodeOptions, kernels: () => Promise<Kernels>, clock: Stopwatch = stopwatch()): Promise<{ ok: true; k: Kernels; image: Image } | { ok: false; tooLarge: boolean; reason: string }> {
-  const inspected = inspect(bytes, s);
+export async function decodeImage(file: Uint8Array, s: DecodeOptions, kernels: () => Promise<Kernels>, clock: Stopwatch = stopwatch()): Promise<{ ok: true; k: Kernels; image: Image } | { ok: false; tooLarge: boolean; reason: string }> {
+  const inspected = inspect(file, s);
   clock.lap('header');
   if (!inspected.ok) return inspected;
-  const { header } = inspected;
+  const { header, bytes } = inspected;
   const whole = header.width * header.height <= s.fullDecodePixels;
   const frame = whole && framesCanDecode(header.format, bytes) ? await decodeFrame(bytes, header, clock) : null;
   const pixels = frame ? null : await decodePixels(bytes, header, s, clock);
