@@ -109,19 +109,31 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
     (launched) => ({ ok: true as const, launched }),
     (error: unknown) => ({ ok: false as const, message: (error as Error).message }),
   );
-  const dist = await ensureBuilt(root, io.err);
-  let server: Served;
-  try {
-    server = await serve(dist, { ...dataset.value.routes, ...model.value.routes }, state.port ?? 0);
-  } catch (error) {
+  // Whatever stops the command before the run, the browser it started must not keep it alive.
+  const closeBrowser = async () => {
     const started = await launching;
     if (started.ok) await started.launched.close();
-    const busy = (error as { code?: string }).code === 'EADDRINUSE';
-    return fail(busy
-      ? `port ${state.port}, where the runs in ${state.dir} are served, is in use: another tench may be using that state folder (give each process its own --state)`
-      : `cannot start the local server: ${(error as Error).message}`);
+  };
+  let server: Served;
+  try {
+    const dist = await ensureBuilt(root, io.err);
+    try {
+      server = await serve(dist, { ...dataset.value.routes, ...model.value.routes }, state.port ?? 0);
+    } catch (error) {
+      const busy = (error as { code?: string }).code === 'EADDRINUSE';
+      await closeBrowser();
+      return fail(busy
+        ? `port ${state.port}, where the runs in ${state.dir} are served, is in use: another tench may be using that state folder (give each process its own --state)`
+        : `cannot start the local server: ${(error as Error).message}`);
+    }
+    if (state.port === null) await state.remember(Number(new URL(server.origin).port)).catch(async (error: unknown) => {
+      await server.close();
+      throw error;
+    });
+  } catch (error) {
+    await closeBrowser();
+    throw error;
   }
-  if (state.port === null) await state.remember(Number(new URL(server.origin).port));
   const started = await launching;
   if (!started.ok) {
     await server.close();

@@ -98,13 +98,15 @@ async function tried<T>(limits: FetchLimits, signal: AbortSignal | undefined, re
  * large is that file's failure alone, worded as its own download's would be.
  */
 export async function fetchPack(endpoint: string, files: readonly string[], limits: FetchLimits, signal?: AbortSignal, retry: RetryOptions = RETRY): Promise<Fetched[]> {
-  const all = (reason: string) => files.map((): Fetched => ({ ok: false, tooLarge: false, reason }));
+  // What arrived whole is kept; another try asks only for the rest.
+  const out: Fetched[] = [];
+  const rest = (reason: string) => [...out, ...files.slice(out.length).map((): Fetched => ({ ok: false, tooLarge: false, reason }))];
   return tried(limits, signal, retry, async (idle) => {
     const failed = (error: unknown, during: string): never => {
       if (signal?.aborted && !idle.timedOut()) throw error;
       throw new RetryableFailure(idle.timedOut() ? `the pack ${during} stalled: ${reasonOf(idle.signal.reason)}` : reasonOf(error));
     };
-    const request: PackRequest = { files: [...files], maxBytes: limits.maxBytes };
+    const request: PackRequest = { files: files.slice(out.length), maxBytes: limits.maxBytes };
     let response: Response;
     try {
       response = await fetch(endpoint, { method: 'POST', body: JSON.stringify(request), signal: idle.signal });
@@ -115,11 +117,11 @@ export async function fetchPack(endpoint: string, files: readonly string[], limi
     const status = `HTTP ${response.status} ${response.statusText}`.trim();
     if (!response.ok || !response.body) {
       if (retryableStatus(response.status)) throw new RetryableFailure(status);
-      return all(status);
+      return rest(status);
     }
-    const out: Fetched[] = [];
     try {
       for await (const entry of readPack(response.body, idle.touch)) {
+        if (out.length === files.length) break;
         if ('bytes' in entry) out.push({ ok: true, bytes: entry.bytes });
         else if (entry.status === 413) out.push(tooLarge(entry.size, limits.maxBytes));
         else out.push({ ok: false, tooLarge: false, reason: entry.status === 404 ? 'HTTP 404 Not Found' : `HTTP ${entry.status}` });
@@ -129,7 +131,7 @@ export async function fetchPack(endpoint: string, files: readonly string[], limi
     }
     if (out.length !== files.length) throw new RetryableFailure(`the body was cut short: ${out.length} of ${files.length} files`);
     return out;
-  }, all);
+  }, rest);
 }
 
 /** Fewer bytes than the server announced: the connection broke, whatever the stream said. */

@@ -1,7 +1,6 @@
 // The server's end of src/datasets/pack.ts: files of the data folder, many to a response.
 
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve, sep } from 'node:path';
 import { frameHead, PACK_FILES, type PackRequest } from '../datasets/pack.ts';
@@ -36,16 +35,55 @@ async function readRequest(req: IncomingMessage): Promise<PackRequest | null> {
   }
 }
 
-/** A file to send: its bytes already read, or its path to stream; or why not. */
+/** A file to send: its bytes already read, or an open handle to stream it from; or why not. */
 interface Opened {
   status: 200 | 404 | 413;
   size: number;
   bytes?: Uint8Array;
-  file?: string;
+  handle?: FileHandle;
 }
 
-function write(res: ServerResponse, bytes: Uint8Array): Promise<void> | void {
-  if (!res.write(bytes)) return new Promise((done) => res.once('drain', () => done()));
+/** Resolves when the bytes are handed to the socket, false if the client has gone. */
+function write(res: ServerResponse, bytes: Uint8Array): Promise<boolean> | boolean {
+  if (res.destroyed) return false;
+  if (res.write(bytes)) return true;
+  return new Promise((done) => {
+    const settle = (ok: boolean) => () => {
+      res.off('drain', drained);
+      res.off('close', closed);
+      done(ok);
+    };
+    const drained = settle(true);
+    const closed = settle(false);
+    res.once('drain', drained);
+    res.once('close', closed);
+  });
+}
+
+/** A file's state now: opened here, so that a file that cannot be read is its own 404. */
+async function openFile(root: string, path: string, maxBytes: number): Promise<Opened> {
+  const file = fileUnder(root, path);
+  const info = file ? await stat(file).catch(() => null) : null;
+  if (!file || !info?.isFile()) return { status: 404, size: 0 };
+  if (info.size > maxBytes) return { status: 413, size: info.size };
+  if (info.size <= READ_WHOLE_BYTES) {
+    const bytes = await readFile(file).catch(() => null);
+    return bytes ? { status: 200, size: bytes.byteLength, bytes } : { status: 404, size: 0 };
+  }
+  const handle = await open(file, 'r').catch(() => null);
+  return handle ? { status: 200, size: info.size, handle } : { status: 404, size: 0 };
+}
+
+/** `size` bytes of an open file, in chunks; false if the file ended early or the client went. */
+async function stream(res: ServerResponse, handle: FileHandle, size: number): Promise<boolean> {
+  const chunk = Buffer.alloc(Math.min(size, 1024 * 1024));
+  for (let sent = 0; sent < size; ) {
+    const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, size - sent), sent);
+    if (bytesRead === 0) return false;
+    sent += bytesRead;
+    if (!(await write(res, chunk.subarray(0, bytesRead)))) return false;
+  }
+  return true;
 }
 
 export async function servePack(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -60,44 +98,25 @@ export async function servePack(root: string, req: IncomingMessage, res: ServerR
   }
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
   // Stats and small reads of the next files overlap the writing of this one.
-  const opened = request.files.map(async (path): Promise<Opened> => {
-    const file = fileUnder(root, path);
-    const info = file ? await stat(file).catch(() => null) : null;
-    if (!file || !info?.isFile()) return { status: 404, size: 0 };
-    if (info.size > request.maxBytes) return { status: 413, size: info.size };
-    if (info.size > READ_WHOLE_BYTES) return { status: 200, size: info.size, file };
-    const bytes = await readFile(file).catch(() => null);
-    return bytes ? { status: 200, size: bytes.byteLength, bytes } : { status: 404, size: 0 };
-  });
-  opened.forEach((p) => p.catch(() => {}));
-  for (const next of opened) {
-    const entry = await next;
-    if (entry.status !== 200) {
-      await write(res, frameHead(entry.status, entry.size));
-      continue;
+  const opened = request.files.map((path) => openFile(root, path, request.maxBytes));
+  try {
+    for (const next of opened) {
+      const entry = await next;
+      if (entry.status !== 200) {
+        if (!(await write(res, frameHead(entry.status, entry.size)))) return;
+      } else if (entry.bytes) {
+        if (!(await write(res, Buffer.concat([frameHead(200, entry.size), entry.bytes])))) return;
+      } else if (!(await write(res, frameHead(200, entry.size))) || !(await stream(res, entry.handle!, entry.size))) {
+        // A file that shrank while it was sent cannot be told apart from the next any more: the
+        // response is cut, and the client asks again for what it did not get whole.
+        res.destroy();
+        return;
+      }
     }
-    if (entry.bytes) {
-      await write(res, Buffer.concat([frameHead(200, entry.size), entry.bytes]));
-      continue;
-    }
-    if (!entry.file) {
-      await write(res, frameHead(404, 0));
-      continue;
-    }
-    await write(res, frameHead(200, entry.size));
-    // A file that shrank or vanished while streaming cannot be told apart any more: end the
-    // response, and the client sees the pack cut short, which it tries again.
-    let sent = 0;
-    for await (const chunk of createReadStream(entry.file) as AsyncIterable<Buffer>) {
-      const room = entry.size - sent;
-      const part = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
-      sent += part.byteLength;
-      await write(res, part);
-    }
-    if (sent < entry.size) {
-      res.destroy();
-      return;
-    }
+    res.end();
+  } catch {
+    res.destroy();
+  } finally {
+    for (const next of opened) void next.then((e) => e.handle?.close(), () => {});
   }
-  res.end();
 }

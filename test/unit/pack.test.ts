@@ -104,3 +104,42 @@ describe('the pack route and fetchPack', () => {
     expect(new Set(refused.map((f) => !f.ok && f.reason))).toEqual(new Set(['HTTP 400 Bad Request']));
   });
 });
+
+describe('fetchPack after a response cut short', () => {
+  it('keeps the files that arrived whole and asks again for the rest only', async () => {
+    const asked: string[][] = [];
+    const content = (name: string) => bytes(1000 + name.length, name.length);
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const files = (JSON.parse(body) as { files: string[] }).files;
+        asked.push(files);
+        res.writeHead(200);
+        const first = asked.length === 1;
+        for (const [i, name] of files.entries()) {
+          const data = content(name);
+          if (first && i === 2) {
+            // The third file's head and half its bytes, then the connection goes.
+            res.write(frameHead(200, data.length));
+            res.write(data.subarray(0, 500), () => res.destroy());
+            return;
+          }
+          res.write(frameHead(200, data.length));
+          res.write(data);
+        }
+        res.end();
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/pack`;
+      const names = ['a.jpg', 'bb.jpg', 'ccc.jpg', 'dddd.jpg', 'eeeee.jpg'];
+      const out = await fetchPack(url, names, { maxBytes: 1 << 20 }, undefined, FAST);
+      expect(asked).toEqual([names, names.slice(2)]);
+      expect(out.map((f, i) => f.ok && Buffer.from(f.bytes).equals(Buffer.from(content(names[i]!))))).toEqual([true, true, true, true, true]);
+    } finally {
+      await new Promise<void>((done) => server.close(() => done()));
+    }
+  });
+});

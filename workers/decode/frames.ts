@@ -24,16 +24,20 @@ const SUBSAMPLING: Readonly<Record<string, [1 | 2, 1 | 2]>> = Object.freeze({ I4
  * in each of its pages when written (about 0.2 ms for a 500x375 photo). One per image in flight.
  */
 const scratch: Uint8Array[] = [];
+/** A buffer larger than this (a 4-megapixel RGBA frame) is not kept: a huge image's stays its own. */
+const KEEP_BYTES = 16 * 1024 * 1024;
 
 function scratchBuffer(length: number): Uint8Array {
-  const i = scratch.findIndex((b) => b.length >= length);
-  const buffer = i >= 0 ? scratch.splice(i, 1)[0]! : new Uint8Array(length);
+  // The smallest that fits, so a small image does not take the one a large image needs.
+  let best = -1;
+  for (let i = 0; i < scratch.length; i++) if (scratch[i]!.length >= length && (best < 0 || scratch[i]!.length < scratch[best]!.length)) best = i;
+  const buffer = best >= 0 ? scratch.splice(best, 1)[0]! : new Uint8Array(length);
   return buffer.subarray(0, length);
 }
 
 /** The frame's pixels are copied elsewhere: its buffer serves the next one. */
 export function releaseFrame(frame: Frame): void {
-  if (scratch.length < 4) scratch.push(new Uint8Array(frame.data.buffer));
+  if (scratch.length < 4 && frame.data.buffer.byteLength <= KEEP_BYTES) scratch.push(new Uint8Array(frame.data.buffer));
 }
 
 const u32be = (b: Uint8Array, i: number) => ((b[i]! << 24) >>> 0) + (b[i + 1]! << 16) + (b[i + 2]! << 8) + b[i + 3]!;

@@ -68,35 +68,51 @@ export function thumbnailOf(k: Kernels, image: Image, longest: number): Uint8Arr
   return k.jpeg(k.reduce(image, size.width, size.height), THUMBNAIL_QUALITY);
 }
 
-/**
- * Bytes -> the image in the kernels' memory, as Pillow decodes it; or why not. The decoders are
- * awaited first; from the moment the kernels are reset nothing awaits, so their memory is this
- * image's alone until the caller is done with it, even with several images in flight.
- */
-export async function decodeImage(file: Uint8Array, s: DecodeOptions, kernels: () => Promise<Kernels>, clock: Stopwatch = stopwatch()): Promise<{ ok: true; k: Kernels; image: Image } | { ok: false; tooLarge: boolean; reason: string }> {
+/** What the decoders made of a file, before it enters the kernels' memory; or why not. */
+type Source = { ok: true; frame: Frame | null; pixels: Pixels | null; orientation: number } | { ok: false; tooLarge: boolean; reason: string };
+
+/** Bytes -> decoded pixels, by whichever decoder gives Pillow's (every await of an image is here). */
+async function decodeSource(file: Uint8Array, s: DecodeOptions, clock: Stopwatch): Promise<Source> {
   const inspected = inspect(file, s);
   clock.lap('header');
   if (!inspected.ok) return inspected;
   const { header, bytes } = inspected;
   const whole = header.width * header.height <= s.fullDecodePixels;
   const frame = whole && framesCanDecode(header.format, bytes) ? await decodeFrame(bytes, header, clock) : null;
-  const pixels = frame ? null : await decodePixels(bytes, header, s, clock);
-  if (pixels && !pixels.ok) return pixels;
-  const k = await kernels();
+  if (frame) return { ok: true, frame, pixels: null, orientation: s.applyExifOrientation ? header.orientation : 1 };
+  const pixels = await decodePixels(bytes, header, s, clock);
+  return pixels.ok ? { ok: true, frame: null, pixels, orientation: 1 } : pixels;
+}
+
+/**
+ * Decoded pixels into the kernels' memory, which this starts over. Synchronous, as is all that
+ * uses the image after it: with several images in flight, none can touch the memory in between.
+ */
+function enter(k: Kernels, source: Extract<Source, { ok: true }>): Image {
   k.reset();
-  let image = frame ? fromFrame(k, frame) : fromPixels(k, pixels as Extract<typeof pixels, { ok: true }>);
-  if (frame) releaseFrame(frame);
-  if (frame && s.applyExifOrientation) image = orient(k, image, header.orientation);
-  clock.lap('pixels');
-  return { ok: true, k, image };
+  let image = source.frame ? fromFrame(k, source.frame) : fromPixels(k, source.pixels!);
+  if (source.frame) releaseFrame(source.frame);
+  image = orient(k, image, source.orientation);
+  return image;
+}
+
+/** Bytes -> the image in the kernels' memory, as Pillow decodes it; or why not (for tests and tools). */
+export async function decodeImage(file: Uint8Array, s: DecodeOptions, kernels: () => Promise<Kernels>): Promise<{ ok: true; k: Kernels; image: Image } | { ok: false; tooLarge: boolean; reason: string }> {
+  const source = await decodeSource(file, s, stopwatch());
+  if (!source.ok) return source;
+  const k = await kernels();
+  return { ok: true, k, image: enter(k, source) };
 }
 
 /** The whole of it for one image: decoded, then the tensor (into `into` if given) and the thumbnail. */
 export async function prepareImage(bytes: Uint8Array, s: DecodeSettings, table: Float32Array, kernels: () => Promise<Kernels>, into?: Float32Array): Promise<Prepared> {
   const clock = stopwatch();
-  const decoded = await decodeImage(bytes, s, kernels, clock);
-  if (!decoded.ok) return { ...failure(decoded.tooLarge ? 'too_large' : 'decode_failed', decoded.reason), decodeMs: clock.total(), steps: clock.steps };
-  const { k, image } = decoded;
+  const source = await decodeSource(bytes, s, clock);
+  if (!source.ok) return { ...failure(source.tooLarge ? 'too_large' : 'decode_failed', source.reason), decodeMs: clock.total(), steps: clock.steps };
+  const k = await kernels();
+  // From here to the return, nothing awaits.
+  const image = enter(k, source);
+  clock.lap('pixels');
   const tensor = tensorOf(k, image, s.preprocess, table, clock.lap, into);
   clock.lap('normalize');
   // A thumbnail that fails to encode costs the gallery a picture, never the row.
