@@ -10,7 +10,7 @@ import { applyOrientation, withoutOrientation } from './orientation.ts';
 import { bmpToRgb } from './bmp.ts';
 import { gifToRgb } from './gif.ts';
 import { pngToRgb } from './png.ts';
-import { pngForDecoding } from './png-chunks.ts';
+import { pngForDecoding, pngPixelChunks } from './png-chunks.ts';
 import { bitmapPixels } from './readback.ts';
 import { toRgb, type Pixels } from './resample.ts';
 import type { Stopwatch } from './stopwatch.ts';
@@ -90,7 +90,7 @@ export async function decodePixels(bytes: Uint8Array, header: Header, options: D
   let decoded: Pixels | null;
   let reduced = false;
   // Formats tench decodes itself, as Pillow does, in JavaScript.
-  const own = format === 'png' ? pngToRgb : format === 'gif' ? gifToRgb : format === 'bmp' ? bmpToRgb : null;
+  const own = format === 'png' ? (b: Uint8Array) => pngToRgb(pngPixelChunks(b)) : format === 'gif' ? gifToRgb : format === 'bmp' ? bmpToRgb : null;
   if (own) {
     if (width * height > options.fullDecodePixels) {
       return refuse(`${width}x${height} ${kind} is too large to decode here (limit ${options.fullDecodePixels} pixels)`, true);

@@ -1,9 +1,11 @@
 // A PNG's chunks as Pillow reads them, before any decoder sees the file. Pillow checks the
 // checksum of every chunk before the image data and refuses the file when one is wrong; it
-// ignores what the others say about colour (iCCP, gAMA, sRGB, cHRM) and passes over damaged
-// ancillary chunks (a broken zlib stream in iCCP or zTXt) that a browser or fast-png would stop
-// at. So the decoders get the file with only the chunks that make the pixels: IHDR, PLTE, IDAT
-// and IEND (tRNS, alpha only, is dropped too: convert('RGB') keeps the stored colour either way).
+// ignores what the others say about colour (iCCP, gAMA, sRGB, cHRM, sBIT) and passes over damaged
+// ancillary chunks (a broken zlib stream in iCCP or zTXt) that fast-png would stop at. So that
+// decoder gets the file with only the chunks that make the pixels: IHDR, PLTE, IDAT and IEND
+// (tRNS, alpha only, is dropped too: convert('RGB') keeps the stored colour either way). The
+// browser's decoder gets it as it is (a copy costs a tenth of a millisecond a photo), but for
+// sBIT, which it might honour.
 
 const KEEP = new Set(['IHDR', 'PLTE', 'IDAT', 'IEND']);
 
@@ -25,10 +27,15 @@ function crc32(b: Uint8Array, from: number, to: number): number {
 
 const u32be = (b: Uint8Array, i: number) => ((b[i]! << 24) >>> 0) + (b[i + 1]! << 16) + (b[i + 2]! << 8) + b[i + 3]!;
 
-/** The file a decoder should see, or the reason Pillow refuses it. A cut file is left as it is. */
-export function pngForDecoding(b: Uint8Array): { ok: true; bytes: Uint8Array } | { ok: false; reason: string } {
-  const kept: Array<[number, number]> = [];
-  let dropped = false;
+interface Chunk {
+  type: string;
+  start: number;
+  end: number;
+}
+
+/** The whole chunks of the file, checksums checked up to the image data; or Pillow's reason to refuse it. */
+function chunks(b: Uint8Array): { ok: true; list: Chunk[]; end: number } | { ok: false; reason: string } {
+  const list: Chunk[] = [];
   let beforeImage = true;
   let pos = 8;
   while (pos + 12 <= b.length) {
@@ -40,22 +47,38 @@ export function pngForDecoding(b: Uint8Array): { ok: true; bytes: Uint8Array } |
     if (beforeImage && crc32(b, pos + 4, pos + 8 + length) !== u32be(b, pos + 8 + length)) {
       return { ok: false, reason: `broken PNG file: bad checksum in its ${type} chunk` };
     }
-    if (KEEP.has(type)) kept.push([pos, end]);
-    else dropped = true;
+    list.push({ type, start: pos, end });
     pos = end;
     if (type === 'IEND') break;
   }
-  if (!dropped) return { ok: true, bytes: b };
-  // What follows the last whole chunk (a cut one) stays, so a cut file still fails as cut.
-  const tail = pos < b.length ? b.subarray(pos) : new Uint8Array(0);
-  const size = 8 + kept.reduce((n, [s, e]) => n + e - s, 0) + tail.length;
-  const out = new Uint8Array(size);
+  return { ok: true, list, end: pos };
+}
+
+/** The file with only the chunks that make the pixels; what follows the last whole chunk stays, so a cut file still fails as cut. */
+function kept(b: Uint8Array, list: Chunk[], end: number): Uint8Array {
+  const keep = list.filter((c) => KEEP.has(c.type));
+  if (keep.length === list.length) return b;
+  const tail = b.subarray(end);
+  const out = new Uint8Array(8 + keep.reduce((n, c) => n + c.end - c.start, 0) + tail.length);
   out.set(b.subarray(0, 8));
   let o = 8;
-  for (const [s, e] of kept) {
-    out.set(b.subarray(s, e), o);
-    o += e - s;
+  for (const c of keep) {
+    out.set(b.subarray(c.start, c.end), o);
+    o += c.end - c.start;
   }
   out.set(tail, o);
-  return { ok: true, bytes: out };
+  return out;
+}
+
+/** The file the browser's decoder should see, or the reason Pillow refuses it. */
+export function pngForDecoding(b: Uint8Array): { ok: true; bytes: Uint8Array } | { ok: false; reason: string } {
+  const found = chunks(b);
+  if (!found.ok) return found;
+  return { ok: true, bytes: found.list.some((c) => c.type === 'sBIT') ? kept(b, found.list, found.end) : b };
+}
+
+/** The file with only IHDR, PLTE, IDAT and IEND, for the JavaScript decoder. */
+export function pngPixelChunks(b: Uint8Array): Uint8Array {
+  const found = chunks(b);
+  return found.ok ? kept(b, found.list, found.end) : b;
 }
