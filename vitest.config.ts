@@ -2,12 +2,16 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     environment: 'node',
-    globalSetup: ['test/helpers/global-setup.ts'],
     // Browser tests start Chromium and CLI processes; two at a time fit a 2-core machine.
     maxWorkers: 2,
     testTimeout: 180_000,
     hookTimeout: 180_000,
+    projects: [
+      // Pure logic in Node: no build, no browser (npm run test:unit).
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // The real browser, the CLI and servers on loopback, against the app built once first.
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], globalSetup: ['test/helpers/global-setup.ts'] } },
+    ],
   },
 });

@@ -10,7 +10,7 @@ import { loadModelInfo } from '../src/model/model.ts';
 import { spawnInferrer } from '../src/pipeline/bridge.ts';
 import { probeAdapter } from '../src/pipeline/runtime.ts';
 import { openStore } from '../src/store/db.ts';
-import type { Device } from '../workers/infer/api.ts';
+import type { Device } from '../src/core/device.ts';
 import { ortWasmPaths } from '../workers/infer/ort-files.ts';
 import type { PreprocessResult, PreprocessTask } from './preprocess.worker.ts';
 

@@ -22,7 +22,7 @@ import { findBrowser, launch } from '../src/cli/browser.ts';
 import { serve, type Served } from '../src/cli/server.ts';
 import { appConfig } from '../src/server/app-config.ts';
 import { localModelId } from '../src/server/routes.ts';
-import type { Device } from '../workers/infer/api.ts';
+import type { Device } from '../src/core/device.ts';
 import type { Bench, EndToEnd, Rate, Scenario } from './bench-page.ts';
 import { cpuMeter, type CpuMeter } from './cpu.ts';
 import { peakDuring } from './memory.ts';

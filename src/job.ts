@@ -2,8 +2,8 @@
 // the CLI both start runs through here; everything a run leaves behind is in IndexedDB.
 
 import { describe, openDataset, type DatasetRuntime, type DatasetSpec } from './datasets/dataset.ts';
-import { S3_PROXY } from './datasets/s3-client.ts';
-import type { Item } from './datasets/item.ts';
+import { S3_PROXY } from './net/s3-client.ts';
+import type { Item } from './core/item.ts';
 import { sampled, type Sample } from './datasets/sample.ts';
 import { inShard, type Shard } from './datasets/shard.ts';
 import { loadModelInfo, type ModelInfo, type ModelRef } from './model/model.ts';
@@ -19,44 +19,12 @@ import type { TenchDB } from './store/db.ts';
 import { findByImage, imageKey, knownImages, putRows, storedOutcomes, toRow, type Thumb } from './store/results.ts';
 import { getRun, holdingRunLock, newRunId, runIsLive, putRun, type RunCounts, type RunRecord } from './store/runs.ts';
 import { isQuotaError, storageFigures } from './store/quota.ts';
-import type { Device, Dtype } from '../workers/infer/api.ts';
-import { reasonOf } from '../workers/shared/results.ts';
+import type { Device, Dtype } from './core/device.ts';
+import type { JobRequest } from './request.ts';
 
-export interface JobRequest {
-  dataset: DatasetSpec;
-  model: ModelRef;
-  device: RequestedDevice;
-  dtype: Dtype;
-  /** Inference sessions (one worker each); null picks from the machine. */
-  sessions: number | null;
-  decoders: number | null;
-  batchSize: number | null;
-  /** Downloads in flight; null picks the default. */
-  fetchConcurrency?: number | null;
-  /** WASM threads per session; null shares the cores among the sessions. */
-  threads?: number | null;
-  topK: number;
-  limit: number | null;
-  /** Turn images as their EXIF orientation says. Off by default: the Python reference does not. */
-  applyExifOrientation?: boolean;
-  /** Longer side of the gallery thumbnails kept per image; 0 keeps none. Default 96. */
-  thumbnails?: number;
-  /** Only the images whose path hashes to this shard (after the limit); null or absent: all. */
-  shard?: Shard | null;
-  /** Where true labels come from (default 'auto'), and the user's map from class names to model labels. */
-  labelsFrom?: LabelSource;
-  labelMap?: Record<string, string>;
-  /** A reproducible random subset of the listing (after the limit, before the shard). */
-  sample?: Sample | null;
-  /** Which files are images, by extension; null or absent: Ray's defaults. Kept, so a resume lists the same files. */
-  extensions?: string[] | null;
-  /** Larger objects are an error for their row, never downloaded whole. Default 256 MiB. */
-  maxObjectBytes?: number | null;
-  /** Images whose header gives more pixels are an error for their row, never decoded. Default 1e9. */
-  maxPixels?: number | null;
-  /** A request that receives nothing for this long is abandoned and tried again. Default 30 s. */
-  requestTimeoutMs?: number | null;
-}
+export type { JobRequest };
+import { reasonOf } from './core/outcome.ts';
+
 
 /** Going on with a stored run: the images it has no row for, or those and the failed ones. */
 export interface Continuation {

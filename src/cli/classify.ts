@@ -13,7 +13,7 @@ import { exportFile, type ExportFormat } from '../store/export.ts';
 import type { ResultRow } from '../store/results.ts';
 import type { RunRecord } from '../store/runs.ts';
 import type { AutomationRequest } from '../ui/automation.ts';
-import type { Dtype } from '../../workers/infer/api.ts';
+import type { Dtype } from '../core/device.ts';
 import { findBrowser, launch } from './browser.ts';
 import { ensureBuilt } from './build.ts';
 import { chooseDataset, chooseModel } from './inputs.ts';

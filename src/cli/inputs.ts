@@ -5,10 +5,10 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { s3AccessFor, type DatasetSpec } from '../datasets/dataset.ts';
-import { makeS3Client, type S3Access } from '../datasets/s3-client.ts';
+import { makeS3Client, type S3Access } from '../net/s3-client.ts';
 import { isS3HttpsUrl, parseS3Url } from '../datasets/s3.ts';
 import { DATA_MANIFEST, localModelId, type RouteOptions } from '../server/routes.ts';
-import { reasonOf } from '../../workers/shared/results.ts';
+import { reasonOf } from '../core/outcome.ts';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 

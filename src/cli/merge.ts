@@ -10,7 +10,7 @@ import { openDataset } from '../datasets/dataset.ts';
 import { isImagePath } from '../datasets/filter.ts';
 import { walkFiles } from '../server/routes.ts';
 import { csvLine, formatOf, fromSpreadsheetSafe, jsonlLine, resultColumns, resultCsvLine, resultsParquet, type ExportFormat, type ExportRecord } from '../store/export.ts';
-import { reasonOf } from '../../workers/shared/results.ts';
+import { reasonOf } from '../core/outcome.ts';
 import { EXIT } from './classify.ts';
 import { chooseDataset, type Checked, type S3Options } from './inputs.ts';
 import { chooseDestination, deliver } from './output.ts';

@@ -5,10 +5,10 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Shard } from '../datasets/shard.ts';
-import { makeS3Client } from '../datasets/s3-client.ts';
+import { makeS3Client } from '../net/s3-client.ts';
 import { parseS3Url } from '../datasets/s3.ts';
 import { formatOf, MEDIA_TYPES, type ExportFormat } from '../store/export.ts';
-import { reasonOf } from '../../workers/shared/results.ts';
+import { reasonOf } from '../core/outcome.ts';
 import { credentialsFromEnv, type Checked, type S3Options } from './inputs.ts';
 import { partName } from './shard-flags.ts';
 

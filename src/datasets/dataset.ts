@@ -2,9 +2,9 @@
 
 import { IMAGE_EXTENSIONS } from './filter.ts';
 import { listDirectory, listFiles } from './folder.ts';
-import type { Item } from './item.ts';
+import type { Item } from '../core/item.ts';
 import { listManifest } from './manifest.ts';
-import type { S3Access } from './s3-client.ts';
+import type { S3Access } from '../net/s3-client.ts';
 import { listS3, parseS3Url, type ListStats } from './s3.ts';
 
 /** Plain data, stored with the run. Never holds credentials or file handles. */

@@ -2,7 +2,7 @@
 // or the FileList of <input webkitdirectory>. Files cross into workers as handles, not copies.
 
 import { isImagePath } from './filter.ts';
-import type { Item } from './item.ts';
+import type { Item } from '../core/item.ts';
 import type { ListStats } from './s3.ts';
 
 function fileItem(path: string, file: File): Item {

@@ -6,7 +6,7 @@
 import { PACK_HEADER } from './pack.ts';
 import Papa from 'papaparse';
 import { isImagePath } from './filter.ts';
-import type { Item } from './item.ts';
+import type { Item } from '../core/item.ts';
 import type { ListStats } from './s3.ts';
 
 type Format = 'txt' | 'csv' | 'jsonl';

@@ -2,11 +2,11 @@
 // second page is asked for, and no listing is ever held whole.
 
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { reasonOf } from '../../workers/shared/results.ts';
+import { reasonOf } from '../core/outcome.ts';
 import { isImagePath } from './filter.ts';
-import type { Item } from './item.ts';
-import { idleTimer, REQUEST_TIMEOUT_MS, RetryableFailure, retryableS3, s3Reason, withRetries } from './retry.ts';
-import { makeS3Client, type S3Access } from './s3-client.ts';
+import type { Item } from '../core/item.ts';
+import { idleTimer, REQUEST_TIMEOUT_MS, RetryableFailure, retryableS3, s3Reason, withRetries } from '../net/retry.ts';
+import { makeS3Client, type S3Access } from '../net/s3-client.ts';
 
 export interface S3Location {
   bucket: string;

@@ -2,7 +2,7 @@
 // on every machine: the N items whose path, hashed with the seed, is smallest. It needs the whole
 // listing before the first item goes on, and holds N items, never the listing.
 
-import type { Item } from './item.ts';
+import type { Item } from '../core/item.ts';
 import { pathHash } from './shard.ts';
 
 export interface Sample {

@@ -1,7 +1,7 @@
 // Splitting one dataset among machines that never talk to each other: each keeps the images whose
 // path hashes to its own index, so together they cover the listing exactly once.
 
-import type { Item } from './item.ts';
+import type { Item } from '../core/item.ts';
 
 /** Shard `index` of `count`, 0-based: the i of `--shard i/n`. */
 export interface Shard {

@@ -3,11 +3,11 @@
 // a reason, not a throw.
 
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ItemSource } from '../datasets/item.ts';
-import { idleTimer, REQUEST_TIMEOUT_MS, RETRY, RetryableFailure, retryableS3, retryableStatus, s3Reason, withRetries, type IdleTimer, type RetryOptions } from '../datasets/retry.ts';
-import { makeS3Client, type S3Access } from '../datasets/s3-client.ts';
+import type { ItemSource } from '../core/item.ts';
+import { idleTimer, REQUEST_TIMEOUT_MS, RETRY, RetryableFailure, retryableS3, retryableStatus, s3Reason, withRetries, type IdleTimer, type RetryOptions } from '../net/retry.ts';
+import { makeS3Client, type S3Access } from '../net/s3-client.ts';
 import { readPack, type PackRequest } from '../datasets/pack.ts';
-import { reasonOf } from '../../workers/shared/results.ts';
+import { reasonOf } from '../core/outcome.ts';
 
 export type Fetched = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: boolean; reason: string };
 

@@ -1,6 +1,6 @@
 // Progress is a view of the stages' counters: nothing here counts anything itself.
 
-import type { ErrorCause } from '../../workers/shared/results.ts';
+import type { ErrorCause } from '../core/outcome.ts';
 
 export interface StageStats {
   name: 'list' | 'fetch' | 'decode' | 'infer' | 'store';

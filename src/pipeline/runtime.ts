@@ -1,7 +1,7 @@
 // Which backend runs the model, how many threads each session gets, and why: pure functions
 // over what the browser reports, so they are tested with made-up adapters.
 
-import type { Device, Dtype } from '../../workers/infer/api.ts';
+import type { Device, Dtype } from '../core/device.ts';
 
 export type RequestedDevice = 'auto' | Device;
 

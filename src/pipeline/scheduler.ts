@@ -9,10 +9,10 @@
 // page -> worker -> page -> worker by transfer, never copied.
 
 import { transfer } from 'comlink';
-import type { Item, ItemSource } from '../datasets/item.ts';
+import type { Item, ItemSource } from '../core/item.ts';
 import type { DecodeApi, DecodeSettings, DecodeStep, Prepared } from '../../workers/decode/api.ts';
 import type { Classified, InferApi, SessionSettings } from '../../workers/infer/api.ts';
-import { failure, reasonOf, type ErrorCause, type Outcome } from '../../workers/shared/results.ts';
+import { failure, reasonOf, type ErrorCause, type Outcome } from '../core/outcome.ts';
 import { spawnDecoder, spawnInferrer, type Bridge } from './bridge.ts';
 import type { Fetched } from './fetch.ts';
 import { PACK_BYTES, PACK_FILES } from '../datasets/pack.ts';
@@ -20,6 +20,9 @@ import type { Gate } from './gate.ts';
 import { createPool, type Lease, type Pool } from './pool.ts';
 import type { StageStats } from './progress.ts';
 import { CLOSED, createQueue, type Queue } from './queue.ts';
+import type { Counters, ItemResult, Known } from './types.ts';
+
+export type { Counters, ItemResult, Known };
 import { createSlots } from './slots.ts';
 
 export interface PipelineSettings {
@@ -39,24 +42,7 @@ export interface PipelineSettings {
   timeouts?: { decodeMs?: number; inferMs?: number };
 }
 
-export interface ItemResult {
-  item: Item;
-  seq: number;
-  outcome: Outcome;
-  width?: number;
-  height?: number;
-  /** A small WebP of the decoded image, for the gallery. */
-  thumb?: Uint8Array;
-}
 
-/**
- * An item answered before: 'stored' in this run already (a resume skips it), or 'copied' from
- * another run that saw the same image under the same model and preprocessing.
- */
-export type Known =
-  | { kind: 'stored'; ok: true }
-  | { kind: 'stored'; ok: false; cause: ErrorCause }
-  | { kind: 'copied'; outcome: Outcome; width?: number; height?: number; thumb?: Uint8Array };
 
 export interface PipelineInput {
   items: AsyncIterable<Item>;
@@ -77,34 +63,6 @@ export interface PipelineInput {
   known?(item: Item): Promise<Known | null>;
 }
 
-export interface Counters {
-  listed: number;
-  listingDone: boolean;
-  written: number;
-  /** Rows this run had stored before it resumed: counted, neither fetched nor written again. */
-  resumed: number;
-  /** Rows copied from another run of the same image and fingerprint (also in written). */
-  cached: number;
-  ok: number;
-  failed: number;
-  byCause: Partial<Record<ErrorCause, number>>;
-  /** The batch size in use: the starting one, or less after an out-of-memory error. */
-  batchSize: number;
-  stages: StageStats[];
-  /** Workers replaced after a crash, a hang or a lost GPU, and the last reason. */
-  replaced: number;
-  replacedReason: string | null;
-  /** Batches run again on a fresh session after their first session failed. */
-  retriedBatches: number;
-  /**
-   * Milliseconds spent in each step, summed over the images that went through it: the decode
-   * worker's steps (timed in the worker), inference and the store. Wall time in the thread that
-   * does the step; the bench sets them beside the CPU time the operating system counts.
-   */
-  stepMs: Partial<Record<DecodeStep | 'infer' | 'store', number>>;
-  /** The most items each queue ever held, with its bound: the backpressure proof. */
-  queues: Record<'fetched' | 'decoded' | 'batches' | 'results', { highWater: number; capacity: number }>;
-}
 
 export interface Pipeline {
   /** Resolves when every listed item has been written; rejects with the reason the run stopped. */

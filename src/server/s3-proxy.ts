@@ -4,7 +4,7 @@
 
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { S3_PROXY, UPSTREAM_HEADER } from '../datasets/s3-client.ts';
+import { S3_PROXY, UPSTREAM_HEADER } from '../net/s3-client.ts';
 
 export { S3_PROXY };
 

@@ -2,8 +2,7 @@
 // tench opens in this one.
 
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
-import { imageKey, type ResultRow, type Thumb } from './results.ts';
-import type { RunRecord } from './runs.ts';
+import { imageKey, type ResultRow, type RunRecord, type Thumb } from './records.ts';
 
 export const DB_NAME = 'tench';
 export const DB_VERSION = 2;

@@ -4,7 +4,7 @@
 // Failed rows (error !== null) have no prediction: they are counted on their own and left out of
 // every accuracy, precision and recall denominator, so a broken file never passes for a wrong answer.
 
-import type { ErrorCause } from '../../workers/shared/results.ts';
+import type { ErrorCause } from '../core/outcome.ts';
 import type { ResultRow } from './results.ts';
 
 /** The fields evaluation reads of a row. */

@@ -1,50 +1,16 @@
 // One record per image of a run, keyed by (run, path): writing the same image twice replaces it.
 
-import { describe, type DatasetSpec } from '../datasets/dataset.ts';
-import type { ErrorCause, Prediction } from '../../workers/shared/results.ts';
-import type { ItemResult } from '../pipeline/scheduler.ts';
+import type { DatasetSpec } from '../datasets/dataset.ts';
+import type { ErrorCause } from '../core/outcome.ts';
+import type { ItemResult } from '../pipeline/types.ts';
 import type { TenchDB } from './db.ts';
+import { imageKey, type ResultRow, type Thumb } from './records.ts';
 
-export interface ResultRow {
-  runId: string;
-  path: string;
-  /** Position in the listing: exports come out in the dataset's order. */
-  seq: number;
-  label: string | null;
-  score: number | null;
-  topK: Prediction[];
-  error: string | null;
-  cause: ErrorCause | null;
-  trueLabel: string | null;
-  width: number | null;
-  height: number | null;
-  size: number | null;
-  version: string | null;
-  /** Model, dtype and preprocessing that produced the row. */
-  fingerprint: string;
-  /** The image itself, wherever it is listed from: dataset, path and version. Null when the
-   * dataset gives no version, so that a changed file is never taken for a known one. */
-  imageKey: string | null;
-  doneAt: number;
-}
-
-export interface Thumb {
-  runId: string;
-  path: string;
-  /** The picture's bytes: a JPEG (earlier versions stored a WebP here under `webp`). */
-  image?: Uint8Array;
-  /** As earlier stores kept it; read as well, never written now. */
-  webp?: Uint8Array;
-  blob?: Blob;
-}
+export { imageKey, type ResultRow, type Thumb };
 
 /** The picture's bytes, whichever way it was stored. */
 async function thumbBytes(thumb: Thumb | undefined): Promise<Uint8Array | undefined> {
   return thumb?.image ?? thumb?.webp ?? (thumb?.blob ? new Uint8Array(await thumb.blob.arrayBuffer()) : undefined);
-}
-
-export function imageKey(dataset: DatasetSpec, path: string, version: string | null | undefined): string | null {
-  return version ? `${describe(dataset)}\u0000${path}\u0000${version}` : null;
 }
 
 export function toRow(runId: string, fingerprint: string, dataset: DatasetSpec, r: ItemResult): ResultRow {

@@ -1,48 +1,9 @@
 // Runs as records: what was asked, on what, and how it went. The page rebuilds from these.
 
-import type { DatasetSpec } from '../datasets/dataset.ts';
-import type { Counters } from '../pipeline/scheduler.ts';
-import type { JobRequest } from '../job.ts';
 import type { TenchDB } from './db.ts';
+import type { RunCounts, RunRecord, RunSettings, RunState, StoredRequest } from './records.ts';
 
-export type RunState = 'running' | 'done' | 'cancelled' | 'failed';
-
-export interface RunSettings {
-  device: string;
-  dtype: string;
-  sessions: number;
-  decoders: number;
-  batchSize: number;
-  topK: number;
-  limit: number | null;
-}
-
-export interface RunRecord {
-  id: string;
-  createdAt: number;
-  finishedAt: number | null;
-  state: RunState;
-  /** Never holds credentials. */
-  dataset: DatasetSpec;
-  model: string;
-  fingerprint: string;
-  settings: RunSettings;
-  /** The backend that ran, and why it was chosen. */
-  runtime: { device: string; dtype: string; reason: string; threads: number } | null;
-  /** When every session had loaded its model and run once (ms since the epoch). */
-  readyAt: number | null;
-  /** When this run (or its latest resumption) first stored a row (ms since the epoch). */
-  firstRowAt?: number | null;
-  counts: RunCounts | null;
-  error: string | null;
-  /** What was asked, as given: a resume or a retry runs it again. */
-  request: StoredRequest;
-}
-
-export type RunCounts = Pick<Counters, 'listed' | 'written' | 'resumed' | 'cached' | 'ok' | 'failed' | 'byCause'>;
-
-/** The request without what cannot be stored (file handles, credentials). */
-export type StoredRequest = Omit<JobRequest, 'dataset'>;
+export type { RunCounts, RunRecord, RunSettings, RunState, StoredRequest };
 
 export function newRunId(now = Date.now()): string {
   const random = Math.random().toString(36).slice(2, 8);

@@ -1,7 +1,7 @@
 // The images a run could not classify: how many of each cause, then each one with its reason.
 
 import type { Failures } from '../store/evaluate.ts';
-import { ERROR_CAUSES } from '../../workers/shared/results.ts';
+import { ERROR_CAUSES } from '../core/outcome.ts';
 import { h, replace } from './dom.ts';
 
 export function createFailuresView() {

@@ -7,7 +7,7 @@ import type { JobRequest } from '../job.ts';
 import type { LabelSource } from '../model/synsets.ts';
 import { BUNDLED_MODEL, modelRefFromInput } from '../model/model.ts';
 import type { RequestedDevice } from '../pipeline/runtime.ts';
-import type { Dtype } from '../../workers/infer/api.ts';
+import type { Dtype } from '../core/device.ts';
 import { h } from './dom.ts';
 
 export const SAMPLES_MANIFEST = 'samples/manifest.txt';

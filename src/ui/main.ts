@@ -8,7 +8,7 @@ import { openStore, type TenchDB } from '../store/db.ts';
 import { evaluation, failureTally } from '../store/evaluate.ts';
 import { countRows, eachRow, readRows } from '../store/results.ts';
 import { clearAll, deleteRun, interruptedRuns, listRuns, type RunRecord } from '../store/runs.ts';
-import { reasonOf } from '../../workers/shared/results.ts';
+import { reasonOf } from '../core/outcome.ts';
 import { allRows, installAutomation } from './automation.ts';
 import { append, h, replace } from './dom.ts';
 import { createEvaluationView } from './evaluation-view.ts';

@@ -8,7 +8,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeS3Client } from '../../src/datasets/s3-client.ts';
+import { makeS3Client } from '../../src/net/s3-client.ts';
 import { freshState, readJsonl, runCli } from '../helpers/cli.ts';
 import { BROKEN, repeatedDataset, tempDir } from '../helpers/dataset.ts';
 import { SAMPLES, TINY_MODEL } from '../helpers/paths.ts';

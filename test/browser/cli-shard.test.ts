@@ -8,7 +8,7 @@ import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partName } from '../../src/cli/shard-flags.ts';
-import { makeS3Client } from '../../src/datasets/s3-client.ts';
+import { makeS3Client } from '../../src/net/s3-client.ts';
 import { shardOf } from '../../src/datasets/shard.ts';
 import type { ExportFormat } from '../../src/store/export.ts';
 import { freshState, readJsonl, runCli, summary, type CliResult } from '../helpers/cli.ts';

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { makeS3Client } from '../../src/datasets/s3-client.ts';
+import { makeS3Client } from '../../src/net/s3-client.ts';
 import { tempDir } from './dataset.ts';
 import { ROOT } from './paths.ts';
 

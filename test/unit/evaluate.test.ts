@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { evaluate, evaluation, failuresByCause, type EvalRow } from '../../src/store/evaluate.ts';
-import type { ErrorCause } from '../../workers/shared/results.ts';
+import type { ErrorCause } from '../../src/core/outcome.ts';
 
 interface Row extends EvalRow {
   path: string;

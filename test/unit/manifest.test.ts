@@ -2,7 +2,7 @@
 // (and quoted CSV fields) are cut across chunk boundaries as a slow server would cut them.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Item } from '../../src/datasets/item.ts';
+import type { Item } from '../../src/core/item.ts';
 import { listManifest, manifestFormat } from '../../src/datasets/manifest.ts';
 
 const BASE = 'https://example.com/lists/';

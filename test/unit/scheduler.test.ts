@@ -4,7 +4,7 @@
 
 import type { Remote } from 'comlink';
 import { describe, expect, it } from 'vitest';
-import type { Item, ItemSource } from '../../src/datasets/item.ts';
+import type { Item, ItemSource } from '../../src/core/item.ts';
 import type { Bridge } from '../../src/pipeline/bridge.ts';
 import type { Fetched } from '../../src/pipeline/fetch.ts';
 import { createGate } from '../../src/pipeline/gate.ts';

@@ -9,7 +9,7 @@ import { extraArgs } from '../../src/cli/browser.ts';
 import { checkParts, coverageProblem, doubledPaths, readResults } from '../../src/cli/merge.ts';
 import { chooseDestination, inFolder } from '../../src/cli/output.ts';
 import { parseShard, partName, partOf, resolveShard } from '../../src/cli/shard-flags.ts';
-import type { Item } from '../../src/datasets/item.ts';
+import type { Item } from '../../src/core/item.ts';
 import { fnv1a32, inShard, pathHash, sameShard, shardOf } from '../../src/datasets/shard.ts';
 import { exportFile, formatOf, toExportRecord, type ExportFormat } from '../../src/store/export.ts';
 import type { ResultRow } from '../../src/store/results.ts';

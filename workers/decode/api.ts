@@ -1,7 +1,7 @@
 // The decode worker's API, shared by the worker and the page's bridge.
 
 import type { PreprocessSpec } from '../../src/model/preprocessor.ts';
-import type { Failure } from '../shared/results.ts';
+import type { Failure } from '../../src/core/outcome.ts';
 
 export interface DecodeSettings {
   preprocess: PreprocessSpec;

@@ -4,7 +4,7 @@
 // tensor comes out; only the window a crop keeps is resized.
 
 import type { PreprocessSpec } from '../../src/model/preprocessor.ts';
-import { failure } from '../shared/results.ts';
+import { failure } from '../../src/core/outcome.ts';
 import type { DecodeSettings, Prepared } from './api.ts';
 import { decodePixels, inspect, type DecodeOptions } from './decode.ts';
 import { decodeFrame, framesCanDecode, releaseFrame, type Frame } from './frames.ts';

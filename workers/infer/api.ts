@@ -1,10 +1,11 @@
 // The inference worker's API, shared by the worker and the page's bridge.
 
 import type { ModelRef } from '../../src/model/model.ts';
-import type { Prediction } from '../shared/results.ts';
+import type { Prediction } from '../../src/core/outcome.ts';
 
-export type Device = 'webgpu' | 'wasm';
-export type Dtype = 'fp32' | 'fp16' | 'q8';
+import type { Device, Dtype } from '../../src/core/device.ts';
+
+export type { Device, Dtype };
 
 export interface SessionSettings {
   model: ModelRef;

@@ -1,6 +1,6 @@
 // Logits -> top-k labels with softmax probabilities, one row per image.
 
-import type { Prediction } from '../shared/results.ts';
+import type { Prediction } from '../../src/core/outcome.ts';
 
 /** Softmax over one row in float64, then the k largest, best first. */
 export function topK(logits: Float32Array, row: number, classes: number, k: number, labels: readonly string[]): Prediction[] {

@@ -4,7 +4,7 @@ import { expose, transfer } from 'comlink';
 import type { Classified, InferApi, Loaded, SessionSettings } from './api.ts';
 import { classifyInChunks, type ChunkOutcome } from './classify.ts';
 import { openSession, type Session } from './session.ts';
-import { reasonOf } from '../shared/results.ts';
+import { reasonOf } from '../../src/core/outcome.ts';
 
 let loading: Promise<{ session: Session; settings: SessionSettings; loaded: Loaded }> | null = null;
 let lostReason: string | null = null;

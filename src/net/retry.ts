@@ -2,7 +2,7 @@
 // pages and downloads alike, so "after 4 tries" means the same thing everywhere.
 
 import pRetry, { type Options as RetryOptions } from 'p-retry';
-import { reasonOf } from '../../workers/shared/results.ts';
+import { reasonOf } from '../core/outcome.ts';
 
 export type { RetryOptions };
 
