@@ -1,6 +1,8 @@
 // Pause and resume: admission waits at the gate while it is closed. Work already admitted runs
 // to its end, so a paused run holds no half-done item.
 
+import { createWaiters } from './waiters.ts';
+
 export interface Gate {
   readonly paused: boolean;
   pause(): void;
@@ -11,7 +13,7 @@ export interface Gate {
 
 export function createGate(): Gate {
   let paused = false;
-  let waiters: Array<() => void> = [];
+  const waiters = createWaiters();
   return {
     get paused() {
       return paused;
@@ -21,21 +23,10 @@ export function createGate(): Gate {
     },
     resume() {
       paused = false;
-      const w = waiters;
-      waiters = [];
-      for (const wake of w) wake();
+      waiters.wakeAll();
     },
-    wait(signal) {
-      if (!paused) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const onAbort = () => reject(signal!.reason);
-        signal?.addEventListener('abort', onAbort, { once: true });
-        waiters.push(() => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        });
-      });
+    async wait(signal) {
+      if (paused) await waiters.wait(signal);
     },
   };
 }

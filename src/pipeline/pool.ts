@@ -4,6 +4,7 @@
 
 import type { Remote } from 'comlink';
 import type { Bridge } from './bridge.ts';
+import { createWaiters } from './waiters.ts';
 
 export interface WorkerState {
   ready: boolean;
@@ -103,14 +104,10 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
   let replacedCount = 0;
   let lastReason: string | null = null;
   let busyTotal = 0;
-  let waiters: Array<() => void> = [];
+  const waiters = createWaiters();
   let failed: unknown = null;
 
-  const wakeAll = () => {
-    const w = waiters;
-    waiters = [];
-    for (const wake of w) wake();
-  };
+  const wakeAll = () => waiters.wakeAll();
   const fail = (error: unknown) => {
     failed ??= error;
     wakeAll();
@@ -180,14 +177,7 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
             },
           };
         }
-        await new Promise<void>((resolve, reject) => {
-          const onAbort = () => reject(signal!.reason);
-          signal?.addEventListener('abort', onAbort, { once: true });
-          waiters.push(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-          });
-        });
+        await waiters.wait(signal);
       }
     },
     replace: (lease, reason) => replaceWorker(lease.index, lease.worker, reason),

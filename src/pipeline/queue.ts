@@ -1,6 +1,8 @@
 // A bounded FIFO between two stages: the only buffer in the pipeline. A full queue makes the
 // producer wait, which is all the backpressure there is.
 
+import { createWaiters } from './waiters.ts';
+
 export const CLOSED: unique symbol = Symbol('closed');
 
 export interface Queue<T> {
@@ -21,42 +23,15 @@ export interface Queue<T> {
   close(): void;
 }
 
-type Waiter = { wake: () => void; fail: (reason: unknown) => void };
-
-function wait(waiters: Waiter[], signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      const i = waiters.indexOf(waiter);
-      if (i >= 0) waiters.splice(i, 1);
-      reject(signal!.reason);
-    };
-    const waiter: Waiter = {
-      wake: () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      fail: (reason) => {
-        signal?.removeEventListener('abort', onAbort);
-        reject(reason);
-      },
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    waiters.push(waiter);
-  });
-}
-
 export function createQueue<T>(capacity: number): Queue<T> {
   if (!(capacity >= 1)) throw new RangeError(`queue capacity must be at least 1, got ${capacity}`);
   const items: T[] = [];
-  const notFull: Waiter[] = [];
-  const notEmpty: Waiter[] = [];
+  const notFull = createWaiters();
+  const notEmpty = createWaiters();
   let closed = false;
   let pushed = 0;
   let popped = 0;
   let highWater = 0;
-
-  const wakeOne = (waiters: Waiter[]) => waiters.shift()?.wake();
 
   return {
     capacity,
@@ -73,31 +48,31 @@ export function createQueue<T>(capacity: number): Queue<T> {
       return highWater;
     },
     async push(item, signal) {
-      while (items.length >= capacity && !closed) await wait(notFull, signal);
+      while (items.length >= capacity && !closed) await notFull.wait(signal);
       if (closed) throw new Error('push to a closed queue');
       items.push(item);
       pushed++;
       highWater = Math.max(highWater, items.length);
-      wakeOne(notEmpty);
+      notEmpty.wakeOne();
     },
     async pop(signal) {
-      while (items.length === 0 && !closed) await wait(notEmpty, signal);
+      while (items.length === 0 && !closed) await notEmpty.wait(signal);
       if (items.length === 0) return CLOSED;
       const item = items.shift()!;
       popped++;
-      wakeOne(notFull);
+      notFull.wakeOne();
       return item;
     },
     drain(n) {
       const taken = items.splice(0, Math.max(0, n));
       popped += taken.length;
-      for (let i = 0; i < taken.length; i++) wakeOne(notFull);
+      for (let i = 0; i < taken.length; i++) notFull.wakeOne();
       return taken;
     },
     close() {
       closed = true;
-      for (const w of notEmpty.splice(0)) w.wake();
-      for (const w of notFull.splice(0)) w.wake();
+      notEmpty.wakeAll();
+      notFull.wakeAll();
     },
   };
 }

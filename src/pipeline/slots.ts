@@ -1,5 +1,7 @@
 // A counting semaphore: at most n tasks hold a slot; the rest wait their turn, in order.
 
+import { createWaiters } from './waiters.ts';
+
 export interface Slots {
   readonly capacity: number;
   readonly held: number;
@@ -10,36 +12,22 @@ export interface Slots {
 export function createSlots(capacity: number): Slots {
   if (!(capacity >= 1)) throw new RangeError(`slots must be at least 1, got ${capacity}`);
   let held = 0;
-  const waiters: Array<() => void> = [];
+  const waiters = createWaiters();
   return {
     capacity,
     get held() {
       return held;
     },
-    acquire(signal) {
-      if (held < capacity) {
+    async acquire(signal) {
+      if (held < capacity && waiters.length === 0) {
         held++;
-        return Promise.resolve();
+        return;
       }
-      return new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const wake = () => {
-          signal?.removeEventListener('abort', onAbort);
-          held++;
-          resolve();
-        };
-        const onAbort = () => {
-          const i = waiters.indexOf(wake);
-          if (i >= 0) waiters.splice(i, 1);
-          reject(signal!.reason);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        waiters.push(wake);
-      });
+      // Woken by release(), which hands its slot over as it is: held stays as it was.
+      await waiters.wait(signal);
     },
     release() {
-      held--;
-      waiters.shift()?.();
+      if (!waiters.wakeOne()) held--;
     },
   };
 }

@@ -63,3 +63,26 @@ describe('createQueue', () => {
     expect(() => createQueue(0)).toThrow(RangeError);
   });
 });
+
+describe('slots', () => {
+  it('hands a released slot to the first waiter, never to a newcomer, and lets an aborted waiter go', async () => {
+    const { createSlots } = await import('../../src/pipeline/slots.ts');
+    const slots = createSlots(1);
+    await slots.acquire();
+    const order: string[] = [];
+    const first = slots.acquire().then(() => order.push('first'));
+    const quitter = new AbortController();
+    const gone = slots.acquire(quitter.signal).catch(() => order.push('aborted'));
+    quitter.abort(new Error('no longer needed'));
+    await gone;
+    slots.release();
+    // A newcomer asking now waits behind the one that was woken.
+    const late = slots.acquire().then(() => order.push('late'));
+    await first;
+    expect(slots.held).toBe(1);
+    slots.release();
+    await late;
+    expect(order).toEqual(['aborted', 'first', 'late']);
+    expect(slots.held).toBe(1);
+  });
+});
