@@ -7,6 +7,7 @@
 //   npm run bench              everything
 //   npm run bench -- --quick   no ViT-B/16-sized model, no 10,000-image memory run
 //   npm run bench -- --memory  only the peak-memory runs (1,000 and 10,000 images)
+//   npm run bench -- --sink    only the CLI's output memory (10,000 to 1,000,000 rows)
 //
 // Needs Debian's python3-pil, python3-numpy and python3-skimage for the photographs and the
 // Pillow baseline, and the small model (make_fixtures.py --small, which needs python3-torch).
@@ -39,6 +40,7 @@ const TINY = join(ROOT, 'public', 'models', 'tench-tiny-vit');
 const PYTHON = '/usr/bin/python3';
 const quick = process.argv.includes('--quick');
 const memoryOnly = process.argv.includes('--memory');
+const sinkOnly = process.argv.includes('--sink');
 const cores = cpus().length;
 
 function table(rows: Array<Array<string | number>>): string {
@@ -183,7 +185,40 @@ async function cliRun(args: string[]): Promise<Measured & { summary: Record<stri
 
 // ---- main -----------------------------------------------------------------------------------------------
 
+/**
+ * 6. The CLI's outputs: peak resident memory of a Node process streaming N synthetic rows through
+ * the real output code (bench/sink.ts), each size and format in a fresh process.
+ */
+function sinkMemory(): void {
+  const sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
+  const dir = mkdtempSync(join(tmpdir(), 'tench-sink-'));
+  const rows: Array<Array<string | number>> = [['format', 'rows', 'peak RSS MiB', 'vs 10,000', 'vs 100,000', 'live heap MiB', 'vs 10,000', 'rows/s', 'file MiB']];
+  const once = (format: string, n: number, live: boolean) => {
+    const out = execFileSync(process.execPath, [...(live ? ['--expose-gc'] : []), '--import', 'tsx', join(ROOT, 'bench', 'sink.ts'), format, String(n), dir, ...(live ? ['live'] : [])], { encoding: 'utf8' });
+    rmSync(join(dir, `rows-${n}.${format}`), { force: true });
+    return JSON.parse(out.trim().split('\n').at(-1)!) as { seconds: number; bytes: number; peakKiB: number; liveBytes: number };
+  };
+  try {
+    for (const format of ['jsonl', 'csv', 'parquet']) {
+      const first = new Map<number, { peak: number; live: number }>();
+      for (const n of sizes) {
+        const r = once(format, n, false);
+        const live = once(format, n, true).liveBytes / 2 ** 20;
+        first.set(n, { peak: r.peakKiB / 1024, live });
+        const base = first.get(10_000)!;
+        const hundred = first.get(100_000);
+        rows.push([format, n.toLocaleString('en'), r.peakKiB / 1024, r.peakKiB / 1024 / base.peak, hundred ? r.peakKiB / 1024 / hundred.peak : '-', live, live / base.live, String(Math.round(n / r.seconds)), r.bytes / 2 ** 20]);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log('\nthe CLI\'s --out: a Node process streaming synthetic rows through the output code, a fresh process each; peak resident memory, and the most the heap held after a collection every 50,000 rows (a second process)');
+  console.log(table(rows));
+}
+
 async function main(): Promise<void> {
+  if (sinkOnly) return sinkMemory();
   const browserPath = findBrowser();
   if (!browserPath.ok) throw new Error(browserPath.reason);
   ensureInputs();
@@ -353,6 +388,7 @@ async function main(): Promise<void> {
     console.log('\npeak browser memory over a run (tiny ViT, wasm, every Chromium process, resident):');
     console.log(`as a user's browser runs it (no automation attached):\n${memoryTable(plainRuns)}`);
     console.log(`driven by Playwright, as tench classify runs it (DevTools keeps up to 200 MB of response bodies):\n${memoryTable(driven)}`);
+    sinkMemory();
   } finally {
     for (const s of servers) await s.close();
     rmSync(join(PHOTOS, 'manifests'), { recursive: true, force: true });

@@ -9,15 +9,17 @@ import { inShard, type Shard } from './datasets/shard.ts';
 import { loadModelInfo, type ModelInfo, type ModelRef } from './model/model.ts';
 import { trueLabel, type LabelOptions, type LabelSource } from './model/synsets.ts';
 import { flopsPerImage, largestBatch } from './pipeline/batching.ts';
-import { fetchBytes, fetchPack } from './pipeline/fetch.ts';
+import { fetchBytes, fetchPack } from './net/fetch.ts';
 import { fingerprint } from './pipeline/fingerprint.ts';
 import { createGate, type Gate } from './pipeline/gate.ts';
 import { bottleneck, createRateMeter, eta, type Progress } from './pipeline/progress.ts';
 import { defaultPlan, probeAdapter, resolveRuntime, type AdapterFacts, type Plan, type RequestedDevice } from './pipeline/runtime.ts';
 import { runPipeline, type Counters, type ItemResult, type Known } from './pipeline/scheduler.ts';
 import type { TenchDB } from './store/db.ts';
-import { findByImage, imageKey, knownImages, putRows, storedOutcomes, toRow, type Thumb } from './store/results.ts';
+import { findByImage, imageKey, knownImages, nextOrder, putRows, storedOutcomes, toRow, type ResultRow, type Thumb } from './store/results.ts';
 import { getRun, holdingRunLock, newRunId, runIsLive, putRun, type RunCounts, type RunRecord } from './store/runs.ts';
+import type { RunSettings } from './store/records.ts';
+import { SETTING_KEYS, settingOf, valueOf } from './settings.ts';
 import { isQuotaError, storageFigures } from './store/quota.ts';
 import type { Device, Dtype } from './core/device.ts';
 import type { JobRequest } from './request.ts';
@@ -36,6 +38,11 @@ export interface JobHooks {
   /** The run's id, as soon as its record exists. */
   onStart?(runId: string): void;
   onProgress?(progress: Progress): void;
+  /**
+   * The rows each store transaction stored, in the order stored; the run waits for it, so a slow
+   * reader (the CLI writing --out) holds the run back rather than letting rows pile up.
+   */
+  onStored?(rows: ResultRow[]): Promise<void>;
 }
 
 /** How the caller steers a running job: pause and resume at the gate, cancel with the signal. */
@@ -66,9 +73,6 @@ export function planFor(request: Pick<JobRequest, 'sessions' | 'decoders' | 'bat
 }
 
 const PROGRESS_EVERY_MS = 250;
-export const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
-/** Refused outright: larger than any camera makes, the size of decompression bombs. */
-export const MAX_PIXELS = 1_000_000_000;
 /**
  * Decoded whole, exactly as Pillow would, up to this (6000x4000, a 24-megapixel camera photo).
  * Larger JPEGs are decoded at 1/2, 1/4 or 1/8 by libjpeg and resized from there, so that a few
@@ -114,6 +118,13 @@ function progressFrom(runId: string, state: Progress['state'], counters: Counter
     batchSize: counters.batchSize,
     ...(note ? { note } : {}),
   };
+}
+
+/** The settings the run's record shows (settings.ts marks them), as asked: 0 for "decided by the run". */
+function storedSettings(request: JobRequest): RunSettings {
+  const out: Record<string, unknown> = {};
+  for (const key of SETTING_KEYS) if (settingOf(key).stored) out[key] = valueOf(request, key) ?? 0;
+  return out as unknown as RunSettings;
 }
 
 function countsOf(c: Counters): RunCounts {
@@ -163,24 +174,17 @@ async function lookup(db: TenchDB, run: RunRecord, retry: Continuation['retry'] 
 export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetRuntime, hooks: JobHooks = {}, control: JobControl = newControl(), adapter?: AdapterFacts, from?: Continuation): Promise<RunRecord> {
   const { dataset: _dataset, ...stored } = request;
   const run: RunRecord = from
-    ? { ...from.run, state: 'running', finishedAt: null, error: null, firstRowAt: null }
+    ? { ...from.run, state: 'running', startedAt: Date.now(), finishedAt: null, error: null, firstRowAt: null }
     : {
       id: newRunId(),
       createdAt: Date.now(),
+      startedAt: Date.now(),
       finishedAt: null,
       state: 'running',
       dataset: request.dataset,
       model: request.model.id,
       fingerprint: '',
-      settings: {
-        device: request.device,
-        dtype: request.dtype,
-        sessions: request.sessions ?? 0,
-        decoders: request.decoders ?? 0,
-        batchSize: request.batchSize ?? 0,
-        topK: request.topK,
-        limit: request.limit,
-      },
+      settings: storedSettings(request),
       runtime: null,
       readyAt: null,
       firstRowAt: null,
@@ -243,8 +247,9 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
   let report = (_state: Progress['state']) => {};
 
   // A full store pauses the run with the figures; resuming tries the same write again.
-  const write = async (results: ItemResult[]) => {
-    const rows = results.map((r) => toRow(run.id, run.fingerprint, run.dataset, r));
+  let order = await nextOrder(db, run.id);
+  const write = async (results: ItemResult[]): Promise<ResultRow[]> => {
+    const rows = results.map((r) => toRow(run.id, run.fingerprint, run.dataset, r, order++));
     const thumbs: Thumb[] = results.flatMap((r) => (r.thumb ? [{ runId: run.id, path: r.item.path, image: r.thumb }] : []));
     for (;;) {
       try {
@@ -254,7 +259,7 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
           run.firstRowAt = Date.now();
           report(control.gate.paused ? 'paused' : 'running');
         }
-        return;
+        return rows;
       } catch (error) {
         if (!isQuotaError(error)) throw error;
         note = `storage is full (${await storageFigures()}): paused; delete old runs or free disk space, then resume`;
@@ -266,7 +271,8 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
     }
   };
 
-  const limits = { maxBytes: request.maxObjectBytes ?? MAX_OBJECT_BYTES, timeoutMs: request.requestTimeoutMs ?? undefined };
+  const limits = { maxBytes: valueOf(request, 'maxObjectBytes')!, timeoutMs: valueOf(request, 'requestTimeoutMs')! };
+  const maxPixels = valueOf(request, 'maxPixels')!;
   const pipeline = runPipeline(
     {
       items: labelled(inShard(sampled(dataset.items, request.sample), request.shard), info.value.labels, { from: request.labelsFrom, map: request.labelMap }),
@@ -276,8 +282,8 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
       gate: control.gate,
       decode: {
         preprocess: info.value.preprocess,
-        maxPixels: request.maxPixels ?? MAX_PIXELS,
-        fullDecodePixels: Math.min(FULL_DECODE_PIXELS, request.maxPixels ?? MAX_PIXELS),
+        maxPixels,
+        fullDecodePixels: Math.min(FULL_DECODE_PIXELS, maxPixels),
         applyExifOrientation: request.applyExifOrientation === true,
         thumbnail: request.thumbnails ?? THUMBNAIL,
       },
@@ -300,6 +306,7 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
         writeBatch: 256,
       },
       write,
+      sink: hooks.onStored,
     },
     signal,
   );

@@ -1,35 +1,29 @@
-// `tench classify`: checks the inputs, serves the app, drives it in Chromium, writes the rows
-// from the page's IndexedDB to --out.
+// `tench classify`: checks the inputs, serves the app, drives it in Chromium, and streams the rows
+// the page stores to --out (and --failures) as the run goes (sink/outputs.ts).
 
 import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import type { Sample } from '../datasets/sample.ts';
-import type { LabelSource } from '../model/synsets.ts';
 import type { Shard } from '../datasets/shard.ts';
 import type { Progress } from '../pipeline/progress.ts';
-import type { RequestedDevice } from '../pipeline/runtime.ts';
-import { evaluate, failuresByCause, type Evaluation, type Failures } from '../store/evaluate.ts';
-import { exportFile, type ExportFormat } from '../store/export.ts';
+import type { Evaluation, Failures } from '../store/evaluate.ts';
+import type { ExportFormat } from '../store/export.ts';
 import type { ResultRow } from '../store/results.ts';
 import type { RunRecord } from '../store/runs.ts';
 import type { AutomationRequest } from '../ui/automation.ts';
-import type { Dtype } from '../core/device.ts';
-import { findBrowser, launch } from './browser.ts';
+import { withDefaults, type SettingValues } from '../settings.ts';
+import { findBrowser, launch, type Launched } from './browser.ts';
 import { ensureBuilt } from './build.ts';
-import { chooseDataset, chooseModel } from './inputs.ts';
+import { chooseDataset, chooseModel, type DatasetChoice, type ModelChoice } from './inputs.ts';
 import type { ProgressSink } from './progress.ts';
-import { chooseDestination, deliver, type Destination } from './output.ts';
+import { chooseDestination, type Destination } from './output.ts';
 import { serve, type Served } from './server.ts';
-import { openState, stateDir } from './state.ts';
+import { openOutputs, type Output, type Outputs, type StoredRows } from './sink/outputs.ts';
+import { openState, stateDir, type State } from './state.ts';
 
 export interface ClassifyOptions {
   dataset: string;
-  maxObjectBytes?: number | null;
-  maxPixels?: number | null;
-  requestTimeoutMs?: number | null;
-  extensions?: string[];
   sample?: Sample | null;
-  labelsFrom?: LabelSource;
   /** A JSON file: { "your class name": "the model's label" }. */
   labelMap?: string;
   model: string;
@@ -42,16 +36,8 @@ export interface ClassifyOptions {
   resume: boolean;
   /** Classify again the images that failed in the newest run of this dataset and model. */
   retryFailed: boolean;
-  device: RequestedDevice;
-  dtype: Dtype;
-  concurrency: number | null;
-  batchSize: number | null;
-  decoders: number | null;
-  threads: number | null;
-  fetchConcurrency: number | null;
-  topK: number;
-  limit: number | null;
-  applyExifOrientation: boolean;
+  /** The run settings given (settings.ts); the table's defaults for the rest. */
+  settings: Partial<SettingValues>;
   s3Endpoint?: string;
   s3Region?: string;
   browser?: string;
@@ -71,7 +57,24 @@ export interface Console {
   /** How good the predictions were, when the dataset gives labels; and the failures by cause. */
   report(evaluation: Evaluation, failures: Failures): void;
   /** The final line, as text or (--json) as an object. */
-  summary(s: { images: number; errors: number; seconds: number; rate: number; state: string; out: string; resumed: number; cached: number; firstRowSeconds: number | null }): void;
+  summary(s: Summary): void;
+}
+
+/**
+ * The run's images and errors, all of them; the seconds this process ran it, and the rate at
+ * which it computed (rows it found stored or copied from other runs are counted apart).
+ */
+export interface Summary {
+  images: number;
+  errors: number;
+  seconds: number;
+  rate: number;
+  computed: number;
+  state: string;
+  out: string;
+  resumed: number;
+  cached: number;
+  firstRowSeconds: number | null;
 }
 
 /** Exit statuses, as the README lists them. */
@@ -86,26 +89,101 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
     io.err(`tench: ${reason}`);
     return EXIT.failed;
   };
+  const checked = await checkInputs(o);
+  if (!checked.ok) return fail(checked.reason);
+  const { model, dataset, labelMap, out, failuresOut, state } = checked.value;
+  const app = await openApp(root, checked.value.browserPath, { ...dataset.routes, ...model.routes }, state, o.headed, io);
+  if (!app.ok) return fail(app.reason);
+  const { browser, server } = app;
 
+  const detach: Array<() => void> = [];
+  let outputs: Outputs | null = null;
+  try {
+    const page = await browser.context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.exposeFunction('tenchProgress', (p: Progress) => io.progress.update(p));
+    // The rows each store transaction made durable, in order: the run waits for the outputs.
+    await page.exposeFunction('tenchRows', (rows: ResultRow[]) => outputs?.take(rows));
+    await page.goto(server.origin);
+    try {
+      await page.waitForFunction(() => document.body.dataset.ready === 'true' && !!window.tench, null, { timeout: PAGE_READY_MS });
+    } catch {
+      return fail(`the app did not start in the browser${pageErrors.length ? `: ${pageErrors[0]}` : ''}`);
+    }
+    detach.push(steer(page, io));
+
+    const request: AutomationRequest = {
+      ...withDefaults(o.settings),
+      dataset: dataset.spec(server.origin),
+      model: model.input,
+      credentials: dataset.credentials,
+      shard: o.shard,
+      sample: o.sample ?? null,
+      labelMap,
+    };
+    const prior = await findPrior(page, request, o, io);
+    const wanted: Output[] = [{ to: out, kind: 'results' }, ...(failuresOut ? [{ to: failuresOut, kind: 'failures' as const }] : [])];
+    try {
+      outputs = await openOutputs(wanted, !prior ? 'new' : o.retryFailed ? 'rewrite' : 'resume', prior && storedRows(page, prior.id), s3Options(o));
+    } catch (error) {
+      return fail(`cannot write ${shownAll(wanted)}: ${(error as Error).message}`);
+    }
+    for (const note of outputs.notes) io.err(`tench: ${note}`);
+    const run = prior
+      ? await page.evaluate(([id, retry, c]) => window.tench!.continue(id, retry, c), [prior.id, o.retryFailed ? 'failed' : 'missing', request.credentials] as const)
+      : await page.evaluate((r) => window.tench!.run(r), request);
+    io.progress.stop();
+    if ('refused' in run) return fail(run.refused);
+    let written: number;
+    try {
+      written = await outputs.finish(storedRows(page, run.id));
+    } catch (error) {
+      return fail(`cannot write ${shownAll(wanted)}: ${(error as Error).message}`);
+    }
+    if (run.state === 'failed') return fail(`the run failed: ${run.error ?? 'no reason given'}`);
+    await report(page, run, o, io, written, out, failuresOut);
+    return run.state === 'cancelled' ? EXIT.cancelled : EXIT.ok;
+  } finally {
+    for (const d of detach) d();
+    await outputs?.abort().catch(() => {});
+    await browser.close();
+    await server.close();
+  }
+}
+
+interface Checked {
+  model: ModelChoice;
+  dataset: DatasetChoice;
+  labelMap: Record<string, string> | undefined;
+  browserPath: string;
+  out: Destination;
+  failuresOut: Destination | null;
+  state: State;
+}
+
+/** Everything that can be wrong before a browser starts, each as one sentence. */
+async function checkInputs(o: ClassifyOptions): Promise<{ ok: true; value: Checked } | { ok: false; reason: string }> {
   const model = chooseModel(o.model);
-  if (!model.ok) return fail(model.reason);
+  if (!model.ok) return model;
   const dataset = await chooseDataset(o.dataset, { endpoint: o.s3Endpoint, region: o.s3Region });
-  if (!dataset.ok) return fail(dataset.reason);
+  if (!dataset.ok) return dataset;
   const labelMap = await readLabelMap(o.labelMap);
-  if (!labelMap.ok) return fail(labelMap.reason);
+  if (!labelMap.ok) return labelMap;
   const browserPath = findBrowser(o.browser);
-  if (!browserPath.ok) return fail(browserPath.reason);
-
+  if (!browserPath.ok) return browserPath;
   const out = chooseDestination('--out', o.out, { shard: o.shard, format: o.format });
-  if (!out.ok) return fail(out.reason);
+  if (!out.ok) return out;
   const failuresOut = o.failures === undefined ? null : chooseDestination('--failures', o.failures, { shard: o.shard, format: o.format, base: 'failures' });
-  if (failuresOut && !failuresOut.ok) return fail(failuresOut.reason);
+  if (failuresOut && !failuresOut.ok) return failuresOut;
   const opened = await openState(stateDir(o.state));
-  if (!opened.ok) return fail(opened.reason);
-  const { state } = opened;
+  if (!opened.ok) return opened;
+  return { ok: true, value: { model: model.value, dataset: dataset.value, labelMap: labelMap.value, browserPath: browserPath.path, out: out.value, failuresOut: failuresOut?.ok ? failuresOut.value : null, state: opened.state } };
+}
 
-  // The browser starts while the app is checked and served: each takes a few hundred ms.
-  const launching = launch(browserPath.path, { headed: o.headed, userDataDir: state.profile, serviceWorkers: 'block' }).then(
+/** The browser, started while the app is checked and served (each takes a few hundred ms). */
+async function openApp(root: string, browserPath: string, routes: Parameters<typeof serve>[1], state: State, headed: boolean, io: Console): Promise<{ ok: true; browser: Launched; server: Served } | { ok: false; reason: string }> {
+  const launching = launch(browserPath, { headed, userDataDir: state.profile, serviceWorkers: 'block' }).then(
     (launched) => ({ ok: true as const, launched }),
     (error: unknown) => ({ ok: false as const, message: (error as Error).message }),
   );
@@ -118,13 +196,13 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
   try {
     const dist = await ensureBuilt(root, io.err);
     try {
-      server = await serve(dist, { ...dataset.value.routes, ...model.value.routes }, state.port ?? 0);
+      server = await serve(dist, routes, state.port ?? 0);
     } catch (error) {
       const busy = (error as { code?: string }).code === 'EADDRINUSE';
       await closeBrowser();
-      return fail(busy
+      return { ok: false, reason: busy
         ? `port ${state.port}, where the runs in ${state.dir} are served, is in use: another tench may be using that state folder (give each process its own --state)`
-        : `cannot start the local server: ${(error as Error).message}`);
+        : `cannot start the local server: ${(error as Error).message}` };
     }
     if (state.port === null) await state.remember(Number(new URL(server.origin).port)).catch(async (error: unknown) => {
       await server.close();
@@ -137,105 +215,64 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
   const started = await launching;
   if (!started.ok) {
     await server.close();
-    return fail(/ProcessSingleton|SingletonLock|profile.*in use/i.test(started.message)
+    return { ok: false, reason: /ProcessSingleton|SingletonLock|profile.*in use/i.test(started.message)
       ? `the browser profile in ${state.dir} is in use by another tench; give each process its own --state`
-      : `cannot start the browser at ${browserPath.path}: ${started.message.split('\n')[0]}`);
+      : `cannot start the browser at ${browserPath}: ${started.message.split('\n')[0]}` };
   }
-  const browser = started.launched;
+  return { ok: true, browser: started.launched, server };
+}
 
-  const detach: Array<() => void> = [];
-  try {
-    const page = await browser.context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.exposeFunction('tenchProgress', (p: Progress) => io.progress.update(p));
-    await page.goto(server.origin);
-    try {
-      await page.waitForFunction(() => document.body.dataset.ready === 'true' && !!window.tench, null, { timeout: PAGE_READY_MS });
-    } catch {
-      return fail(`the app did not start in the browser${pageErrors.length ? `: ${pageErrors[0]}` : ''}`);
-    }
-
-    // Ctrl-C or SIGTERM (Kubernetes stopping the pod): cancel, keep what was classified, write it.
-    // A second one quits at once. SIGUSR2 or the p key pauses and resumes.
-    let stopping = false;
-    let paused = false;
-    const cancel = (why: string) => {
-      if (stopping) process.exit(EXIT.cancelled);
-      stopping = true;
-      io.progress.stop();
-      io.err(`tench: ${why}: stopping; the images classified so far are kept`);
-      void page.evaluate(() => window.tench!.cancel()).catch(() => {});
-    };
-    const togglePause = () => {
-      paused = !paused;
-      void page.evaluate((p) => (p ? window.tench!.pause() : window.tench!.resume()), paused).catch(() => {});
-    };
-    const onInt = () => cancel('interrupted');
-    const onTerm = () => cancel('terminated');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-    process.on('SIGUSR2', togglePause);
-    detach.push(() => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      process.off('SIGUSR2', togglePause);
-    });
-    const offKeys = io.onKey?.((key) => {
-      if (key === 'p') togglePause();
-      if (key === 'q' || key === '\u0003') cancel('interrupted');
-    });
-    if (offKeys) detach.push(offKeys);
-
-    const request: AutomationRequest = {
-      dataset: dataset.value.spec(server.origin),
-      model: model.value.input,
-      device: o.device,
-      dtype: o.dtype,
-      sessions: o.concurrency,
-      decoders: o.decoders,
-      threads: o.threads,
-      fetchConcurrency: o.fetchConcurrency,
-      batchSize: o.batchSize,
-      topK: o.topK,
-      limit: o.limit,
-      applyExifOrientation: o.applyExifOrientation,
-      credentials: dataset.value.credentials,
-      shard: o.shard,
-      extensions: o.extensions,
-      maxObjectBytes: o.maxObjectBytes ?? null,
-      maxPixels: o.maxPixels ?? null,
-      requestTimeoutMs: o.requestTimeoutMs ?? null,
-      sample: o.sample ?? null,
-      labelsFrom: o.labelsFrom ?? 'auto',
-      labelMap: labelMap.value,
-    };
-    const run = await start(page, request, o, io);
+/**
+ * Ctrl-C or SIGTERM (Kubernetes stopping the pod): cancel, keep what was classified, write it. A
+ * second one quits at once. SIGUSR2 or the p key pauses and resumes. Returns the way to let go.
+ */
+function steer(page: Page, io: Console): () => void {
+  let stopping = false;
+  let paused = false;
+  const cancel = (why: string) => {
+    if (stopping) process.exit(EXIT.cancelled);
+    stopping = true;
     io.progress.stop();
-    if ('refused' in run) return fail(run.refused);
-    if (run.state === 'failed') return fail(`the run failed: ${run.error ?? 'no reason given'}`);
+    io.err(`tench: ${why}: stopping; the images classified so far are kept`);
+    void page.evaluate(() => window.tench!.cancel()).catch(() => {});
+  };
+  const togglePause = () => {
+    paused = !paused;
+    void page.evaluate((p) => (p ? window.tench!.pause() : window.tench!.resume()), paused).catch(() => {});
+  };
+  const onInt = () => cancel('interrupted');
+  const onTerm = () => cancel('terminated');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  process.on('SIGUSR2', togglePause);
+  const offKeys = io.onKey?.((key) => {
+    if (key === 'p') togglePause();
+    if (key === 'q' || key === '\u0003') cancel('interrupted');
+  });
+  return () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    process.off('SIGUSR2', togglePause);
+    offKeys?.();
+  };
+}
 
-    const rows = await readAll(page, run.id);
-    const problem = await deliver(out.value, exportFile(rows, out.value.format), s3Options(o))
-      ?? (failuresOut?.ok ? await deliver(failuresOut.value, exportFile(rows, failuresOut.value.format, 'failures'), s3Options(o)) : null);
-    if (problem) return fail(`cannot write ${where(problem, out.value, failuresOut?.ok ? failuresOut.value : null)}`);
-    const seconds = ((run.finishedAt ?? Date.now()) - run.createdAt) / 1000;
-    const errors = rows.filter((r) => r.error !== null).length;
-    io.err(`run ${run.id}${o.shard ? ` (shard ${o.shard.index} of ${o.shard.count})` : ''}; device: ${run.runtime?.device}, dtype: ${run.runtime?.dtype}; ${run.runtime?.reason}`);
-    if (run.counts && (run.counts.resumed || run.counts.cached)) {
-      io.err(`${run.counts.resumed} rows were already stored by this run, ${run.counts.cached} taken from earlier runs of the same images and model`);
-    }
-    io.report(evaluate(rows), failuresByCause(rows, 20));
-    io.err(`wrote ${rows.length} rows to ${out.value.shown}${failuresOut?.ok ? ` and ${errors} failures to ${failuresOut.value.shown}` : ''}`);
-    // From this command's start (the browser shares the system clock) to the first stored row.
-    const firstRowSeconds = run.firstRowAt ? (run.firstRowAt - performance.timeOrigin) / 1000 : null;
-    io.summary({ images: rows.length, errors, seconds, rate: rows.length / Math.max(seconds, 1e-3), state: run.state, out: out.value.shown, resumed: run.counts?.resumed ?? 0, cached: run.counts?.cached ?? 0, firstRowSeconds });
-    return run.state === 'cancelled' ? EXIT.cancelled : EXIT.ok;
-  } finally {
-    for (const d of detach) d();
-    await browser.close();
-    await server.close();
+/** The end of a run: what ran where, the evaluation, what was written, the summary line. */
+async function report(page: Page, run: RunRecord, o: ClassifyOptions, io: Console, written: number, out: Destination, failuresOut: Destination | null): Promise<void> {
+  const counts = run.counts ?? { ok: 0, failed: 0, written: 0, resumed: 0, cached: 0 };
+  io.err(`run ${run.id}${o.shard ? ` (shard ${o.shard.index} of ${o.shard.count})` : ''}; device: ${run.runtime?.device}, dtype: ${run.runtime?.dtype}; ${run.runtime?.reason}`);
+  if (counts.resumed || counts.cached) {
+    io.err(`${counts.resumed} rows were already stored by this run, ${counts.cached} taken from earlier runs of the same images and model`);
   }
+  const { evaluation, failures } = await page.evaluate(([id, n]) => window.tench!.report(id, n), [run.id, 20] as const);
+  io.report(evaluation, failures);
+  io.err(`wrote ${written} rows to ${out.shown}${failuresOut ? ` and ${failures.total} failures to ${failuresOut.shown}` : ''}`);
+  // This process's part of the run: from its start (or resumption) to its end.
+  const seconds = ((run.finishedAt ?? Date.now()) - (run.startedAt ?? run.createdAt)) / 1000;
+  const computed = Math.max(0, counts.written - counts.cached);
+  // From this command's start (the browser shares the system clock) to the first stored row.
+  const firstRowSeconds = run.firstRowAt ? (run.firstRowAt - performance.timeOrigin) / 1000 : null;
+  io.summary({ images: counts.ok + counts.failed, errors: counts.failed, seconds, rate: computed / Math.max(seconds, 1e-3), computed, state: run.state, out: out.shown, resumed: counts.resumed, cached: counts.cached, firstRowSeconds });
 }
 
 async function readLabelMap(file: string | undefined): Promise<{ ok: true; value: Record<string, string> | undefined } | { ok: false; reason: string }> {
@@ -255,31 +292,25 @@ function s3Options(o: ClassifyOptions) {
   return { endpoint: o.s3Endpoint, region: o.s3Region };
 }
 
-function where(problem: string, out: Destination, failures: Destination | null): string {
-  return `${failures ? `${out.shown} or ${failures.shown}` : out.shown}: ${problem}`;
+
+/** The run --resume or --retry-failed goes on with, if there is one. */
+async function findPrior(page: Page, request: AutomationRequest, o: ClassifyOptions, io: Console): Promise<RunRecord | null> {
+  if (!o.resume && !o.retryFailed) return null;
+  const prior = await page.evaluate(([d, m, u, s]) => window.tench!.latest(d, m, u, s), [request.dataset, request.model, !o.retryFailed, o.shard] as const);
+  if (prior) io.err(`${o.retryFailed ? 'retrying the failed images of' : 'resuming'} run ${prior.id} (${prior.state}); its own settings apply`);
+  else io.err(`no ${o.retryFailed ? '' : 'unfinished '}run of this dataset${o.shard ? `, shard` : ''} and model to go on with: starting a new one`);
+  return prior;
 }
 
-/** A new run, or (--resume, --retry-failed) the stored one it goes on with. */
-async function start(page: Page, request: AutomationRequest, o: ClassifyOptions, io: Console): Promise<RunRecord | { refused: string }> {
-  if (o.resume || o.retryFailed) {
-    const prior = await page.evaluate(([d, m, u, s]) => window.tench!.latest(d, m, u, s), [request.dataset, request.model, !o.retryFailed, o.shard] as const);
-    if (prior) {
-      io.err(`${o.retryFailed ? 'retrying the failed images of' : 'resuming'} run ${prior.id} (${prior.state}); its own settings apply`);
-      return page.evaluate(([id, retry, c]) => window.tench!.continue(id, retry, c), [prior.id, o.retryFailed ? 'failed' : 'missing', request.credentials] as const);
-    }
-    io.err(`no ${o.retryFailed ? '' : 'unfinished '}run of this dataset${o.shard ? `, shard` : ''} and model to go on with: starting a new one`);
-  }
-  return page.evaluate((r) => window.tench!.run(r), request);
+/** The run's rows in the page's store, as the outputs read them. */
+function storedRows(page: Page, runId: string): StoredRows {
+  return {
+    byOrder: (after, limit) => page.evaluate(([id, a, n]) => window.tench!.rowsByOrder(id, a, n), [runId, after, limit] as const),
+    standing: (path, failuresOnly) => page.evaluate(([id, p, f]) => window.tench!.standing(id, p, f), [runId, path, failuresOnly] as const),
+    count: () => page.evaluate((id) => window.tench!.count(id), runId),
+  };
 }
 
-/** The run's rows out of IndexedDB in listing order, a page at a time. */
-async function readAll(page: Page, runId: string): Promise<ResultRow[]> {
-  const rows: ResultRow[] = [];
-  let after = -1;
-  for (;;) {
-    const got: ResultRow[] = await page.evaluate(([id, a, n]) => window.tench!.rows(id, a, n), [runId, after, READ_PAGE] as const);
-    rows.push(...got);
-    if (got.length < READ_PAGE) return rows;
-    after = got[got.length - 1]!.seq;
-  }
+function shownAll(outputs: readonly Output[]): string {
+  return outputs.map((x) => x.to.shown).join(' or ');
 }

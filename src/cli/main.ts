@@ -3,8 +3,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseExtensions } from '../datasets/filter.ts';
-import { classify, EXIT, type Console } from './classify.ts';
+import { SETTING_KEYS, settingOf, type SettingKey, type SettingValues } from '../settings.ts';
+import { classify as runClassify, EXIT, type Console } from './classify.ts';
 import { merge } from './merge.ts';
 import { jsonLines, logLines, terminalBar } from './progress.ts';
 import { evaluationLines, failureLines } from './report.ts';
@@ -29,31 +29,24 @@ function wholeNumber(name: string) {
   };
 }
 
-/**
- * A count with an optional K, M or G: of 1024s for bytes (64M is 64 MiB), of 1000s for pixels
- * (50M is 50 megapixels), as cameras and disks are sold.
- */
-export function quantity(name: string, base: 1000 | 1024, example: string) {
-  return (value: string) => {
-    const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?$/i.exec(value.trim());
-    const n = m ? Math.round(Number(m[1]) * base ** ' kmg'.indexOf((m[2] || ' ').toLowerCase())) : NaN;
-    if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${name} takes a number with an optional K, M or G, such as ${example}, got ${JSON.stringify(value)}`);
-    return n;
-  };
+/** A run setting's option, from the table: its flag, help, default and parser. */
+function settingOption(key: SettingKey): Option {
+  const s = settingOf(key);
+  const option = new Option(`${s.flag} ${s.arg}`, `${s.help} (default: ${s.shown})`);
+  if (s.choices) option.choices(s.choices);
+  // After choices(), which would otherwise keep the text as it is.
+  return option.argParser((text: string) => {
+    const parsed = s.parse(text);
+    if (!parsed.ok) throw new InvalidArgumentError(parsed.reason);
+    return parsed.value;
+  });
 }
 
-function seconds(name: string) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} takes a number of seconds above 0, got ${JSON.stringify(value)}`);
-    return Math.round(n * 1000);
-  };
-}
-
-function extensionList(value: string): string[] {
-  const list = parseExtensions(value);
-  if (!list.ok || !list.value.length) throw new InvalidArgumentError(`--extensions takes a comma-separated list such as jpg,png, got ${JSON.stringify(value)}`);
-  return list.value;
+/** The settings given on the command line, typed by the table. */
+function givenSettings(options: Record<string, unknown>, added: ReadonlyMap<SettingKey, Option>): Partial<SettingValues> {
+  const given: Partial<Record<SettingKey, unknown>> = {};
+  for (const [key, option] of added) if (options[option.attributeName()] !== undefined) given[key] = options[option.attributeName()];
+  return given as Partial<SettingValues>;
 }
 
 function shardArg(value: string) {
@@ -98,11 +91,13 @@ export function terminal(json: boolean): Console {
     },
     summary(s) {
       if (json) {
-        console.log(JSON.stringify({ type: 'summary', state: s.state, images: s.images, errors: s.errors, seconds: Number(s.seconds.toFixed(3)), rate: Number(s.rate.toFixed(3)), resumed: s.resumed, cached: s.cached, first_row_s: s.firstRowSeconds === null ? null : Number(s.firstRowSeconds.toFixed(3)), out: s.out }));
+        console.log(JSON.stringify({ type: 'summary', state: s.state, images: s.images, errors: s.errors, seconds: Number(s.seconds.toFixed(3)), rate: Number(s.rate.toFixed(3)), computed: s.computed, resumed: s.resumed, cached: s.cached, first_row_s: s.firstRowSeconds === null ? null : Number(s.firstRowSeconds.toFixed(3)), out: s.out }));
         return;
       }
       const how = s.state === 'cancelled' ? ' (cancelled)' : '';
-      console.log(`classified ${s.images} images (${s.errors} errors) in ${s.seconds.toFixed(1)} s, ${s.rate.toFixed(2)} images/s${how}`);
+      // The rate is of the images this process computed: rows found stored or reused are apart.
+      const apart = s.resumed || s.cached ? `; ${s.resumed} resumed, ${s.cached} reused` : '';
+      console.log(`classified ${s.images} images (${s.errors} errors) in ${s.seconds.toFixed(1)} s, ${s.rate.toFixed(2)} images/s${how}${apart}`);
     },
   };
 }
@@ -115,7 +110,7 @@ export async function main(argv: string[], io?: Console): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
 
-  program
+  const classify = program
     .command('classify')
     .description('classify the images of a folder, an S3 prefix or a list of URLs')
     .argument('<dataset>', 'a local folder, s3://[anonymous@]bucket/prefix/, or an http(s) URL of a .txt/.jsonl list of images')
@@ -128,31 +123,17 @@ export async function main(argv: string[], io?: Console): Promise<number> {
     .option('--state <dir>', 'where runs are kept between invocations (default: $TENCH_STATE, else ~/.local/state/tench)')
     .option('--resume', 'go on with the newest unfinished run of this dataset and model, or start one', false)
     .option('--retry-failed', 'classify again the images that failed in the newest run of this dataset and model', false)
-    .addOption(new Option('--device <device>', 'where the model runs').choices(['auto', 'webgpu', 'wasm']).default('auto'))
-    .addOption(new Option('--dtype <dtype>', 'model weights to use').choices(['fp32', 'fp16', 'q8']).default('fp32'))
-    .option('--concurrency <n>', 'inference sessions, one worker each (default: from the machine)', positive('--concurrency'))
-    .option('--batch-size <n>', 'images per forward pass (default: from the device)', positive('--batch-size'))
-    .option('--decoders <n>', 'decode workers (default: from the machine and the model)', positive('--decoders'))
-    .option('--threads <n>', 'WASM threads per session (default: from the machine and the model)', positive('--threads'))
-    .option('--fetch-concurrency <n>', 'downloads in flight (default 16)', positive('--fetch-concurrency'))
-    .option('--top-k <k>', 'labels kept per image', positive('--top-k'), 5)
-    .option('--limit <n>', 'classify only the first n images', positive('--limit'))
-    .addOption(new Option('--exif-orientation <mode>', 'ignore EXIF orientation, as Pillow and the Python reference do, or apply it')
-      .choices(['ignore', 'apply']).default('ignore'))
-    .option('--extensions <list>', 'which files are images, by extension (default png,jpg,jpeg,tif,tiff,bmp,gif,webp)', extensionList)
     .option('--sample <n>', 'a random subset of n images, the same for the same --seed whatever the listing order', positive('--sample'))
     .option('--seed <s>', 'the seed of --sample', wholeNumber('--seed'), 0)
-    .addOption(new Option('--labels-from <source>', 'true labels: from the list or ImageNet folder ids (auto), the parent folder\'s name (folder), or none')
-      .choices(['auto', 'folder', 'none']).default('auto'))
     .option('--label-map <file>', 'a JSON object mapping your class names (folder names or list labels) to the model\'s labels')
-    .option('--max-object-size <size>', 'larger files are an error for their row, never downloaded whole (default 256M)', quantity('--max-object-size', 1024, '64M'))
-    .option('--max-pixels <n>', 'images whose header gives more pixels are an error for their row, never decoded (default 1000M)', quantity('--max-pixels', 1000, '50M'))
-    .option('--request-timeout <seconds>', 'a download or listing page that receives nothing for this long is tried again (default 30)', seconds('--request-timeout'))
     .option('--s3-endpoint <url>', 'an S3-compatible server (MinIO, R2, s3rver)')
     .option('--s3-region <region>', 'the bucket\'s region (default us-east-1)')
     .option('--browser <path>', 'the Chrome or Chromium to drive (default: $TENCH_BROWSER, then one found here)')
     .option('--headed', 'show the browser window, for debugging', false)
-    .option('--json', 'progress and the summary as JSON lines on stdout', false)
+    .option('--json', 'progress and the summary as JSON lines on stdout', false);
+  const settings = new Map(SETTING_KEYS.map((key) => [key, settingOption(key)] as const));
+  for (const option of settings.values()) classify.addOption(option);
+  classify
     .action(async (dataset: string, o) => {
       const con = io ?? terminal(o.json);
       const shard = resolveShard({ shard: o.shard, shards: o.shards }, process.env);
@@ -161,33 +142,19 @@ export async function main(argv: string[], io?: Console): Promise<number> {
         status = EXIT.usage;
         return;
       }
-      status = await classify(ROOT, {
+      status = await runClassify(ROOT, {
         dataset,
         model: o.model,
         out: o.out ?? `results.${o.format ?? 'jsonl'}`,
         format: o.format,
         shard: shard.value,
-        extensions: o.extensions,
         sample: o.sample ? { count: o.sample, seed: o.seed } : null,
-        labelsFrom: o.labelsFrom,
         labelMap: o.labelMap,
         failures: o.failures,
         state: o.state,
         resume: o.resume,
         retryFailed: o.retryFailed,
-        device: o.device,
-        dtype: o.dtype,
-        concurrency: o.concurrency ?? null,
-        batchSize: o.batchSize ?? null,
-        decoders: o.decoders ?? null,
-        threads: o.threads ?? null,
-        fetchConcurrency: o.fetchConcurrency ?? null,
-        topK: o.topK,
-        limit: o.limit ?? null,
-        maxObjectBytes: o.maxObjectSize ?? null,
-        maxPixels: o.maxPixels ?? null,
-        requestTimeoutMs: o.requestTimeout ?? null,
-        applyExifOrientation: o.exifOrientation === 'apply',
+        settings: givenSettings(o, settings),
         s3Endpoint: o.s3Endpoint,
         s3Region: o.s3Region,
         browser: o.browser,

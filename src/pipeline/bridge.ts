@@ -24,10 +24,14 @@ export function bridge<A>(worker: Worker, name: string): Bridge<A> {
     fail(new Error(`${name} worker crashed: ${event.message || 'it failed to load'}`));
   });
   worker.addEventListener('messageerror', () => fail(new Error(`${name} worker got a message it could not read`)));
+  let stopped = false;
   return {
     api,
     died,
+    // Once: a released proxy throws when released again.
     terminate() {
+      if (stopped) return;
+      stopped = true;
       fail(new Error(`${name} worker was stopped`));
       api[releaseProxy]();
       worker.terminate();

@@ -95,23 +95,35 @@ function deathWatch(): DeathWatch {
   };
 }
 
-export function createPool<A>(options: PoolOptions<A>): Pool<A> {
+/** Time with at least one call out, per worker, summed: what the stage's utilization is made of. */
+function busyClock(size: number) {
+  const since = new Array<number>(size).fill(0);
+  let total = 0;
+  return {
+    begin(i: number) {
+      since[i] = performance.now();
+    },
+    end(i: number) {
+      total += performance.now() - since[i]!;
+    },
+    ms(states: readonly WorkerState[]) {
+      const now = performance.now();
+      return total + states.reduce((sum, s, i) => sum + (s.inFlight > 0 ? now - since[i]! : 0), 0);
+    },
+  };
+}
+
+/**
+ * The pool's workers, one per slot: started, watched, and replaced in place when one dies or is
+ * given up on; past the allowed replacements the whole pool fails.
+ */
+function workerSlots<A>(options: PoolOptions<A>, pool: { changed(): void; fail(error: unknown): void; failed(): boolean }) {
   const bridges: Bridge<A>[] = [];
   const deaths: DeathWatch[] = [];
   const states: WorkerState[] = [];
-  const busySince: number[] = [];
   const maxReplacements = options.maxReplacements ?? Math.max(4, options.size * 2);
-  let replacedCount = 0;
+  let count = 0;
   let lastReason: string | null = null;
-  let busyTotal = 0;
-  const waiters = createWaiters();
-  let failed: unknown = null;
-
-  const wakeAll = () => waiters.wakeAll();
-  const fail = (error: unknown) => {
-    failed ??= error;
-    wakeAll();
-  };
 
   /** Starts a worker in slot i; resolves when it is ready. A worker that dies on its own is replaced. */
   const start = async (i: number): Promise<void> => {
@@ -122,33 +134,65 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
     states[i] = { ready: false, inFlight: states[i]?.inFlight ?? 0 };
     b.died.catch((error) => {
       death.die(error ?? new Error('the worker died'));
-      if (!failed) replaceWorker(i, b, error instanceof Error ? error.message : String(error));
+      if (!pool.failed()) replace(i, b, error instanceof Error ? error.message : String(error));
     });
     await Promise.race([options.init(b.api), b.died]);
     if (bridges[i] !== b) return;
     states[i]!.ready = true;
-    wakeAll();
+    pool.changed();
   };
 
-  function replaceWorker(i: number, worker: Bridge<A>, reason: string): void {
-    if (failed || bridges[i] !== worker) return;
-    replacedCount++;
+  function replace(i: number, worker: Bridge<A>, reason: string): void {
+    if (pool.failed() || bridges[i] !== worker) return;
+    count++;
     lastReason = reason;
     const old = bridges[i]!;
     states[i]!.ready = false;
-    if (replacedCount > maxReplacements) {
+    if (count > maxReplacements) {
       old.terminate();
-      fail(new Error(`the ${options.name ?? 'worker'}s kept failing (${replacedCount} replaced); the last reason: ${reason}`));
+      pool.fail(new Error(`the ${options.name ?? 'worker'}s kept failing (${count} replaced); the last reason: ${reason}`));
       return;
     }
     // The new bridge goes in first, so the old one's death is not taken for a second failure.
-    start(i).catch(fail);
+    start(i).catch(pool.fail);
     old.terminate();
   }
 
-  for (let i = 0; i < options.size; i++) busySince.push(0);
+  return { bridges, deaths, states, start, replace, replaced: () => ({ count, reason: lastReason }) };
+}
+
+export function createPool<A>(options: PoolOptions<A>): Pool<A> {
+  const clock = busyClock(options.size);
+  const waiters = createWaiters();
+  let failed: unknown = null;
+  let terminated = false;
+  const wakeAll = () => waiters.wakeAll();
+  const fail = (error: unknown) => {
+    failed ??= error;
+    wakeAll();
+  };
+  const { bridges, deaths, states, start, replace, replaced } = workerSlots(options, { changed: wakeAll, fail, failed: () => failed !== null });
+
   const ready = Promise.all(Array.from({ length: options.size }, (_, i) => start(i))).then(() => undefined);
   ready.catch(fail);
+
+  const lease = (i: number): Lease<A> => {
+    if (states[i]!.inFlight++ === 0) clock.begin(i);
+    let released = false;
+    return {
+      api: bridges[i]!.api,
+      onDeath: deaths[i]!.listen,
+      index: i,
+      worker: bridges[i]!,
+      release() {
+        if (released) return;
+        released = true;
+        // The slot's current state: a replacement keeps the count of calls still out.
+        if (--states[i]!.inFlight === 0) clock.end(i);
+        wakeAll();
+      },
+    };
+  };
 
   return {
     states,
@@ -158,35 +202,16 @@ export function createPool<A>(options: PoolOptions<A>): Pool<A> {
         if (failed) throw failed;
         signal?.throwIfAborted();
         const i = pick(states, options.maxInFlight);
-        if (i >= 0) {
-          const state = states[i]!;
-          if (state.inFlight++ === 0) busySince[i] = performance.now();
-          let released = false;
-          return {
-            api: bridges[i]!.api,
-            onDeath: deaths[i]!.listen,
-            index: i,
-            worker: bridges[i]!,
-            release() {
-              if (released) return;
-              released = true;
-              // The slot's current state: a replacement keeps the count of calls still out.
-              const now = states[i]!;
-              if (--now.inFlight === 0) busyTotal += performance.now() - busySince[i]!;
-              wakeAll();
-            },
-          };
-        }
+        if (i >= 0) return lease(i);
         await waiters.wait(signal);
       }
     },
-    replace: (lease, reason) => replaceWorker(lease.index, lease.worker, reason),
-    replaced: () => ({ count: replacedCount, reason: lastReason }),
-    busyMs() {
-      const now = performance.now();
-      return busyTotal + states.reduce((sum, s, i) => sum + (s.inFlight > 0 ? now - busySince[i]! : 0), 0);
-    },
+    replace: (lease, reason) => replace(lease.index, lease.worker, reason),
+    replaced,
+    busyMs: () => clock.ms(states),
     terminate() {
+      if (terminated) return;
+      terminated = true;
       failed ??= new Error('pool terminated');
       for (const b of bridges) b.terminate();
       wakeAll();

@@ -5,6 +5,9 @@ import type { Device, Dtype } from '../core/device.ts';
 
 export type RequestedDevice = 'auto' | Device;
 
+/** Downloads in flight unless the run says: enough to hide a remote store's latency. */
+export const FETCH_CONCURRENCY = 16;
+
 /** What we learned from navigator.gpu, reduced to the facts the choice depends on. */
 export interface AdapterFacts {
   present: boolean;
@@ -136,7 +139,7 @@ export function defaultPlan(device: Device, machine: Machine, overrides: Partial
   sessions = overrides.sessions ?? sessions;
   if (overrides.sessions !== undefined && !light && device === 'wasm') threads = wasmThreads(cores, sessions, machine.crossOriginIsolated);
   return {
-    fetchConcurrency: overrides.fetchConcurrency ?? 16,
+    fetchConcurrency: overrides.fetchConcurrency ?? FETCH_CONCURRENCY,
     sessions,
     decoders: overrides.decoders ?? decoders,
     batchSize: overrides.batchSize ?? (device === 'webgpu' ? machine.largestBatch : light ? 16 : 8),

@@ -51,5 +51,5 @@ export interface Counters {
    */
   stepMs: Partial<Record<DecodeStep | 'infer' | 'store', number>>;
   /** The most items each queue ever held, with its bound: the backpressure proof. */
-  queues: Record<'fetched' | 'decoded' | 'batches' | 'results', { highWater: number; capacity: number }>;
+  queues: Record<'units' | 'fetched' | 'decoded' | 'batches' | 'results' | 'stored', { highWater: number; capacity: number }>;
 }

@@ -5,7 +5,7 @@ import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type St
 import { imageKey, type ResultRow, type RunRecord, type Thumb } from './records.ts';
 
 export const DB_NAME = 'tench';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 export interface TenchSchema extends DBSchema {
   runs: {
@@ -18,6 +18,8 @@ export interface TenchSchema extends DBSchema {
     value: ResultRow;
     indexes: {
       bySeq: [string, number];
+      /** The order rows were stored in: what --out follows, and where a cut-short file goes on. */
+      byOrder: [string, number];
       /** The same image under the same model, dtype and preprocessing, in any run. Rows without
        * an image version (a list of plain URLs) are not in it: nothing says the bytes are the same. */
       byImage: [string, string];
@@ -50,6 +52,15 @@ async function toVersion2(tx: Upgrade): Promise<void> {
   }
 }
 
+/** v2 -> v3: the store-order index; rows stored before it take their listing position. */
+async function toVersion3(tx: Upgrade): Promise<void> {
+  const results = tx.objectStore('results');
+  results.createIndex('byOrder', ['runId', 'order']);
+  for (let cursor = await results.openCursor(); cursor; cursor = await cursor.continue()) {
+    if (typeof cursor.value.order !== 'number') await cursor.update({ ...cursor.value, order: cursor.value.seq });
+  }
+}
+
 export function openStore(name = DB_NAME): Promise<TenchDB> {
   return openDB<TenchSchema>(name, DB_VERSION, {
     async upgrade(db, oldVersion, _newVersion, tx) {
@@ -60,6 +71,7 @@ export function openStore(name = DB_NAME): Promise<TenchDB> {
         results.createIndex('bySeq', ['runId', 'seq']);
       }
       if (oldVersion < 2) await toVersion2(tx);
+      if (oldVersion < 3) await toVersion3(tx);
     },
     blocked() {
       console.warn('tench: another tab holds an older version of the database open');

@@ -90,25 +90,36 @@ export function resultCsvLine(record: ExportRecord, withTrueLabel: boolean): str
   return csvLine([safe(record.path), safe(record.label), record.score, JSON.stringify(record.top_k), safe(record.error), ...(withTrueLabel ? [safe(record.true_label ?? null)] : [])]);
 }
 
+const utf8 = (name: string, required = false) => ({ name, type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: required ? 'REQUIRED' as const : 'OPTIONAL' as const });
+
 /**
- * One Parquet file: top_k as a list of (label, score) structs, so pandas, pyarrow and DuckDB read
- * it as nested data rather than a string to parse.
+ * The Parquet schema of results: top_k a list of (label, score) structs, so pandas, pyarrow and
+ * DuckDB read it as nested data rather than a string to parse.
  */
-export function resultsParquet(records: readonly ExportRecord[], withTrueLabel: boolean): ArrayBuffer {
-  const string = (name: string, required = false) => ({ name, type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: required ? 'REQUIRED' as const : 'OPTIONAL' as const });
-  const schema = [
+export function resultsSchema(withTrueLabel: boolean) {
+  return [
     { name: 'root', num_children: withTrueLabel ? 6 : 5 },
-    string('path', true),
-    string('label'),
+    utf8('path', true),
+    utf8('label'),
     { name: 'score', type: 'DOUBLE' as const, repetition_type: 'OPTIONAL' as const },
     { name: 'top_k', repetition_type: 'REQUIRED' as const, converted_type: 'LIST' as const, num_children: 1 },
     { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
     { name: 'element', repetition_type: 'REQUIRED' as const, num_children: 2 },
-    string('label', true),
+    utf8('label', true),
     { name: 'score', type: 'DOUBLE' as const, repetition_type: 'REQUIRED' as const },
-    string('error'),
-    ...(withTrueLabel ? [string('true_label')] : []),
+    utf8('error'),
+    ...(withTrueLabel ? [utf8('true_label')] : []),
   ];
+}
+
+/** The Parquet schema of the failures alone. */
+export function failuresSchema() {
+  return [{ name: 'root', num_children: 3 }, utf8('path', true), utf8('cause', true), utf8('error', true)];
+}
+
+/** One Parquet file of results. */
+export function resultsParquet(records: readonly ExportRecord[], withTrueLabel: boolean): ArrayBuffer {
+  const schema = resultsSchema(withTrueLabel);
   return parquetWriteBuffer({
     schema,
     columnData: [

@@ -12,6 +12,11 @@ export interface ResultRow {
   path: string;
   /** Position in the listing: exports come out in the dataset's order. */
   seq: number;
+  /**
+   * Position in the order the run stored its rows (0, 1, 2, ...; a row stored again gets a new
+   * one): the order the CLI streams rows to --out, so a file cut short is a prefix of it.
+   */
+  order: number;
   label: string | null;
   score: number | null;
   topK: Prediction[];
@@ -68,6 +73,8 @@ export interface RunRecord {
   settings: RunSettings;
   /** The backend that ran, and why it was chosen. */
   runtime: { device: string; dtype: string; reason: string; threads: number } | null;
+  /** When this run (or its latest resumption) started, in ms since the epoch: its own time is from here. */
+  startedAt?: number;
   /** When every session had loaded its model and run once (ms since the epoch). */
   readyAt: number | null;
   /** When this run (or its latest resumption) first stored a row (ms since the epoch). */

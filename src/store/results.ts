@@ -13,12 +13,13 @@ async function thumbBytes(thumb: Thumb | undefined): Promise<Uint8Array | undefi
   return thumb?.image ?? thumb?.webp ?? (thumb?.blob ? new Uint8Array(await thumb.blob.arrayBuffer()) : undefined);
 }
 
-export function toRow(runId: string, fingerprint: string, dataset: DatasetSpec, r: ItemResult): ResultRow {
+export function toRow(runId: string, fingerprint: string, dataset: DatasetSpec, r: ItemResult, order: number): ResultRow {
   const top = r.outcome.ok ? r.outcome.topK[0] : undefined;
   return {
     runId,
     path: r.item.path,
     seq: r.seq,
+    order,
     label: top?.label ?? null,
     score: top?.score ?? null,
     topK: r.outcome.ok ? r.outcome.topK : [],
@@ -60,6 +61,34 @@ export async function* eachRow(db: TenchDB, runId: string, page = 2000): AsyncGe
     if (rows.length < page) return;
     after = rows[rows.length - 1]!.seq;
   }
+}
+
+/** Rows of a run in the order they were stored, after position `afterOrder`, at most `limit`. */
+export async function rowsByOrder(db: TenchDB, runId: string, afterOrder = -1, limit = 1000): Promise<ResultRow[]> {
+  return db.getAllFromIndex('results', 'byOrder', IDBKeyRange.bound([runId, afterOrder], [runId, Infinity], true, false), limit);
+}
+
+/** The position the next stored row of a run takes. */
+export async function nextOrder(db: TenchDB, runId: string): Promise<number> {
+  const range = IDBKeyRange.bound([runId, -Infinity], [runId, Infinity]);
+  const last = await db.transaction('results').store.index('byOrder').openCursor(range, 'prev');
+  return last ? last.value.order + 1 : 0;
+}
+
+/**
+ * Where a row stands in the store order: its position, and how many of the run's rows (or of its
+ * failed rows alone) come up to it. Null when the run has no row at that path.
+ */
+export async function standing(db: TenchDB, runId: string, path: string, failuresOnly: boolean): Promise<{ order: number; upTo: number } | null> {
+  const row = await getRow(db, runId, path);
+  if (!row) return null;
+  const range = IDBKeyRange.bound([runId, -Infinity], [runId, row.order]);
+  if (!failuresOnly) return { order: row.order, upTo: await db.countFromIndex('results', 'byOrder', range) };
+  let upTo = 0;
+  for (let cursor = await db.transaction('results').store.index('byOrder').openCursor(range); cursor; cursor = await cursor.continue()) {
+    if (cursor.value.error !== null) upTo++;
+  }
+  return { order: row.order, upTo };
 }
 
 export async function countRows(db: TenchDB, runId: string): Promise<number> {

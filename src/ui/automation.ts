@@ -7,7 +7,8 @@ import { continueJob, newControl, runJob, type Continuation, type JobHooks, type
 import { modelRefFromInput } from '../model/model.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import type { TenchDB } from '../store/db.ts';
-import { countRows, eachRow, readRows, type ResultRow } from '../store/results.ts';
+import { evaluation, failureTally, type Evaluation, type Failures } from '../store/evaluate.ts';
+import { countRows, eachRow, readRows, rowsByOrder, standing, type ResultRow } from '../store/results.ts';
 import { clearAll, deleteRun, getRun, interruptedRuns, listRuns, type RunRecord } from '../store/runs.ts';
 
 export interface AutomationRequest extends Omit<JobRequest, 'model'> {
@@ -32,7 +33,13 @@ export interface TenchAutomation {
   /** Stop the run; what was stored stays. */
   cancel(): void;
   rows(runId: string, afterSeq?: number, limit?: number): Promise<ResultRow[]>;
+  /** Rows in the order they were stored, after position `afterOrder`. */
+  rowsByOrder(runId: string, afterOrder: number, limit?: number): Promise<ResultRow[]>;
+  /** Where the row at `path` stands in the store order (see results.ts standing()). */
+  standing(runId: string, path: string, failuresOnly: boolean): Promise<{ order: number; upTo: number } | null>;
   count(runId: string): Promise<number>;
+  /** How the run did against its labels, and its failures by cause (at most `shown` listed). */
+  report(runId: string, shown: number): Promise<{ evaluation: Evaluation; failures: Failures }>;
   runs(): Promise<RunRecord[]>;
   /** Ids of runs left 'running' by a page that is gone. */
   interrupted(): Promise<string[]>;
@@ -46,6 +53,8 @@ declare global {
     tench?: TenchAutomation;
     /** Set by the CLI (Playwright's exposeFunction) to receive progress. */
     tenchProgress?: (progress: Progress) => void;
+    /** Set by the CLI to receive each stored group of rows, in the order stored (its --out). */
+    tenchRows?: (rows: ResultRow[]) => Promise<void>;
   }
 }
 
@@ -62,6 +71,7 @@ export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void
       onProgress(p);
       window.tenchProgress?.(p);
     },
+    onStored: async (rows) => window.tenchRows?.(rows),
   };
   async function controlled<T>(work: (c: ReturnType<typeof newControl>) => Promise<T>): Promise<T> {
     control = newControl();
@@ -89,7 +99,18 @@ export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void
     resume: () => control?.gate.resume(),
     cancel: () => control?.cancel(),
     rows: (runId, afterSeq, limit) => readRows(db, runId, afterSeq, limit),
+    rowsByOrder: (runId, afterOrder, limit) => rowsByOrder(db, runId, afterOrder, limit),
+    standing: (runId, path, failuresOnly) => standing(db, runId, path, failuresOnly),
     count: (runId) => countRows(db, runId),
+    async report(runId, shown) {
+      const e = evaluation();
+      const f = failureTally(shown);
+      for await (const row of eachRow(db, runId)) {
+        e.add(row);
+        f.add(row);
+      }
+      return { evaluation: e.result(), failures: f.result() };
+    },
     runs: () => listRuns(db),
     interrupted: async () => [...(await interruptedRuns(await listRuns(db)))],
     record: (id) => getRun(db, id),

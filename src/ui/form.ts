@@ -1,13 +1,11 @@
-// The run form: where the images are, which model, how to run it. Reads into a JobRequest.
+// The run form: where the images are, which model, how to run it. Reads into a JobRequest; the
+// run settings' fields, their defaults and how they are read come from settings.ts.
 
 import type { DatasetRuntime, DatasetSpec } from '../datasets/dataset.ts';
-import { IMAGE_EXTENSIONS, parseExtensions } from '../datasets/filter.ts';
 import { parseS3Url } from '../datasets/s3.ts';
 import type { JobRequest } from '../job.ts';
-import type { LabelSource } from '../model/synsets.ts';
 import { BUNDLED_MODEL, modelRefFromInput } from '../model/model.ts';
-import type { RequestedDevice } from '../pipeline/runtime.ts';
-import type { Dtype } from '../core/device.ts';
+import { SETTING_KEYS, settingOf, withDefaults, type Setting, type SettingKey, type SettingValues } from '../settings.ts';
 import { h } from './dom.ts';
 
 export const SAMPLES_MANIFEST = 'samples/manifest.txt';
@@ -18,9 +16,66 @@ function field(label: string, control: HTMLElement, hint?: string): HTMLLabelEle
   return h('label', {}, h('span', {}, label), control, hint ? h('small', {}, hint) : null);
 }
 
-function numberOrNull(input: HTMLInputElement): number | null {
-  const n = Number(input.value);
-  return input.value.trim() === '' || !Number.isFinite(n) || n <= 0 ? null : Math.floor(n);
+type Control = HTMLInputElement | HTMLSelectElement;
+
+/** The form's fields for the run settings that have one (settings.ts): an empty one is the default. */
+function settingFields(): Map<SettingKey, { control: Control; field: HTMLLabelElement; group: string }> {
+  const out = new Map<SettingKey, { control: Control; field: HTMLLabelElement; group: string }>();
+  for (const key of SETTING_KEYS) {
+    const s = settingOf(key) as Setting<unknown>;
+    const spec = s.field;
+    if (!spec) continue;
+    const name = s.flag.slice(2);
+    // A choice is a select, a list a text field, a count a number field: empty means the default.
+    const control: Control = s.choices
+      ? h('select', { name }, ...s.choices.map((c) => h('option', { value: c, selected: c === s.shown }, spec.choiceLabels?.[c] ?? c)))
+      : Array.isArray(s.default)
+        ? h('input', { name, placeholder: s.shown, size: 28 })
+        : h('input', { name, type: 'number', min: 1, size: 6, ...(s.default === null ? { placeholder: s.shown } : { value: s.shown }) });
+    out.set(key, { control, field: field(spec.label, control, spec.hint), group: spec.group });
+  }
+  return out;
+}
+
+/** Where the images are, as the form's source fields say; a sentence when something is missing. */
+function readDataset(
+  kind: Kind,
+  f: Record<'manifest' | 's3url' | 'endpoint' | 'region' | 'accessKeyId' | 'secretAccessKey' | 'folderInput', HTMLInputElement>,
+  picked: { name: string; folder: FileSystemDirectoryHandle | File[] } | null,
+  credentials: () => DatasetRuntime['credentials'],
+): { dataset: DatasetSpec; runtime: DatasetRuntime } | { error: string } {
+  const { manifest, s3url, endpoint, region, accessKeyId, secretAccessKey, folderInput } = f;
+  let dataset: DatasetSpec;
+  const runtime: DatasetRuntime = {};
+  switch (kind) {
+    case 'samples':
+      dataset = { kind: 'manifest', url: new URL(SAMPLES_MANIFEST, document.baseURI).href };
+      break;
+    case 'manifest':
+      if (!manifest.value.trim()) return { error: 'Enter the URL of a list of images.' };
+      dataset = { kind: 'manifest', url: new URL(manifest.value.trim(), document.baseURI).href };
+      break;
+    case 's3':
+      if (!parseS3Url(s3url.value).ok) return { error: 'Enter an S3 URL such as s3://bucket/prefix/ or https://bucket.s3.us-east-1.amazonaws.com/prefix/.' };
+      dataset = { kind: 's3', url: s3url.value.trim(), endpoint: endpoint.value.trim() || null, region: region.value.trim() || null };
+      if (!accessKeyId.value.trim() !== !secretAccessKey.value.trim()) return { error: 'Give both the access key ID and the secret access key, or neither for a public bucket.' };
+      runtime.credentials = credentials();
+      break;
+    case 'folder': {
+      if (picked) {
+        dataset = { kind: 'folder', name: picked.name };
+        runtime.folder = picked.folder;
+        break;
+      }
+      const files = [...(folderInput.files ?? [])];
+      if (!files.length) return { error: 'Pick a folder first.' };
+      const first = (files[0] as File & { webkitRelativePath?: string }).webkitRelativePath ?? '';
+      dataset = { kind: 'folder', name: first.split('/')[0] || 'folder' };
+      runtime.folder = files;
+      break;
+    }
+  }
+  return { dataset, runtime };
 }
 
 export function createForm(onRun: () => void, onCancel: () => void, onPause: (pause: boolean) => void) {
@@ -62,21 +117,12 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
       }
     } }, 'Choose folder…')
     : null;
-  const labelsFrom = h('select', { name: 'labels' },
-    h('option', { value: 'auto' }, 'from the list, or ImageNet folder ids'),
-    h('option', { value: 'folder' }, 'the parent folder\'s name'),
-    h('option', { value: 'none' }, 'none'));
+  const settings = settingFields();
+  const fieldsOf = (group: string) => [...settings.values()].filter((f) => f.group === group).map((f) => f.field);
   const model = h('input', { name: 'model', value: BUNDLED_MODEL, list: 'models', size: 36 });
   const models = h('datalist', { id: 'models' },
     h('option', { value: BUNDLED_MODEL }, 'bundled test model (random weights, offline)'),
     h('option', { value: 'google/vit-base-patch16-224' }, 'ViT-B/16 from the Hugging Face Hub (online)'));
-  const device = h('select', { name: 'device' }, ...['auto', 'webgpu', 'wasm'].map((d) => h('option', { value: d }, d)));
-  const dtype = h('select', { name: 'dtype' }, ...['fp32', 'fp16', 'q8'].map((d) => h('option', { value: d }, d)));
-  const sessions = h('input', { name: 'concurrency', type: 'number', min: 1, max: 16, placeholder: 'auto', size: 5 });
-  const batch = h('input', { name: 'batch', type: 'number', min: 1, max: 1024, placeholder: 'auto', size: 5 });
-  const topK = h('input', { name: 'topk', type: 'number', min: 1, max: 100, value: 5, size: 5 });
-  const limit = h('input', { name: 'limit', type: 'number', min: 1, placeholder: 'all', size: 7 });
-  const extensions = h('input', { name: 'extensions', placeholder: IMAGE_EXTENSIONS.join(','), size: 28 });
   const run = h('button', { type: 'submit', class: 'primary' }, 'Run');
   const cancel = h('button', { type: 'button', disabled: true, onclick: () => onCancel() }, 'Cancel');
   const pause = h('button', { type: 'button', disabled: true, 'aria-pressed': 'false' }, 'Pause');
@@ -104,11 +150,9 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     e.preventDefault();
     onRun();
   } },
-  h('fieldset', {}, h('legend', {}, 'Images'), field('Source', kind), datasetBox, field('True labels', labelsFrom, 'for the evaluation')),
-  h('fieldset', {}, h('legend', {}, 'Model'), field('Model', model, 'a Hub id or the bundled test model'), models,
-    field('Device', device), field('Precision', dtype)),
-  h('fieldset', {}, h('legend', {}, 'Run'), field('Sessions', sessions), field('Batch size', batch), field('Top-k', topK), field('Limit', limit),
-    field('Extensions', extensions, 'which files are images')),
+  h('fieldset', {}, h('legend', {}, 'Images'), field('Source', kind), datasetBox, ...fieldsOf('images')),
+  h('fieldset', {}, h('legend', {}, 'Model'), field('Model', model, 'a Hub id or the bundled test model'), models, ...fieldsOf('model')),
+  h('fieldset', {}, h('legend', {}, 'Run'), ...fieldsOf('run')),
   h('div', { class: 'buttons' }, run, pause, cancel));
 
   // Dropping a folder: Chromium gives its handle; elsewhere the dropped files themselves.
@@ -132,55 +176,18 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
   }
 
   function read(origin: string): { request: JobRequest; runtime: DatasetRuntime } | { error: string } {
-    let dataset: DatasetSpec;
-    const runtime: DatasetRuntime = {};
-    switch (kind.value as Kind) {
-      case 'samples':
-        dataset = { kind: 'manifest', url: new URL(SAMPLES_MANIFEST, document.baseURI).href };
-        break;
-      case 'manifest':
-        if (!manifest.value.trim()) return { error: 'Enter the URL of a list of images.' };
-        dataset = { kind: 'manifest', url: new URL(manifest.value.trim(), document.baseURI).href };
-        break;
-      case 's3':
-        if (!parseS3Url(s3url.value).ok) return { error: 'Enter an S3 URL such as s3://bucket/prefix/ or https://bucket.s3.us-east-1.amazonaws.com/prefix/.' };
-        dataset = { kind: 's3', url: s3url.value.trim(), endpoint: endpoint.value.trim() || null, region: region.value.trim() || null };
-        if (!accessKeyId.value.trim() !== !secretAccessKey.value.trim()) return { error: 'Give both the access key ID and the secret access key, or neither for a public bucket.' };
-        runtime.credentials = credentials();
-        break;
-      case 'folder': {
-        if (picked) {
-          dataset = { kind: 'folder', name: picked.name };
-          runtime.folder = picked.folder;
-          break;
-        }
-        const files = [...(folderInput.files ?? [])];
-        if (!files.length) return { error: 'Pick a folder first.' };
-        const first = (files[0] as File & { webkitRelativePath?: string }).webkitRelativePath ?? '';
-        dataset = { kind: 'folder', name: first.split('/')[0] || 'folder' };
-        runtime.folder = files;
-        break;
-      }
-    }
+    const chosen = readDataset(kind.value as Kind, { manifest, s3url, endpoint, region, accessKeyId, secretAccessKey, folderInput }, picked, credentials);
+    if ('error' in chosen) return chosen;
+    const { dataset, runtime } = chosen;
     if (!model.value.trim()) return { error: 'Enter a model.' };
-    const exts = parseExtensions(extensions.value);
-    if (!exts.ok) return { error: `"${exts.bad}" is not a file extension: list them as jpg,png.` };
-    return {
-      request: {
-        dataset,
-        model: modelRefFromInput(model.value, origin),
-        device: device.value as RequestedDevice,
-        dtype: dtype.value as Dtype,
-        sessions: numberOrNull(sessions),
-        decoders: null,
-        batchSize: numberOrNull(batch),
-        topK: numberOrNull(topK) ?? 5,
-        limit: numberOrNull(limit),
-        labelsFrom: labelsFrom.value as LabelSource,
-        extensions: exts.value.length ? exts.value : null,
-      },
-      runtime,
-    };
+    const given: Partial<Record<SettingKey, unknown>> = {};
+    for (const [key, { control }] of settings) {
+      if (!control.value.trim()) continue;
+      const parsed = settingOf(key).parse(control.value.trim());
+      if (!parsed.ok) return { error: `${settingOf(key).field!.label}: ${parsed.reason.replace(/^--\S+ takes/, 'takes')}.` };
+      given[key] = parsed.value;
+    }
+    return { request: { ...withDefaults(given as Partial<SettingValues>), dataset, model: modelRefFromInput(model.value, origin) }, runtime };
   }
 
   function busy(running: boolean): void {

@@ -54,6 +54,9 @@ describe('tench classify --resume after the process was killed', () => {
     const infer = (last.stages as Array<{ name: string; out: number }>).find((s) => s.name === 'infer')!;
     console.log(`resume after SIGKILL: ${seen.done} rows acknowledged before the kill, ${stored} found stored, ${infer.out} classified after, ${data.count} in all`);
     expect(infer.out).toBe(data.count - BROKEN.length - stored);
+    // The rate is of what this process computed, over the time it ran: the stored rows are apart.
+    expect(summary.computed).toBe(data.count - stored);
+    expect(summary.rate as number).toBeCloseTo((summary.computed as number) / (summary.seconds as number), 1);
 
     const rows = (await duck.runAndReadAll(`select path, label, error from read_parquet('${join(out, 'all.parquet')}')`)).getRowObjectsJS();
     expect(rows).toHaveLength(data.count);
@@ -137,7 +140,8 @@ describe('tench classify --out to S3', () => {
     const r = await runCli(['classify', data, ...ARGS, '--out', url]);
     expect(r.code, r.stderr).toBe(0);
     const csv = await object('runs/two.csv');
-    expect(csv.split('\r\n')[0]).toBe('path,label,score,top_k,error');
+    // A streamed CSV has the true_label column whether or not the dataset gives labels.
+    expect(csv.split('\r\n')[0]).toBe('path,label,score,top_k,error,true_label');
     expect(csv.trim().split('\r\n')).toHaveLength(5);
     const signature = new URL(url).searchParams.get('X-Amz-Signature')!;
     expect(r.stdout + r.stderr).not.toContain(signature);

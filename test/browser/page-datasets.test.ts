@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp, runFromForm as runFrom, type OpenApp } from '../helpers/app.ts';
 import { imagenetFolders } from '../helpers/dataset.ts';
 import { TINY_MODEL } from '../helpers/paths.ts';
+import { SETTING_KEYS, settingOf } from '../../src/settings.ts';
 
 describe('datasets chosen in the page', () => {
   let app: OpenApp;
@@ -25,6 +26,22 @@ describe('datasets chosen in the page', () => {
   const runFromForm = () => runFrom(app.page);
 
   const accuracy = () => `${((data.correct / data.labelled) * 100).toFixed(1)}%`;
+
+  it('shows each run setting with the default the settings table gives, and says what is wrong with a bad one', async () => {
+    for (const key of SETTING_KEYS) {
+      const s = settingOf(key);
+      if (!('field' in s) || !s.field) continue;
+      const control = app.page.locator(`[name=${s.flag.slice(2)}]`);
+      const shown = await control.evaluate((e: HTMLInputElement | HTMLSelectElement) => e.value || (e as HTMLInputElement).placeholder);
+      expect(shown, s.flag).toBe(s.shown);
+    }
+    // Counts are number fields the browser checks itself; a list is read by the table's parser.
+    await app.page.fill('input[name=extensions]', 'jpg, p n g');
+    await app.page.locator('button[type=submit]').click();
+    const said = await app.page.locator('p.message').textContent();
+    await app.page.fill('input[name=extensions]', '');
+    expect(said).toBe('Extensions: takes a comma-separated list such as jpg,png, got "jpg, p n g".');
+  });
 
   it('runs a list of URLs typed in the form, and scores it against the folder names', async () => {
     await app.page.selectOption('select[name=kind]', 'manifest');

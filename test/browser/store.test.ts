@@ -63,12 +63,14 @@ describe('IndexedDB records of a run', () => {
   it('holds one record per image, with its prediction or its error', async () => {
     const raw = await readRaw(runId);
     expect(raw.stores.sort()).toEqual(['results', 'runs', 'thumbs']);
-    expect(raw.version).toBe(2);
+    expect(raw.version).toBe(3);
     const expected = reference.size + BROKEN.length;
     expect(raw.results).toHaveLength(expected);
     expect(new Set(raw.results.map((r) => r.path)).size).toBe(expected);
     // Listing positions are the dataset's order, each used once.
     expect(raw.results.map((r) => r.seq as number).sort((a, b) => a - b)).toEqual([...Array(expected).keys()]);
+    // And positions in the order they were stored, each used once: what --out follows.
+    expect(raw.results.map((r) => r.order as number).sort((a, b) => a - b)).toEqual([...Array(expected).keys()]);
     for (const [name, ref] of reference) {
       const row = raw.results.find((r) => r.path === name)!;
       expect(row, name).toBeDefined();

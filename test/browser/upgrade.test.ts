@@ -23,7 +23,7 @@ describe('IndexedDB schema upgrade from version 1', () => {
     await server?.close();
   });
 
-  it('keeps runs and rows, and adds image keys, indexes and the thumbnail store', async () => {
+  it('keeps runs and rows, and adds image keys, store order, indexes and the thumbnail store', async () => {
     const page = await browser.context.newPage();
     // A page of the same origin that is not the app: the version-1 database is made before the app opens it.
     await page.goto(`${server.origin}/not-the-app`);
@@ -70,13 +70,14 @@ describe('IndexedDB schema upgrade from version 1', () => {
         rows: (await get(results.getAll())).map((r) => ({ path: r.path, imageKey: r.imageKey, label: r.label })),
         failed: (await get(results.index('byCause').getAll())).map((r) => r.path),
         byImage: (await get(results.index('byImage').getAll())).map((r) => r.path),
+        byOrder: (await get(results.index('byOrder').getAll())).map((r) => [r.path, r.order]),
       };
       db.close();
       return out;
     });
-    expect(after.version).toBe(2);
+    expect(after.version).toBe(3);
     expect(after.stores).toEqual(['results', 'runs', 'thumbs']);
-    expect(after.indexes).toEqual(['byCause', 'byImage', 'bySeq']);
+    expect(after.indexes).toEqual(['byCause', 'byImage', 'byOrder', 'bySeq']);
     expect(after.runs).toEqual(['old']);
     expect(after.rows).toEqual([
       { path: 'a.jpg', imageKey: 'https://example.com/list.jsonl\u0000a.jpg\u0000etag-a', label: 'tench, Tinca tinca' },
@@ -85,6 +86,8 @@ describe('IndexedDB schema upgrade from version 1', () => {
     // Only the failed row is in the cause index, only the versioned row in the image index.
     expect(after.failed).toEqual(['b.jpg']);
     expect(after.byImage).toEqual(['a.jpg']);
+    // Rows stored before the store order was kept take their listing position in it.
+    expect(after.byOrder).toEqual([['a.jpg', 0], ['b.jpg', 1]]);
     // The page lists the old run.
     await expect(page.locator('[data-testid=runs] li').count()).resolves.toBeGreaterThanOrEqual(1);
   });

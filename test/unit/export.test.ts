@@ -14,7 +14,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tench-export-'));
 
 function row(i: number, over: Partial<ResultRow>): ResultRow {
   return {
-    runId: 'run', path: `img-${i}.jpg`, seq: i, label: null, score: null, topK: [], error: null, cause: null, trueLabel: null,
+    runId: 'run', path: `img-${i}.jpg`, seq: i, order: i, label: null, score: null, topK: [], error: null, cause: null, trueLabel: null,
     width: 10, height: 10, size: 100, version: null, fingerprint: 'f', imageKey: null, doneAt: 0, ...over,
   };
 }

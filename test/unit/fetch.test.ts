@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchBytes } from '../../src/pipeline/fetch.ts';
+import { fetchBytes } from '../../src/net/fetch.ts';
 
 const BODY = new Uint8Array(Array.from({ length: 1000 }, (_, i) => i % 251));
 const FAST = { retries: 3, factor: 1, minTimeout: 1, maxTimeout: 5, randomize: true };

@@ -1,9 +1,11 @@
 // The code's shape, checked: modules import one way, with no cycle (type-only imports included,
-// as `npx madge --circular --extensions ts src workers` counts them). madge itself cannot run here:
-// it parses through TypeScript's JavaScript API, which TypeScript 7 no longer ships.
+// as `npx madge --circular --extensions ts src workers` counts them; madge itself cannot run here:
+// it parses through TypeScript's JavaScript API, which TypeScript 7 no longer ships), and no
+// function is longer than a reader takes in: 80 lines in the engine, 150 anywhere else.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { parseAst } from 'rolldown/parseAst';
 import { expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -68,4 +70,37 @@ it('has no import cycle in src/ and workers/', () => {
   expect(files.length).toBeGreaterThan(80);
   expect([...graph.values()].reduce((n, deps) => n + deps.length, 0)).toBeGreaterThan(200);
   expect(cycles(graph).map((c) => c.map((f) => relative(ROOT, f)))).toEqual([]);
+});
+
+interface Node {
+  type: string;
+  start: number;
+  end: number;
+  [key: string]: unknown;
+}
+
+/** Every function of a file, with its lines: declarations, expressions, arrows and methods. */
+export function functionLengths(file: string): Array<{ lines: number; at: string }> {
+  const text = readFileSync(file, 'utf8');
+  const lineAt = (pos: number) => text.slice(0, pos).split('\n').length;
+  const found: Array<{ lines: number; at: string }> = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    const n = node as Node;
+    if (/Function(Declaration|Expression)$|^ArrowFunctionExpression$/.test(n.type ?? '')) found.push({ lines: lineAt(n.end) - lineAt(n.start) + 1, at: `${relative(ROOT, file)}:${lineAt(n.start)}` });
+    for (const key of Object.keys(n)) if (key !== 'type') walk(n[key]);
+  };
+  walk(parseAst(text, { lang: 'ts' }, file));
+  return found;
+}
+
+it('keeps every function short: at most 80 lines in src/pipeline, 150 in the rest of src/ and workers/', () => {
+  const files = [...sources(join(ROOT, 'src')), ...sources(join(ROOT, 'workers'))];
+  const all = files.flatMap(functionLengths);
+  expect(all.length).toBeGreaterThan(500);
+  const over = all.filter((f) => f.lines > (f.at.startsWith('src/pipeline/') ? 80 : 150));
+  expect(over).toEqual([]);
+  // The check sees a long function when there is one.
+  expect(Math.max(...all.map((f) => f.lines))).toBeGreaterThan(60);
 });

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameHead, PACK_HEADER, readPack, type PackEntry } from '../../src/datasets/pack.ts';
-import { fetchPack } from '../../src/pipeline/fetch.ts';
+import { fetchPack } from '../../src/net/fetch.ts';
 import { routesMiddleware } from '../../src/server/routes.ts';
 import { tempDir } from '../helpers/dataset.ts';
 

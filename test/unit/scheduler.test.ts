@@ -6,7 +6,7 @@ import type { Remote } from 'comlink';
 import { describe, expect, it } from 'vitest';
 import type { Item, ItemSource } from '../../src/core/item.ts';
 import type { Bridge } from '../../src/pipeline/bridge.ts';
-import type { Fetched } from '../../src/pipeline/fetch.ts';
+import type { Fetched } from '../../src/net/fetch.ts';
 import { createGate } from '../../src/pipeline/gate.ts';
 import { runPipeline, type ItemResult, type PipelineInput, type PipelineSettings } from '../../src/pipeline/scheduler.ts';
 import type { DecodeApi, Prepared } from '../../workers/decode/api.ts';
@@ -121,10 +121,11 @@ describe('backpressure', () => {
     expect(c.queues.decoded.highWater).toBeLessThanOrEqual(c.queues.decoded.capacity);
     expect(c.queues.batches.highWater).toBeLessThanOrEqual(c.queues.batches.capacity);
     // Held past decoding: the decoded queue, the batches queue, a batch in each session, one
-    // popped batch waiting for a session, one full batch waiting to be queued, and the decoded
-    // images of each decode slot waiting to be queued.
+    // popped batch waiting for a session, one full batch waiting to be queued, one image popped
+    // by the batch stage waiting for its turn, and the decoded images of each decode slot
+    // waiting to be queued.
     const B = SETTINGS.batchSize;
-    const bound = c.queues.decoded.capacity + c.queues.batches.capacity * B + SETTINGS.sessions * B + 2 * B + SETTINGS.decoders * SETTINGS.decodeInFlight;
+    const bound = c.queues.decoded.capacity + c.queues.batches.capacity * B + SETTINGS.sessions * B + 2 * B + 1 + SETTINGS.decoders * SETTINGS.decodeInFlight;
     expect(decode.out).toBeLessThanOrEqual(bound);
     await tick(100);
     expect(pipe.counters().stages.find((s) => s.name === 'decode')!.out, 'decoding must not creep on').toBe(decode.out);
@@ -267,6 +268,28 @@ describe('workers that fail', () => {
   it('fails the run, with the reason, when replacements keep failing', async () => {
     const pool = inferrers(() => ({ classify: async () => ({ ok: false, reason: 'invalid input shape', outOfMemory: false, broken: true }) }));
     await expect(withInferrers(400, async () => {}, pool.spawn).done).rejects.toThrow(/^the inference workers kept failing \(5 replaced\); the last reason: invalid input shape$/);
+  });
+});
+
+describe('a run that stops', () => {
+  it('fails with the listing\'s reason, whatever stopping its workers says, and stops each worker once', async () => {
+    const stops: number[] = [];
+    // As comlink's proxies do, a worker stopped twice throws.
+    const once = <A>(bridge: Bridge<A>): Bridge<A> => {
+      const i = stops.push(0) - 1;
+      return { ...bridge, terminate: () => {
+        if (stops[i]!++) throw new Error('Proxy has been released and is not useable');
+      } };
+    };
+    async function* broken(): AsyncGenerator<Item> {
+      yield* names(5);
+      await tick(20);
+      throw new Error('cannot list s3://bucket/: HTTP 500');
+    }
+    const base = input(0, async () => {});
+    const pipe = runPipeline({ ...base, items: broken(), spawn: { decoder: () => once(base.spawn!.decoder()), inferrer: () => once(base.spawn!.inferrer()) } }, new AbortController().signal);
+    await expect(pipe.done).rejects.toThrow('cannot list s3://bucket/: HTTP 500');
+    expect(stops).toEqual(new Array(SETTINGS.decoders + SETTINGS.sessions).fill(1));
   });
 });
 

@@ -4,8 +4,8 @@
 
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ItemSource } from '../core/item.ts';
-import { idleTimer, REQUEST_TIMEOUT_MS, RETRY, RetryableFailure, retryableS3, retryableStatus, s3Reason, withRetries, type IdleTimer, type RetryOptions } from '../net/retry.ts';
-import { makeS3Client, type S3Access } from '../net/s3-client.ts';
+import { idleTimer, REQUEST_TIMEOUT_MS, RETRY, RetryableFailure, retryableS3, retryableStatus, s3Reason, withRetries, type IdleTimer, type RetryOptions } from './retry.ts';
+import { makeS3Client, type S3Access } from './s3-client.ts';
 import { readPack, type PackRequest } from '../datasets/pack.ts';
 import { reasonOf } from '../core/outcome.ts';
 
