@@ -2,10 +2,7 @@
 // a local file), a stored group of 256 at a time as a run hands them over; prints its peak
 // resident memory. `npm run bench` runs it for 10,000 and 1,000,000 rows of each format.
 //
-//   tsx bench/sink.ts <jsonl|csv|parquet> <rows> <folder> [live]
-//
-// With `live` (and node --expose-gc) it collects garbage every 50,000 rows and reports the most
-// the heap held after a collection: what the process keeps, apart from what V8 has not yet freed.
+//   tsx bench/sink.ts <jsonl|csv|parquet> <rows> <folder>
 
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,9 +10,7 @@ import { openOutputs, type StoredRows } from '../src/cli/sink/outputs.ts';
 import type { ExportFormat } from '../src/store/export.ts';
 import type { ResultRow } from '../src/store/records.ts';
 
-const [format, count, dir, live] = [process.argv[2] as ExportFormat, Number(process.argv[3]), process.argv[4]!, process.argv[5] === 'live'];
-const gc = (globalThis as { gc?: () => void }).gc;
-let liveBytes = 0;
+const [format, count, dir] = [process.argv[2] as ExportFormat, Number(process.argv[3]), process.argv[4]!];
 const GROUP = 256;
 
 function row(i: number): ResultRow {
@@ -35,10 +30,6 @@ const started = performance.now();
 const outputs = await openOutputs([{ to: { kind: 'file', path: out, format, shown: out }, kind: 'results' }], 'new', null, {});
 for (let i = 0; i < count; i += GROUP) {
   await outputs.take(Array.from({ length: Math.min(GROUP, count - i) }, (_, k) => row(i + k)));
-  if (live && gc && (i / GROUP) % Math.ceil(50_000 / GROUP) === 0) {
-    gc();
-    liveBytes = Math.max(liveBytes, process.memoryUsage().heapUsed);
-  }
 }
 await outputs.finish(store);
-console.log(JSON.stringify({ format, rows: count, seconds: (performance.now() - started) / 1000, bytes: statSync(out).size, peakKiB: process.resourceUsage().maxRSS, liveBytes }));
+console.log(JSON.stringify({ format, rows: count, seconds: (performance.now() - started) / 1000, bytes: statSync(out).size, peakKiB: process.resourceUsage().maxRSS }));
