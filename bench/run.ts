@@ -5,7 +5,7 @@
 // which drives it with Playwright.
 //
 //   npm run bench              everything
-//   npm run bench -- --quick   no ViT-B/16-sized model, no 10,000-image memory run
+//   npm run bench -- --quick   no ViT-B/16-sized model, no 10,000-image memory run, no million rows
 //   npm run bench -- --memory  only the peak-memory runs (1,000 and 10,000 images)
 //   npm run bench -- --sink    only the CLI's output memory (10,000 to 1,000,000 rows)
 //

@@ -104,7 +104,7 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.exposeFunction('tenchProgress', (p: Progress) => io.progress.update(p));
     // The rows each store transaction made durable, in order: the run waits for the outputs.
-    await page.exposeFunction('tenchRows', (rows: ResultRow[]) => outputs?.take(rows));
+    await page.exposeFunction('tenchRows', (rowsJson: string) => outputs?.take(JSON.parse(rowsJson) as ResultRow[]));
     await page.goto(server.origin);
     try {
       await page.waitForFunction(() => document.body.dataset.ready === 'true' && !!window.tench, null, { timeout: PAGE_READY_MS });

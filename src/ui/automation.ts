@@ -53,8 +53,12 @@ declare global {
     tench?: TenchAutomation;
     /** Set by the CLI (Playwright's exposeFunction) to receive progress. */
     tenchProgress?: (progress: Progress) => void;
-    /** Set by the CLI to receive each stored group of rows, in the order stored (its --out). */
-    tenchRows?: (rows: ResultRow[]) => Promise<void>;
+    /**
+     * Set by the CLI to receive each stored group of rows, in the order stored (its --out), as
+     * JSON: the browser's own JSON.stringify costs the page's main thread about a third of what
+     * Playwright's argument serializer, which walks every object in JavaScript, costs it.
+     */
+    tenchRows?: (rowsJson: string) => Promise<void>;
   }
 }
 
@@ -71,7 +75,7 @@ export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void
       onProgress(p);
       window.tenchProgress?.(p);
     },
-    onStored: async (rows) => window.tenchRows?.(rows),
+    onStored: async (rows) => window.tenchRows?.(JSON.stringify(rows)),
   };
   async function controlled<T>(work: (c: ReturnType<typeof newControl>) => Promise<T>): Promise<T> {
     control = newControl();
