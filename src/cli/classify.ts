@@ -2,9 +2,11 @@
 // the page stores to --out (and --failures) as the run goes (sink/outputs.ts).
 
 import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Sample } from '../datasets/sample.ts';
 import type { Shard } from '../datasets/shard.ts';
+import { BUNDLED_MODEL } from '../model/model.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import type { Evaluation, Failures } from '../store/evaluate.ts';
 import type { ExportFormat } from '../store/export.ts';
@@ -141,7 +143,7 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
     } catch (error) {
       return fail(`cannot write ${shownAll(wanted)}: ${(error as Error).message}`);
     }
-    if (run.state === 'failed') return fail(`the run failed: ${run.error ?? 'no reason given'}`);
+    if (run.state === 'failed') return fail(`the run failed: ${withOfflineHint(run.error ?? 'no reason given', model, root)}`);
     await report(page, run, o, io, written, out, failuresOut);
     return run.state === 'cancelled' ? EXIT.cancelled : EXIT.ok;
   } finally {
@@ -160,6 +162,14 @@ interface Checked {
   out: Destination;
   failuresOut: Destination | null;
   state: State;
+}
+
+/** A Hub model that cannot be reached: say what runs without a network. */
+function withOfflineHint(reason: string, model: ModelChoice, root: string): string {
+  if (model.routes.modelDir || !/cannot reach/.test(reason)) return reason;
+  const bundled = join(root, 'public', 'models', BUNDLED_MODEL);
+  const shown = relative(process.cwd(), bundled);
+  return `${reason}; without a network, the bundled demo model runs (random weights: its labels mean nothing): --model ${shown.startsWith('..') || isAbsolute(shown) ? bundled : shown}`;
 }
 
 /** Everything that can be wrong before a browser starts, each as one sentence. */

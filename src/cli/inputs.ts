@@ -3,7 +3,7 @@
 
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { s3AccessFor, type DatasetSpec } from '../datasets/dataset.ts';
 import { makeS3Client, type S3Access } from '../net/s3-client.ts';
 import { isS3HttpsUrl, parseS3Url } from '../datasets/s3.ts';
@@ -61,13 +61,35 @@ export async function chooseDataset(input: string, s3: S3Options): Promise<Check
     return { ok: true, value: { spec: () => ({ kind: 'manifest', url: input }), routes: {}, describe: input } };
   }
   const path = resolve(input);
-  if (!existsSync(path)) return { ok: false, reason: `no such folder: ${input}` };
-  if (!statSync(path).isDirectory()) return { ok: false, reason: `${input} is not a folder (give a folder of images, an s3:// prefix or an http(s) URL of an image list)` };
+  if (!existsSync(path)) return { ok: false, reason: `no such folder or list file: ${input}` };
+  if (!statSync(path).isDirectory()) return localList(input, path);
   return {
     ok: true,
     // The folder is named in the URL (the server ignores the query) so that runs of two folders
     // served on the same origin are told apart when resuming.
     value: { spec: (origin) => ({ kind: 'manifest', url: `${origin}${DATA_MANIFEST}?folder=${encodeURIComponent(path)}` }), routes: { dataDir: path }, describe: path },
+  };
+}
+
+/** The list extensions a local file may have: the formats the manifest reader knows. */
+const LIST_FILE = /\.(txt|csv|jsonl?)$/i;
+
+/**
+ * A list file on this machine: served from its folder, so that relative entries name files in
+ * that folder (or below it) and http(s) entries are fetched as they are.
+ */
+function localList(input: string, path: string): Checked<DatasetChoice> {
+  if (!LIST_FILE.test(path)) return { ok: false, reason: `${input} is neither a folder nor a list of images (a .txt, .csv or .jsonl file)` };
+  const folder = dirname(path);
+  return {
+    ok: true,
+    value: {
+      // The list's full path is in the query (the server ignores it), so that two lists of the
+      // same name are told apart when resuming.
+      spec: (origin) => ({ kind: 'manifest', url: `${origin}/data/files/${encodeURIComponent(basename(path))}?list=${encodeURIComponent(path)}` }),
+      routes: { dataDir: folder },
+      describe: path,
+    },
   };
 }
 

@@ -113,7 +113,7 @@ export async function main(argv: string[], io?: Console): Promise<number> {
   const classify = program
     .command('classify')
     .description('classify the images of a folder, an S3 prefix or a list of URLs')
-    .argument('<dataset>', 'a local folder, s3://[anonymous@]bucket/prefix/, or an http(s) URL of a .txt/.jsonl list of images')
+    .argument('<dataset>', 'a local folder, s3://[anonymous@]bucket/prefix/, or a list of images (.txt, .csv or .jsonl; a local file or an http(s) URL; a local list\'s relative entries are files beside it)')
     .option('--model <id|folder>', 'a Hugging Face Hub id or a local model folder', DEFAULT_MODEL)
     .option('--out <file>', 'where to write the results: a .jsonl, .csv or .parquet file, an s3:// key or a presigned https URL; a folder or s3:// prefix ending in / gets part-NNNNN-of-NNNNN.<format> (default results.jsonl, or results.<format>)')
     .addOption(new Option('--format <format>', 'the format of a part file when --out names a folder (default jsonl)').choices(['jsonl', 'csv', 'parquet']))

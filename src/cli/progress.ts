@@ -22,31 +22,45 @@ function line(p: Progress): string {
   return `${p.done}/${p.listed}${p.listingDone ? '' : '+'} images, ${p.failed} errors, ${rate} images/s, ETA ${eta(p)}${slow}${p.state === 'paused' ? ' (paused)' : ''}`;
 }
 
-export function terminalBar(stream: NodeJS.WriteStream): ProgressSink {
+/**
+ * What the bar shows. Until the listing ends the total is not known: the count says "+" and the
+ * bar stays empty, rather than filling against the part listed so far.
+ */
+export function barState(p: Progress): { value: number; total: number; payload: Record<string, string | number> } {
+  return {
+    value: p.listingDone ? p.done : 0,
+    total: Math.max(p.listed, 1),
+    payload: {
+      count: `${p.done}/${p.listed}${p.listingDone ? '' : '+'}`,
+      rate: (p.recentRate || p.rate).toFixed(1),
+      left: eta(p),
+      errors: p.failed,
+      note: p.state === 'paused' ? 'paused (p to resume)' : !p.listingDone ? 'listing' : p.bottleneck ? `slowest: ${p.bottleneck}` : p.state,
+    },
+  };
+}
+
+export function terminalBar(stream: NodeJS.WriteStream, options: { tty?: boolean } = {}): ProgressSink {
   const bar = new cliProgress.SingleBar({
     stream,
-    format: '{bar} {value}/{total} images | {rate} images/s | ETA {eta} | {errors} errors | {note}',
+    // cli-progress's own {eta} and {total} are its estimate (seconds, or "INF") and a number:
+    // tench's come in the payload, with units, and with "+" while the listing goes on.
+    format: '{bar} {count} images | {rate} images/s | ETA {left} | {errors} errors | {note}',
     barsize: 28,
     hideCursor: true,
     clearOnComplete: true,
-    etaBuffer: 50,
+    noTTYOutput: options.tty === false,
   }, cliProgress.Presets.shades_classic);
   let started = false;
   return {
     update(p) {
-      const payload = {
-        rate: (p.recentRate || p.rate).toFixed(1),
-        eta: eta(p),
-        errors: p.failed,
-        note: p.state === 'paused' ? 'paused (p to resume)' : p.bottleneck ? `slowest: ${p.bottleneck}` : p.state,
-      };
-      const total = Math.max(p.listed, 1);
+      const { value, total, payload } = barState(p);
       if (!started) {
-        bar.start(total, p.done, payload);
+        bar.start(total, value, payload);
         started = true;
       } else {
         bar.setTotal(total);
-        bar.update(p.done, payload);
+        bar.update(value, payload);
       }
     },
     stop() {

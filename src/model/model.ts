@@ -30,10 +30,18 @@ export const BUNDLED_MODEL = 'tench-tiny-vit';
 export interface ModelRef {
   id: string;
   base: string | null;
+  /** The id the user gave, where it was mapped to another repository (its ONNX export). */
+  asked?: string;
 }
 
 export function hubRef(id: string): ModelRef {
-  return { id: ONNX_EXPORTS[id] ?? id, base: null };
+  const exported = ONNX_EXPORTS[id];
+  return exported ? { id: exported, base: null, asked: id } : { id, base: null };
+}
+
+/** The model as the user named it, so that an error speaks of what they asked for. */
+function named(ref: ModelRef): string {
+  return ref.asked ? `${ref.asked} (its ONNX export ${ref.id})` : ref.id;
 }
 
 export function fileUrl(ref: ModelRef, file: string): string {
@@ -90,12 +98,12 @@ export async function loadModelInfo(ref: ModelRef, signal?: AbortSignal): Promis
     fetchJson(fileUrl(ref, 'config.json'), signal),
     fetchJson(fileUrl(ref, 'preprocessor_config.json'), signal),
   ]);
-  if (!config.ok) return { ok: false, reason: `model ${ref.id}: ${config.reason}` };
-  if (!processor.ok) return { ok: false, reason: `model ${ref.id}: ${processor.reason}` };
+  if (!config.ok) return { ok: false, reason: `model ${named(ref)}: ${config.reason}` };
+  if (!processor.ok) return { ok: false, reason: `model ${named(ref)}: ${processor.reason}` };
   const labels = labelsFrom(config.value);
-  if (!labels.ok) return { ok: false, reason: `model ${ref.id}: ${labels.reason}` };
+  if (!labels.ok) return { ok: false, reason: `model ${named(ref)}: ${labels.reason}` };
   const preprocess = parsePreprocessor(processor.value);
-  if (!preprocess.ok) return { ok: false, reason: `model ${ref.id}: ${preprocess.reason}` };
+  if (!preprocess.ok) return { ok: false, reason: `model ${named(ref)}: ${preprocess.reason}` };
   const type = typeof config.value.model_type === 'string' ? config.value.model_type : 'unknown';
   const p = preprocess.value;
   return {

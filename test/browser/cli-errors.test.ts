@@ -34,12 +34,24 @@ describe('tench classify refuses to start', () => {
     expect(oneLine(r.stderr)).toBe('tench: no such model folder: ./no/such/model');
   });
 
-  it('when the dataset is a file, not a folder', async () => {
+  it('when the dataset is a file, not a folder or a list', async () => {
     const file = join(dir, 'image.png');
     writeFileSync(file, 'x');
     const r = await runCli(['classify', file, '--model', TINY_MODEL, '--out', join(dir, 'c.jsonl')]);
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toMatch(/^tench: .*image\.png is not a folder/);
+    expect(oneLine(r.stderr)).toMatch(/^tench: .*image\.png is neither a folder nor a list of images \(a \.txt, \.csv or \.jsonl file\)$/);
+  });
+
+  // Nothing here reaches the Hugging Face Hub, as on an offline machine.
+  it('when the Hub cannot be reached: names the model asked for, and the one that needs no network', async () => {
+    const out = join(dir, 'hub.jsonl');
+    const r = await runCli(['classify', SAMPLES, '--model', 'google/vit-base-patch16-224', '--out', out]);
+    expect(r.code).toBe(1);
+    const last = r.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^tench: the run failed: model google\/vit-base-patch16-224 \(its ONNX export Xenova\/vit-base-patch16-224\): cannot reach https:\/\/huggingface\.co\/.+; without a network, the bundled demo model runs \(random weights: its labels mean nothing\): --model (\S+)$/);
+    const suggested = /--model (\S+)$/.exec(last)![1]!;
+    const again = await runCli(['classify', SAMPLES, '--model', suggested, '--out', out]);
+    expect(again.code, again.stderr).toBe(0);
   });
 
   it('when no browser is found', async () => {

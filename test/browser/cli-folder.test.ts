@@ -1,6 +1,6 @@
 // The CLI end to end over a local folder, in headless Chromium, against the PyTorch reference.
 
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readJsonl, runCli, summary } from '../helpers/cli.ts';
@@ -68,11 +68,27 @@ describe('tench classify <folder>', () => {
     expect(summary(r.stdout)?.images).toBe(5);
   });
 
+  it('takes a local list file, whose relative entries are the files beside it', async () => {
+    const dir = tempDir();
+    const names = [...reference.keys()].slice(0, 3);
+    mkdirSync(join(dir, 'imgs'));
+    for (const name of names) copyFileSync(join(dataset, name), join(dir, 'imgs', name));
+    writeFileSync(join(dir, 'list.csv'), [...names.map((n) => `imgs/${n},cat`), 'imgs/missing.jpg,cat', ''].join('\n'));
+    const file = join(out, 'list.jsonl');
+    const r = await runCli(['classify', join(dir, 'list.csv'), '--model', TINY_MODEL, '--out', file, '--device', 'wasm']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = readJsonl(file);
+    expect(rows.map((row) => row.path).sort()).toEqual([...names.map((n) => `imgs/${n}`), 'imgs/missing.jpg'].sort());
+    for (const name of names) expect(rows.find((row) => row.path === `imgs/${name}`)!.label, name).toBe(reference.get(name)!.top_k[0]!.label);
+    expect(rows.find((row) => row.path === 'imgs/missing.jpg')!.error).toMatch(/404/);
+    expect(summary(r.stdout)).toMatchObject({ images: 4, errors: 1 });
+  });
+
   it('writes nothing and says why when the folder does not exist', async () => {
     const file = join(out, 'none.jsonl');
     const r = await runCli(['classify', join(dataset, 'no-such-folder'), '--model', TINY_MODEL, '--out', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^tench: no such folder: .*no-such-folder$/);
+    expect(r.stderr.trim()).toMatch(/^tench: no such folder or list file: .*no-such-folder$/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(file)).toBe(false);
   });

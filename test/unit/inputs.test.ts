@@ -28,7 +28,7 @@ describe('parseS3Url', () => {
 
 describe('models', () => {
   it('maps the Ray example\'s model id to its ONNX export on the Hub', () => {
-    expect(modelRefFromInput('google/vit-base-patch16-224', 'http://x')).toEqual({ id: 'Xenova/vit-base-patch16-224', base: null });
+    expect(modelRefFromInput('google/vit-base-patch16-224', 'http://x')).toEqual({ id: 'Xenova/vit-base-patch16-224', base: null, asked: 'google/vit-base-patch16-224' });
     expect(modelRefFromInput('tench-tiny-vit', 'http://x')).toEqual({ id: 'tench-tiny-vit', base: 'http://x/models/' });
     expect(modelRefFromInput('https://host/some/models/my-vit/', 'http://x')).toEqual({ id: 'my-vit', base: 'https://host/some/models/' });
   });
