@@ -6,10 +6,12 @@ import { h, replace } from './dom.ts';
 export function createResultsView() {
   const body = h('tbody');
   const caption = h('caption');
-  const root = h('table', { class: 'results', 'data-testid': 'results' }, caption,
+  const root = h('table', { class: 'results', 'data-testid': 'results', hidden: true }, caption,
     h('thead', {}, h('tr', {}, h('th', {}, 'path'), h('th', {}, 'label'), h('th', {}, 'score'), h('th', {}, 'error'))), body);
 
   function show(rows: readonly ResultRow[], total: number): void {
+    // No run, or none of its rows stored yet: no empty table.
+    root.hidden = total === 0;
     replace(caption, total > rows.length ? `First ${rows.length} of ${total} results` : `${total} results`);
     replace(body, ...rows.map((r) =>
       h('tr', { class: r.error ? 'failed' : '' },

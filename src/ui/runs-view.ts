@@ -87,6 +87,7 @@ export function createRunsView(actions: RunActions) {
 
   function show(runs: readonly RunRecord[], interrupted: ReadonlySet<string>, busy: boolean): void {
     replace(list, ...runs.map((r) => item(r, interrupted, busy)));
+    root.hidden = runs.length === 0;
     clear.disabled = busy || runs.length === 0;
   }
 

@@ -74,7 +74,9 @@ export async function runFromForm(page: Page): Promise<RunRecord> {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const runs = await page.evaluate(() => window.tench!.runs());
-    if (runs.length > before && runs[0]!.state !== 'running') return runs[0]!;
+    const run = runs.length > before && runs[0]!.state !== 'running' ? runs[0]! : null;
+    // Ended in the store; over once the page shows it (its views are read back from the store).
+    if (run && (await page.evaluate(() => document.body.dataset.shownRun)) === run.id) return run;
     if (Date.now() > deadline) throw new Error('the run did not end');
     await new Promise((r) => setTimeout(r, 200));
   }
