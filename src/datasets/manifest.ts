@@ -150,7 +150,13 @@ export async function* listManifest(
   try {
     response = await fetch(manifestUrl, { signal });
   } catch (error) {
-    throw new Error(`cannot fetch the manifest ${manifestUrl}: ${error instanceof Error ? error.message : String(error)}`);
+    if (signal?.aborted) throw error;
+    // The browser says only "Failed to fetch" for both: nothing answered, or the answer came
+    // without a CORS header letting this page read it.
+    const why = error instanceof TypeError && typeof location !== 'undefined' && new URL(manifestUrl).origin !== location.origin
+      ? ` (the server is unreachable, or sends no CORS header allowing ${location.origin} to read it)`
+      : '';
+    throw new Error(`cannot fetch the manifest ${manifestUrl}: ${error instanceof Error ? error.message : String(error)}${why}`);
   }
   if (!response.ok || !response.body) throw new Error(`the manifest ${manifestUrl} answered HTTP ${response.status}`);
   const endpoint = packEndpoint(response, manifestUrl);

@@ -124,6 +124,7 @@ export async function* listS3(
   timeoutMs = REQUEST_TIMEOUT_MS,
 ): AsyncGenerator<Item> {
   let started = false;
+  let switched = false;
   let token: string | undefined;
   let client = makeS3Client(access);
   try {
@@ -137,11 +138,13 @@ export async function* listS3(
         if (started || !blocked(error)) throw new Error(`cannot list s3://${where.bucket}/${where.prefix}: ${reason}`);
         if (!proxy || access.proxy || !(await proxyOffered(proxy))) throw new Error(corsExplanation(where, access));
         access.proxy = proxy;
-        stats.notice = `s3://${where.bucket} sends no CORS headers for this page: reading it through tench's S3 proxy`;
+        switched = true;
         client.destroy();
         client = makeS3Client(access);
         continue;
       }
+      // Said only once the proxy answered: a bucket that is not there at all is no CORS matter.
+      if (!started && switched) stats.notice = `s3://${where.bucket} sends no CORS headers for this page: reading it through tench's S3 proxy`;
       started = true;
       for (const object of page.Contents ?? []) {
         const key = object.Key;

@@ -30,6 +30,8 @@ export function retryableStatus(status: number): boolean {
 /** The same for an error the AWS SDK threw; a TypeError is the browser's word for a broken connection. */
 export function retryableS3(error: unknown): boolean {
   const e = error as { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; name?: string };
+  // tench's S3 proxy could not connect, and another try would not either (s3-proxy.ts).
+  if (e.name === 'UpstreamUnreachable') return false;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined) return retryableStatus(status);
   return !!e.$retryable || /SlowDown|Throttl|Timeout|NetworkingError/.test(e.name ?? '') || error instanceof TypeError;
@@ -43,7 +45,8 @@ export function s3Reason(error: unknown): string {
   const e = error as { $metadata?: { httpStatusCode?: number }; name?: string };
   const status = e.$metadata?.httpStatusCode;
   const message = reasonOf(error);
-  if (!status) return message;
+  // The proxy's own words already say what happened.
+  if (!status || /^Upstream/.test(e.name ?? '')) return message;
   const code = e.name && !/^(Error|Unknown\w*|\d+)$/.test(e.name) ? ` ${e.name}` : '';
   return `HTTP ${status}${code}: ${message}`;
 }

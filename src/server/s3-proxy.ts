@@ -53,9 +53,14 @@ export function proxyS3(req: IncomingMessage, res: ServerResponse, path: string)
     res.writeHead(answer.statusCode ?? 502, back);
     answer.pipe(res);
   });
-  upstreamRequest.on('error', (error) => {
-    if (!res.headersSent) refuse(res, 502, `the S3 proxy could not reach ${target.origin}: ${error.message}`);
-    else res.destroy(error);
+  upstreamRequest.on('error', (error: NodeJS.ErrnoException) => {
+    if (res.headersSent) return res.destroy(error);
+    // As S3 words an error, so that the page's S3 client reads the reason rather than failing to
+    // parse the answer; a connection cut or timed out may go through on another try, a name that
+    // does not resolve, a refused connection or a bad certificate will not.
+    const code = /^(ETIMEDOUT|ECONNRESET|EPIPE)$/.test(error.code ?? '') ? 'UpstreamTimeout' : 'UpstreamUnreachable';
+    const message = `the S3 proxy could not reach ${target.origin}: ${error.message}`.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`);
+    res.writeHead(502, { 'content-type': 'application/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
   });
   req.on('close', () => {
     if (!res.writableFinished) upstreamRequest.destroy();

@@ -9,7 +9,7 @@ import { allRows, installAutomation } from './automation.ts';
 import { h, replace } from './dom.ts';
 import { createForm } from './form.ts';
 import { mountOfflineNotice } from './offline-notice.ts';
-import { createRunScreen } from './run-screen.ts';
+import { createRunScreen, say } from './run-screen.ts';
 import { createRunsView } from './runs-view.ts';
 import { mountUpdatePrompt } from './update-prompt.ts';
 import './style.css';
@@ -33,12 +33,12 @@ async function main(): Promise<void> {
     control = newControl();
     form.busy(true);
     screen.clear();
-    replace(message, 'Starting…');
+    say(message, 'info', 'Starting…');
     void refreshRuns();
     const run = await work(control).catch((error: unknown) => ({ refused: reasonOf(error) }));
     control = null;
     form.busy(false);
-    if ('refused' in run) replace(message, run.refused);
+    if ('refused' in run) say(message, 'error', run.refused);
     else await screen.show(run);
     await refreshRuns();
   }
@@ -53,14 +53,14 @@ async function main(): Promise<void> {
       await deleteRun(db, run.id);
       if (screen.shown() === run.id) {
         screen.clear();
-        replace(message, `Run ${run.id} was deleted.`);
+        say(message, 'info', `Run ${run.id} was deleted.`);
       }
       await refreshRuns();
     },
     async clear() {
       await clearAll(db);
       screen.clear();
-      replace(message, 'Every run was deleted.');
+      say(message, 'info', 'Every run was deleted.');
       await refreshRuns();
     },
   });
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     () => {
       const read = form.read(location.origin);
       if ('error' in read) {
-        replace(message, read.error);
+        say(message, 'error', read.error);
         return;
       }
       void running((c) => runJob(db, read.request, read.runtime, hooks, c));

@@ -20,6 +20,20 @@ import { stateOf } from './runs-view.ts';
 
 const FIRST_ROWS = 50;
 
+export type Tone = 'info' | 'warning' | 'error';
+
+/** The status line, worded and styled as what it says: news, a warning or an error. */
+export function say(message: HTMLElement, tone: Tone, ...parts: Array<string | Node>): void {
+  message.className = tone === 'info' ? 'message' : `message ${tone}`;
+  replace(message, ...parts);
+}
+
+/** A run's tone: an error when it failed, a warning when it found no image to classify. */
+function toneOf(run: RunRecord): Tone {
+  if (run.state === 'failed') return 'error';
+  return run.state === 'done' && run.counts?.listed === 0 ? 'warning' : 'info';
+}
+
 export function createRunScreen(db: TenchDB, message: HTMLElement) {
   const progress = createProgressView();
   progress.root.hidden = true;
@@ -57,7 +71,8 @@ export function createRunScreen(db: TenchDB, message: HTMLElement) {
     const [rows, total, interrupted] = await Promise.all([readRows(db, run.id, -1, FIRST_ROWS), countRows(db, run.id), interruptedRuns([run])]);
     if (asked !== showing) return;
     results.show(rows, total);
-    replace(message, `Run ${run.id}: ${stateOf(run, interrupted)}${run.error && run.error !== run.state ? ` (${run.error})` : ''} · ${describe(run.dataset)} · ${run.model}`,
+    const tone = toneOf(run);
+    say(message, tone, `Run ${run.id}: ${stateOf(run, interrupted)}${run.error && run.error !== run.state ? ` (${run.error})` : ''}${tone === 'warning' ? ' · no images were found there' : ''} · ${describe(run.dataset)} · ${run.model}`,
       run.runtime ? ` · ${run.runtime.device}: ${run.runtime.reason}` : '');
     await showViews(run, asked).catch((error) => {
       if (asked === showing) append(message, [` · its evaluation and gallery could not be read: ${reasonOf(error)}`]);
@@ -98,7 +113,7 @@ export function createRunScreen(db: TenchDB, message: HTMLElement) {
       },
       onProgress(p) {
         showProgress(p);
-        if (ours() && shownId === p.runId) replace(message, `Run ${p.runId}: ${p.state}`);
+        if (ours() && shownId === p.runId) say(message, 'info', `Run ${p.runId}: ${p.state}`);
       },
       async onStored(rows) {
         if (shownId !== rows[0]?.runId) return;

@@ -59,7 +59,10 @@ export function createRunsView(actions: RunActions) {
   function item(run: RunRecord, interrupted: ReadonlySet<string>, busy: boolean): HTMLLIElement {
     const state = stateOf(run, interrupted);
     const c = run.counts;
-    const canGoOn = !busy && !!run.request && (state === 'interrupted' || state === 'cancelled' || state === 'failed');
+    const stored = c ? c.written + (c.resumed ?? 0) : 0;
+    // A run that failed before storing anything (its list was not there) has nothing to go on
+    // from or to export: the form runs it again.
+    const canGoOn = !busy && !!run.request && (state === 'interrupted' || state === 'cancelled' || (state === 'failed' && stored > 0));
     const go = (retry: Continuation['retry']) => async () => {
       if (run.dataset.kind !== 'folder') return actions.continue(run, retry);
       const files = await pickFolder();
@@ -79,7 +82,7 @@ export function createRunsView(actions: RunActions) {
       ` · ${c ? `${c.written + (c.resumed ?? 0)} images, ${c.failed} errors` : 'no results yet'} · ${describe(run.dataset)} · ${run.model} `,
       canGoOn ? h('button', { type: 'button', onclick: go('missing') }, 'Resume') : null,
       !busy && run.request && c && c.failed > 0 && state !== 'running' ? h('button', { type: 'button', onclick: go('failed') }, `Retry ${c.failed} failed`) : null,
-      exportMenu,
+      stored > 0 ? exportMenu : null,
       h('button', { type: 'button', disabled: busy && state === 'running', onclick: () => {
         if (confirm(`Delete run ${run.id} and its results?`)) void actions.remove(run);
       } }, 'Delete'));

@@ -13,14 +13,18 @@ import { TINY_MODEL } from '../helpers/paths.ts';
 import { spawnCli } from '../helpers/spawn-cli.ts';
 
 // One session, small batches: slow enough that the pause lands well before the end.
-const ARGS = ['--model', TINY_MODEL, '--device', 'wasm', '--concurrency', '1', '--batch-size', '4'];
+// Two downloads in flight (of 16 images each, from the folder's server) rather than 16: what is
+// already on its way when the run pauses still finishes.
+const ARGS = ['--model', TINY_MODEL, '--device', 'wasm', '--concurrency', '1', '--batch-size', '4', '--fetch-concurrency', '2'];
 
 describe('a CLI run killed halfway', () => {
   let data: { dir: string; count: number };
   let duck: DuckDBConnection;
 
   beforeAll(async () => {
-    data = repeatedDataset(50);
+    // 1,200 images: with 600, what was in flight when the run paused at 300 (up to a second of
+    // progress at 200 images/s, and the queues) sometimes carried it to its end before the kill.
+    data = repeatedDataset(100);
     duck = await (await DuckDBInstance.create(':memory:')).connect();
   });
   afterAll(() => duck?.closeSync());
@@ -32,7 +36,7 @@ describe('a CLI run killed halfway', () => {
   };
 
   it.each(['jsonl', 'csv', 'parquet'])('leaves a readable %s file that --resume completes, no row twice', async (format) => {
-    expect(data.count).toBe(600);
+    expect(data.count).toBe(1200);
     const state = freshState();
     const out = join(tempDir(), `results.${format}`);
     const cli = spawnCli(['classify', data.dir, ...ARGS, '--out', out], { TENCH_STATE: state });
