@@ -12,8 +12,18 @@ export const SAMPLES_MANIFEST = 'samples/manifest.txt';
 
 type Kind = 'samples' | 'manifest' | 's3' | 'folder';
 
+let fields = 0;
+
+/**
+ * A labelled control. Its accessible name is the label alone and the hint its description, so
+ * that "Model" finds the model field (the hint sits inside the label element, where it would
+ * otherwise be part of the name).
+ */
 function field(label: string, control: HTMLElement, hint?: string): HTMLLabelElement {
-  return h('label', {}, h('span', {}, label), control, hint ? h('small', {}, hint) : null);
+  const id = `field-${++fields}`;
+  control.setAttribute('aria-labelledby', `${id}-name`);
+  if (hint) control.setAttribute('aria-describedby', `${id}-hint`);
+  return h('label', {}, h('span', { id: `${id}-name` }, label), control, hint ? h('small', { id: `${id}-hint` }, hint) : null);
 }
 
 type Control = HTMLInputElement | HTMLSelectElement;

@@ -16,6 +16,9 @@ export interface GalleryEntry {
   score: number | null;
   trueLabel: string | null;
   failed: boolean;
+  /** A failed image's cause and reason, shown on its tile. */
+  cause: string | null;
+  error: string | null;
 }
 
 export type GalleryShow = 'all' | 'wrong' | 'errors';
@@ -27,7 +30,7 @@ export interface GalleryFilter {
 }
 
 export function galleryEntry(row: ResultRow): GalleryEntry {
-  return { path: row.path, seq: row.seq, label: row.label, score: row.score, trueLabel: row.trueLabel, failed: row.error !== null };
+  return { path: row.path, seq: row.seq, label: row.label, score: row.score, trueLabel: row.trueLabel, failed: row.error !== null, cause: row.cause, error: row.error };
 }
 
 /** Wrong means a prediction that differs from a known true label; a failed image has no prediction. */
@@ -143,9 +146,9 @@ export function createGalleryView(db: TenchDB) {
     const e = entries[key]!;
     const img = h('img', { alt: '', width: 96, height: 96, decoding: 'async' });
     const state = e.failed ? 'failed' : e.trueLabel === null ? '' : isWrong(e) ? 'wrong' : 'right';
-    const el = h('button', { type: 'button', class: `gallery-cell ${state}`, 'data-testid': 'gallery-cell', 'data-path': e.path, title: e.path, onclick: () => void open(e.path) },
+    const el = h('button', { type: 'button', class: `gallery-cell ${state}`, 'data-testid': 'gallery-cell', 'data-path': e.path, title: e.failed ? `${e.path}: ${e.error}` : e.path, onclick: () => void open(e.path) },
       h('span', { class: 'thumb' }, e.failed ? h('span', { class: 'no-thumb' }, 'failed') : img),
-      h('span', { class: 'cell-label' }, e.failed ? 'error' : (e.label ?? '')),
+      h('span', { class: 'cell-label' }, e.failed ? (e.cause ?? 'error') : (e.label ?? '')),
       h('span', { class: 'cell-score' }, e.score === null ? '' : e.score.toFixed(3)),
       h('span', { class: 'cell-path' }, e.path));
     const cell: Cell = { el, img, url: null, live: true };

@@ -308,6 +308,10 @@ describe('evaluation and gallery of a labelled run', () => {
     const shown = await cellPaths();
     expect(shown.length).toBeLessThanOrEqual(bound);
     expect(shown.every((p) => Number(p.slice(10, 15)) % 17 === 0)).toBe(true);
+    // A failed tile says why: its cause, and the reason in its title.
+    const tile = app.page.locator('[data-testid=gallery-cell]').first();
+    await expect(tile.locator('.cell-label').textContent()).resolves.toBe('decode_failed');
+    await expect(tile.getAttribute('title')).resolves.toMatch(/^synthetic\/\d{5}\.jpg: not an image$/);
     expect(app.errors).toEqual([]);
   });
 

@@ -49,6 +49,11 @@ describe('the run on screen', () => {
       await expect(page().locator(part).isVisible(), part).resolves.toBe(false);
     }
     await expect(page().locator('form').isVisible()).resolves.toBe(true);
+    // A field's name is its label; its hint describes it.
+    const model = page().getByLabel('Model', { exact: true });
+    await expect(model.getAttribute('name')).resolves.toBe('model');
+    await expect(model.evaluate((e) => document.getElementById(e.getAttribute('aria-describedby')!)?.textContent)).resolves.toBe('a Hub id or the bundled test model');
+    await expect(page().getByLabel('Top-k', { exact: true }).getAttribute('name')).resolves.toBe('top-k');
   });
 
   it('shows nothing of the last run while a new one goes, and follows the new one', async () => {
