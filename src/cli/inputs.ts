@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { s3AccessFor, type DatasetSpec } from '../datasets/dataset.ts';
 import { makeS3Client, type S3Access } from '../net/s3-client.ts';
-import { isS3HttpsUrl, parseS3Url } from '../datasets/s3.ts';
+import { isEndpointUrl, isS3HttpsUrl, parseS3Url } from '../datasets/s3.ts';
 import { DATA_MANIFEST, localModelId, type RouteOptions } from '../server/routes.ts';
 import { reasonOf } from '../core/outcome.ts';
 
@@ -50,7 +50,7 @@ export async function chooseDataset(input: string, s3: S3Options): Promise<Check
   if (input.startsWith('s3://') || isS3HttpsUrl(input)) {
     const parsed = parseS3Url(input);
     if (!parsed.ok) return parsed;
-    if (s3.endpoint && !/^https?:\/\//.test(s3.endpoint)) return { ok: false, reason: `--s3-endpoint ${s3.endpoint} is not an http(s) URL` };
+    if (s3.endpoint && !isEndpointUrl(s3.endpoint)) return { ok: false, reason: `--s3-endpoint ${s3.endpoint} is not an http(s) URL` };
     const base: Extract<DatasetSpec, { kind: 's3' }> = { kind: 's3', url: input, endpoint: s3.endpoint ?? null, region: s3.region ?? null };
     const credentials = parsed.value.anonymous ? undefined : credentialsFromEnv();
     const problem = await probeBucket(s3AccessFor(base, parsed.value.anonymous, credentials, parsed.value.region), parsed.value.bucket, parsed.value.prefix);

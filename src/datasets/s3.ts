@@ -45,6 +45,11 @@ function parseHttpsS3(url: URL): ParsedUrl | null {
 }
 
 /** Whether an http(s) URL names an S3 bucket rather than a file. */
+/** An S3-compatible endpoint must be an http(s) URL with a host (what the CLI and the page both check). */
+export function isEndpointUrl(endpoint: string): boolean {
+  return /^https?:\/\/[^/]/i.test(endpoint);
+}
+
 export function isS3HttpsUrl(url: string): boolean {
   try {
     return parseHttpsS3(new URL(url)) !== null;

@@ -2,7 +2,7 @@
 // run settings' fields, their defaults and how they are read come from settings.ts.
 
 import type { DatasetRuntime, DatasetSpec } from '../datasets/dataset.ts';
-import { parseS3Url } from '../datasets/s3.ts';
+import { isEndpointUrl, parseS3Url } from '../datasets/s3.ts';
 import type { JobRequest } from '../job.ts';
 import { BUNDLED_MODEL, modelRefFromInput } from '../model/model.ts';
 import { SETTING_KEYS, settingOf, withDefaults, type Setting, type SettingKey, type SettingValues } from '../settings.ts';
@@ -68,7 +68,7 @@ function readDataset(
     case 's3':
       if (!parseS3Url(s3url.value).ok) return { error: 'Enter an S3 URL such as s3://bucket/prefix/ or https://bucket.s3.us-east-1.amazonaws.com/prefix/.' };
       dataset = { kind: 's3', url: s3url.value.trim(), endpoint: endpoint.value.trim() || null, region: region.value.trim() || null };
-      if (dataset.endpoint && !/^https?:\/\/[^/]/i.test(dataset.endpoint)) return { error: `Endpoint: give an http(s) URL such as http://localhost:9000, got "${dataset.endpoint}".` };
+      if (dataset.endpoint && !isEndpointUrl(dataset.endpoint)) return { error: `Endpoint: give an http(s) URL such as http://localhost:9000, got "${dataset.endpoint}".` };
       if (!accessKeyId.value.trim() !== !secretAccessKey.value.trim()) return { error: 'Give both the access key ID and the secret access key, or neither for a public bucket.' };
       runtime.credentials = credentials();
       break;

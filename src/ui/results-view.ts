@@ -9,10 +9,18 @@ export function createResultsView() {
   const root = h('table', { class: 'results', 'data-testid': 'results', hidden: true }, caption,
     h('thead', {}, h('tr', {}, h('th', {}, 'path'), h('th', {}, 'label'), h('th', {}, 'score'), h('th', {}, 'error'))), body);
 
-  function show(rows: readonly ResultRow[], total: number): void {
+  let shown = 0;
+
+  /** The count alone, for a run whose first rows are already on screen. */
+  function count(total: number): void {
     // No run, or none of its rows stored yet: no empty table.
     root.hidden = total === 0;
-    replace(caption, total > rows.length ? `First ${rows.length} of ${total} results` : `${total} results`);
+    replace(caption, total > shown ? `First ${shown} of ${total} results` : `${total} results`);
+  }
+
+  function show(rows: readonly ResultRow[], total: number): void {
+    shown = rows.length;
+    count(total);
     replace(body, ...rows.map((r) =>
       h('tr', { class: r.error ? 'failed' : '' },
         h('td', { class: 'path' }, r.path),
@@ -21,5 +29,5 @@ export function createResultsView() {
         h('td', { class: 'error' }, r.error ? `${r.cause}: ${r.error}` : ''))));
   }
 
-  return { root, show };
+  return { root, show, count };
 }

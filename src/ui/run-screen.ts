@@ -118,7 +118,9 @@ export function createRunScreen(db: TenchDB, message: HTMLElement) {
       async onStored(rows) {
         if (shownId !== rows[0]?.runId) return;
         liveCount += rows.length;
-        if (live.length < FIRST_ROWS) live = [...live, ...rows].slice(0, FIRST_ROWS);
+        // Once the first rows are there, a stored group changes only the count.
+        if (live.length >= FIRST_ROWS) return results.count(liveCount);
+        live = [...live, ...rows].slice(0, FIRST_ROWS);
         results.show(live, liveCount);
       },
     };
