@@ -117,6 +117,7 @@ function progressFrom(runId: string, state: Progress['state'], counters: Counter
     device,
     batchSize: counters.batchSize,
     ...(note ? { note } : {}),
+    ...(counters.model.ready ? {} : { model: { loaded: counters.model.loaded, total: counters.model.total } }),
   };
 }
 

@@ -8,6 +8,7 @@ import { s3AccessFor, type DatasetSpec } from '../datasets/dataset.ts';
 import { makeS3Client, type S3Access } from '../net/s3-client.ts';
 import { isEndpointUrl, isS3HttpsUrl, parseS3Url } from '../datasets/s3.ts';
 import { DATA_MANIFEST, localModelId, type RouteOptions } from '../server/routes.ts';
+import { networkReason } from '../net/network-error.ts';
 import { reasonOf } from '../core/outcome.ts';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -40,7 +41,8 @@ async function probeBucket(access: S3Access, bucket: string, prefix: string): Pr
     const name = (error as { name?: string }).name;
     if (name === 'NoSuchBucket') return `bucket ${bucket} does not exist`;
     if (name === 'AccessDenied' || name === 'Forbidden') return `access to bucket ${bucket} was denied${access.credentials ? '' : ' (no credentials were given; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use s3://anonymous@ for a public bucket)'}`;
-    return `bucket ${bucket} is unreachable${access.endpoint ? ` at ${access.endpoint}` : ''}: ${reasonOf(error)}`;
+    const origin = access.endpoint ?? `https://${access.forcePathStyle ? '' : `${bucket}.`}s3.${access.region}.amazonaws.com`;
+    return `bucket ${bucket} is unreachable${access.endpoint ? ` at ${access.endpoint}` : ''}: ${networkReason(error, origin) ?? reasonOf(error)}`;
   } finally {
     client.destroy();
   }

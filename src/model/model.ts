@@ -1,6 +1,7 @@
 // Where a model's files are, and what the page needs from them before any worker starts:
 // labels and preprocessing. The ONNX session itself is the inference workers' business.
 
+import type { Dtype } from '../core/device.ts';
 import { encoderShape, type EncoderShape } from '../pipeline/batching.ts';
 import { parsePreprocessor, type PreprocessSpec } from './preprocessor.ts';
 
@@ -22,6 +23,18 @@ export const ONNX_EXPORTS: Readonly<Record<string, string>> = Object.freeze({
 
 /** The model bundled with the app: random weights, for tests and offline demos. */
 export const BUNDLED_MODEL = 'tench-tiny-vit';
+
+/** The model of the Ray example, offered on the first screen and the page's default when the Hub answers. */
+export const SUGGESTED_MODEL = 'google/vit-base-patch16-224';
+/** Its parameters (ViT-B/16 with ImageNet's 1,000-class head), to tell its download size offline. */
+export const SUGGESTED_PARAMETERS = 86.6e6;
+
+/** Bytes per weight of each dtype's file, and the file transformers.js reads for it. */
+export const DTYPE_FILES: Readonly<Record<Dtype, { file: string; bytesPerWeight: number }>> = Object.freeze({
+  fp32: { file: 'onnx/model.onnx', bytesPerWeight: 4 },
+  fp16: { file: 'onnx/model_fp16.onnx', bytesPerWeight: 2 },
+  q8: { file: 'onnx/model_quantized.onnx', bytesPerWeight: 1 },
+});
 
 /**
  * A model folder in the Hub's layout. `base` holds model folders (transformers.js's
@@ -46,6 +59,21 @@ function named(ref: ModelRef): string {
 
 export function fileUrl(ref: ModelRef, file: string): string {
   return ref.base === null ? `${HUB_URL}${ref.id}/resolve/main/${file}` : `${ref.base}${ref.id}/${file}`;
+}
+
+/**
+ * The size of a model's weights file as its host tells it (a HEAD request; the Hub's answer
+ * follows a redirect to its file store), or null when nothing answers in time: offline, or a host
+ * that will not say.
+ */
+export async function weightsSize(ref: ModelRef, dtype: Dtype, timeoutMs = 4000): Promise<number | null> {
+  try {
+    const response = await fetch(fileUrl(ref, DTYPE_FILES[dtype].file), { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs) });
+    const size = Number(response.headers.get('x-linked-size') ?? response.headers.get('content-length'));
+    return response.ok && size > 0 ? size : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface ModelInfo {

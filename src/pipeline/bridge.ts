@@ -1,7 +1,7 @@
 // The one way the page talks to a worker: comlink over a typed API, plus a promise that rejects
 // when the worker dies, so no call waits forever on a dead worker.
 
-import { releaseProxy, wrap, type Remote } from 'comlink';
+import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import type { DecodeApi } from '../../workers/decode/api.ts';
 import type { InferApi } from '../../workers/infer/api.ts';
 
@@ -37,6 +37,11 @@ export function bridge<A>(worker: Worker, name: string): Bridge<A> {
       worker.terminate();
     },
   };
+}
+
+/** A function a worker may call back, passed as an argument of a call. */
+export function callback<F extends (...args: never[]) => unknown>(fn: F): F {
+  return proxy(fn);
 }
 
 // Vite finds and bundles workers only from these literal `new Worker(new URL(...))` forms.

@@ -43,6 +43,8 @@ export interface Progress {
   /** Images per forward pass now: lower than asked after an out-of-memory error. */
   batchSize?: number;
   note?: string;
+  /** While no session is ready: the model's bytes downloaded so far, of the total (0 when unknown). */
+  model?: { loaded: number; total: number };
 }
 
 /** Images/s over a sliding window of (time, done) samples. */

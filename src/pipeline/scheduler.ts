@@ -13,7 +13,7 @@
 import type { Item, ItemSource } from '../core/item.ts';
 import type { DecodeApi, DecodeSettings } from '../../workers/decode/api.ts';
 import type { InferApi, SessionSettings } from '../../workers/infer/api.ts';
-import { spawnDecoder, spawnInferrer, type Bridge } from './bridge.ts';
+import { callback, spawnDecoder, spawnInferrer, type Bridge } from './bridge.ts';
 import type { Fetched } from '../net/fetch.ts';
 import type { Gate } from './gate.ts';
 import { meter, runStage, type Meter, type Stage, type StageName } from './operator.ts';
@@ -105,7 +105,9 @@ interface Busy {
 }
 
 /** The progress figures: a view of the meters, the queues, the pools and the run's tallies. */
-function countersOf(q: Queues, state: RunState, busy: Busy, pools: Array<Pool<never>>, settings: PipelineSettings, elapsed: number): Counters {
+type ModelLoad = Counters['model'];
+
+function countersOf(q: Queues, state: RunState, busy: Busy, pools: Array<Pool<never>>, settings: PipelineSettings, model: ModelLoad, elapsed: number): Counters {
   const view = (name: StageName, queue: Queue<unknown> | null, busyMs: number, budget: number): StageStats => {
     const m = busy.meters.get(name)!;
     return { name, in: m.in, out: m.out, queued: queue?.length ?? 0, capacity: queue?.capacity ?? 0, utilization: busyMs / (elapsed * budget) };
@@ -120,6 +122,7 @@ function countersOf(q: Queues, state: RunState, busy: Busy, pools: Array<Pool<ne
     replaced: replaced.reduce((n, r) => n + r.count, 0),
     replacedReason: replaced.map((r) => r.reason).findLast((r) => r !== null) ?? null,
     retriedBatches: state.retriedBatches,
+    model: { ...model },
     stages: [
       view('list', null, 0, 1),
       view('fetch', q.units, busy.meters.get('fetch')!.slotMs(), settings.fetchConcurrency),
@@ -149,7 +152,17 @@ export function runPipeline<S>(input: PipelineInput<S>, outer: AbortSignal): Pip
   const started = performance.now();
 
   const decodePool = createPool<DecodeApi>({ name: 'decode worker', size: settings.decoders, maxInFlight: settings.decodeInFlight, spawn: spawn.decoder, init: (api) => api.configure(input.decode) });
-  const inferPool = createPool<InferApi>({ name: 'inference worker', size: settings.sessions, maxInFlight: 1, spawn: spawn.inferrer, init: (api) => api.load(input.session) });
+  // Every session downloads the same files (or reads them from the browser's cache): the largest
+  // figures any reported are the model's.
+  const model: ModelLoad = { loaded: 0, total: 0, ready: false };
+  const onLoad = callback((p: { loaded: number; total: number }) => {
+    model.loaded = Math.max(model.loaded, p.loaded);
+    model.total = Math.max(model.total, p.total);
+  });
+  const inferPool = createPool<InferApi>({ name: 'inference worker', size: settings.sessions, maxInFlight: 1, spawn: spawn.inferrer, init: (api) => api.load(input.session, onLoad) });
+  inferPool.ready.then(() => {
+    model.ready = true;
+  }, () => {});
   decodePool.ready.catch(fail);
   inferPool.ready.catch(fail);
   // A stopped run stops its workers at once: a call under way ends with them, and no stage waits.
@@ -174,7 +187,7 @@ export function runPipeline<S>(input: PipelineInput<S>, outer: AbortSignal): Pip
     sinkStage(input.sink ?? (async () => {}), q.stored),
   ] as Array<Stage<unknown, unknown>>;
   const busy: Busy = { meters: new Map(stages.map((s) => [s.name, meter()])), decodeMs: () => decodePool.busyMs(), inferMs: () => inferPool.busyMs() };
-  const counters = () => countersOf(q as Queues, state, busy, [decodePool, inferPool] as Array<Pool<never>>, settings, Math.max(1, performance.now() - started));
+  const counters = () => countersOf(q as Queues, state, busy, [decodePool, inferPool] as Array<Pool<never>>, settings, model, Math.max(1, performance.now() - started));
 
   const done = (async () => {
     try {

@@ -50,6 +50,8 @@ export interface Counters {
    * does the step; the bench sets them beside the CPU time the operating system counts.
    */
   stepMs: Partial<Record<DecodeStep | 'infer' | 'store', number>>;
+  /** The model's download (the largest any session reported), and whether a session is warm. */
+  model: { loaded: number; total: number; ready: boolean };
   /** The most items each queue ever held, with its bound: the backpressure proof. */
   queues: Record<'units' | 'fetched' | 'decoded' | 'batches' | 'results' | 'stored', { highWater: number; capacity: number }>;
 }

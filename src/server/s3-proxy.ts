@@ -4,6 +4,7 @@
 
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { networkReason } from '../net/network-error.ts';
 import { S3_PROXY, UPSTREAM_HEADER } from '../net/s3-client.ts';
 
 export { S3_PROXY };
@@ -59,7 +60,7 @@ export function proxyS3(req: IncomingMessage, res: ServerResponse, path: string)
     // parse the answer; a connection cut or timed out may go through on another try, a name that
     // does not resolve, a refused connection or a bad certificate will not.
     const code = /^(ETIMEDOUT|ECONNRESET|EPIPE)$/.test(error.code ?? '') ? 'UpstreamTimeout' : 'UpstreamUnreachable';
-    const message = `the S3 proxy could not reach ${target.origin}: ${error.message}`.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`);
+    const message = `the S3 proxy could not reach ${target.origin}: ${networkReason(error, target.origin) ?? error.message}`.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`);
     res.writeHead(502, { 'content-type': 'application/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
   });
   req.on('close', () => {

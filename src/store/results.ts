@@ -32,6 +32,7 @@ export function toRow(runId: string, fingerprint: string, dataset: DatasetSpec, 
     version: r.item.version ?? null,
     fingerprint,
     imageKey: imageKey(dataset, r.item.path, r.item.version),
+    ...(r.item.source.kind === 'url' ? { url: r.item.source.url } : {}),
     doneAt: Date.now(),
   };
 }

@@ -37,3 +37,13 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(s / 60);
   return m < 60 ? `${m} min ${s % 60} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
+
+/** Bytes in the units the Hub shows file sizes in (powers of 1000). */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const [value, unit] = n < 1e6 ? [n / 1e3, 'kB'] : n < 1e9 ? [n / 1e6, 'MB'] : [n / 1e9, 'GB'];
+  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ${unit}`;
+}
+
+/** "1 error", "2 errors". */
+export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;

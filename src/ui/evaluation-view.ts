@@ -3,10 +3,9 @@
 // so screenshots and pixel reads of it are stable.
 
 import type { Confusion, Evaluation } from '../store/evaluate.ts';
-import { h, replace } from './dom.ts';
+import { h, plural, replace } from './dom.ts';
 
 const percent = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export function createEvaluationView() {
   const summary = h('p', { class: 'eval-summary', 'data-testid': 'eval-summary' });
@@ -66,9 +65,9 @@ export function cellSize(classes: number): number {
   return Math.max(4, Math.min(20, Math.floor(1200 / (classes + 1))));
 }
 
-const FONT = '12px sans-serif';
-const LABEL_CHARS = 24;
-const MAX_LABEL_PX = 180;
+const FONT = '13px sans-serif';
+const LABEL_CHARS = 28;
+const MAX_LABEL_PX = 220;
 const EMPTY = '#ffffff';
 const GRID = '#d8d8d8';
 
@@ -79,10 +78,16 @@ function shade(share: number): string {
   return `rgb(${mix(226, 8)}, ${mix(238, 48)}, ${mix(250, 107)})`;
 }
 
-const shorten = (label: string) => (label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1)}…` : label);
+/** An ImageNet label lists synonyms ("tench, Tinca tinca"): the first names the class well enough
+ * for an axis, and the per-class table beside it has the whole label. */
+const shorten = (label: string) => {
+  const first = label.split(',')[0]!.trim() || label;
+  return first.length > LABEL_CHARS ? `${first.slice(0, LABEL_CHARS - 1)}…` : first;
+};
 
-/** The matrix as a canvas. data-classes, data-cell and data-x/data-y (the grid's top-left corner)
- * say where each cell lies, in canvas pixels, which are CSS pixels here. */
+/** The matrix as a canvas, drawn at the screen's pixel density so its labels stay sharp.
+ * data-classes, data-cell and data-x/data-y (the grid's top-left corner) say where each cell lies,
+ * in CSS pixels; data-scale is canvas pixels per CSS pixel. */
 export function confusionCanvas(confusion: Confusion): HTMLCanvasElement {
   const { classes, counts } = confusion;
   const columns = [...classes, 'other'];
@@ -99,18 +104,21 @@ export function confusionCanvas(confusion: Confusion): HTMLCanvasElement {
   const y0 = margin;
   const width = x0 + columns.length * cell + 1;
   const height = y0 + classes.length * cell + 1;
-  canvas.width = width;
-  canvas.height = height;
+  const scale = Math.min(3, Math.max(1, Math.round(globalThis.devicePixelRatio || 1)));
+  canvas.width = width * scale;
+  canvas.height = height * scale;
   canvas.style.width = `${width}px`;
   canvas.style.height = `${height}px`;
   canvas.dataset.classes = JSON.stringify(classes);
   canvas.dataset.cell = String(cell);
   canvas.dataset.x = String(x0);
   canvas.dataset.y = String(y0);
+  canvas.dataset.scale = String(scale);
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', `confusion matrix of ${classes.length} true classes and an "other" column`);
   if (!ctx) return canvas;
 
+  ctx.scale(scale, scale);
   ctx.fillStyle = EMPTY;
   ctx.fillRect(0, 0, width, height);
   ctx.font = FONT;

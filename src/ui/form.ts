@@ -4,9 +4,12 @@
 import type { DatasetRuntime, DatasetSpec } from '../datasets/dataset.ts';
 import { isEndpointUrl, parseS3Url } from '../datasets/s3.ts';
 import type { JobRequest } from '../job.ts';
-import { BUNDLED_MODEL, modelRefFromInput } from '../model/model.ts';
+import type { Dtype } from '../core/device.ts';
+import { BUNDLED_MODEL, SUGGESTED_MODEL, modelRefFromInput } from '../model/model.ts';
 import { SETTING_KEYS, settingOf, withDefaults, type Setting, type SettingKey, type SettingValues } from '../settings.ts';
 import { h } from './dom.ts';
+import { rememberForm } from './form-memory.ts';
+import { createModelOffer } from './model-offer.ts';
 
 export const SAMPLES_MANIFEST = 'samples/manifest.txt';
 
@@ -50,11 +53,11 @@ function settingFields(): Map<SettingKey, { control: Control; field: HTMLLabelEl
 /** Where the images are, as the form's source fields say; a sentence when something is missing. */
 function readDataset(
   kind: Kind,
-  f: Record<'manifest' | 's3url' | 'endpoint' | 'region' | 'accessKeyId' | 'secretAccessKey' | 'folderInput', HTMLInputElement>,
-  picked: { name: string; folder: FileSystemDirectoryHandle | File[] } | null,
+  f: Record<'manifest' | 's3url' | 'endpoint' | 'region' | 'accessKeyId' | 'secretAccessKey', HTMLInputElement>,
+  picked: Picked | null,
   credentials: () => DatasetRuntime['credentials'],
 ): { dataset: DatasetSpec; runtime: DatasetRuntime } | { error: string } {
-  const { manifest, s3url, endpoint, region, accessKeyId, secretAccessKey, folderInput } = f;
+  const { manifest, s3url, endpoint, region, accessKeyId, secretAccessKey } = f;
   let dataset: DatasetSpec;
   const runtime: DatasetRuntime = {};
   switch (kind) {
@@ -72,21 +75,49 @@ function readDataset(
       if (!accessKeyId.value.trim() !== !secretAccessKey.value.trim()) return { error: 'Give both the access key ID and the secret access key, or neither for a public bucket.' };
       runtime.credentials = credentials();
       break;
-    case 'folder': {
-      if (picked) {
-        dataset = { kind: 'folder', name: picked.name };
-        runtime.folder = picked.folder;
-        break;
-      }
-      const files = [...(folderInput.files ?? [])];
-      if (!files.length) return { error: 'Pick a folder first.' };
-      const first = (files[0] as File & { webkitRelativePath?: string }).webkitRelativePath ?? '';
-      dataset = { kind: 'folder', name: first.split('/')[0] || 'folder' };
-      runtime.folder = files;
+    case 'folder':
+      if (!picked) return { error: 'Choose a folder first.' };
+      dataset = { kind: 'folder', name: picked.name };
+      runtime.folder = picked.folder;
       break;
-    }
   }
   return { dataset, runtime };
+}
+
+type Picked = { name: string; folder: FileSystemDirectoryHandle | File[] };
+
+/**
+ * One button for a folder: the File System Access picker where the browser has one (files are
+ * read as the run needs them), the folder upload input where it has not; or a folder dropped on
+ * the form. `onChosen` hears that one was chosen.
+ */
+function folderChooser(onChosen: () => void) {
+  let picked: Picked | null = null;
+  const pickedName = h('small', { 'data-testid': 'picked-folder' });
+  const input = h('input', { name: 'folder', type: 'file', webkitdirectory: true, multiple: true, hidden: true, tabindex: -1 });
+  const choose = (name: string, folder: FileSystemDirectoryHandle | File[]) => {
+    picked = { name, folder };
+    pickedName.textContent = `${name} (${Array.isArray(folder) ? `${folder.length} files` : 'folder'})`;
+    onChosen();
+  };
+  input.addEventListener('change', () => {
+    const files = [...(input.files ?? [])];
+    if (!files.length) return;
+    const first = (files[0] as File & { webkitRelativePath?: string }).webkitRelativePath ?? '';
+    choose(first.split('/')[0] || 'folder', files);
+  });
+  const button = h('button', { type: 'button', onclick: async () => {
+    const picker = (window as unknown as { showDirectoryPicker?(): Promise<FileSystemDirectoryHandle> }).showDirectoryPicker;
+    if (!picker) return input.click();
+    try {
+      const handle = await picker.call(window);
+      choose(handle.name, handle);
+    } catch {
+      // The user closed the picker.
+    }
+  } }, 'Choose folder…');
+  const root = h('div', { class: 'folder' }, button, ' ', pickedName, h('p', { class: 'hint' }, 'or drop a folder on this form'), input);
+  return { root, choose, picked: () => picked };
 }
 
 export function createForm(onRun: () => void, onCancel: () => void, onPause: (pause: boolean) => void) {
@@ -103,37 +134,25 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
   const accessKeyId = h('input', { name: 'accessKeyId', autocomplete: 'off', spellcheck: 'false', size: 22 });
   const secretAccessKey = h('input', { name: 'secretAccessKey', type: 'password', autocomplete: 'off', size: 30 });
   const sessionToken = h('input', { name: 'sessionToken', type: 'password', autocomplete: 'off', size: 30 });
-  const folderInput = h('input', { name: 'folder', type: 'file', webkitdirectory: true, multiple: true });
-  // A folder chosen with the File System Access picker or dropped on the form: its handle (files
-  // are read as the run needs them), or the dropped files where the browser gives no handle.
-  let picked: { name: string; folder: FileSystemDirectoryHandle | File[] } | null = null;
-  const pickedName = h('small', { 'data-testid': 'picked-folder' });
-  const choose = (name: string, folder: FileSystemDirectoryHandle | File[]) => {
-    picked = { name, folder };
-    pickedName.textContent = `${name} (${Array.isArray(folder) ? `${folder.length} files` : 'folder'})`;
+  const folder = folderChooser(() => {
     kind.value = 'folder';
     showKind();
-  };
-  folderInput.addEventListener('change', () => {
-    picked = null;
-    pickedName.textContent = '';
   });
-  const pickerButton = 'showDirectoryPicker' in window
-    ? h('button', { type: 'button', onclick: async () => {
-      try {
-        const handle = await (window as unknown as { showDirectoryPicker(): Promise<FileSystemDirectoryHandle> }).showDirectoryPicker();
-        choose(handle.name, handle);
-      } catch {
-        // The user closed the picker.
-      }
-    } }, 'Choose folder…')
-    : null;
   const settings = settingFields();
   const fieldsOf = (group: string) => [...settings.values()].filter((f) => f.group === group).map((f) => f.field);
   const model = h('input', { name: 'model', value: BUNDLED_MODEL, list: 'models', size: 36 });
   const models = h('datalist', { id: 'models' },
     h('option', { value: BUNDLED_MODEL }, 'bundled test model (random weights, offline)'),
-    h('option', { value: 'google/vit-base-patch16-224' }, 'ViT-B/16 from the Hugging Face Hub (online)'));
+    h('option', { value: SUGGESTED_MODEL }, 'ViT-B/16 from the Hugging Face Hub (online)'));
+  const dtype = settings.get('dtype')!.control;
+  // The model the user chose, typed or restored, is theirs: the Hub answering does not change it.
+  let modelChosen = false;
+  const offer = createModelOffer(model, () => dtype.value as Dtype, () => modelChosen);
+  model.addEventListener('input', () => {
+    modelChosen = true;
+    offer.update();
+  });
+  dtype.addEventListener('change', () => offer.update());
   const run = h('button', { type: 'submit', class: 'primary' }, 'Run');
   const cancel = h('button', { type: 'button', disabled: true, onclick: () => onCancel() }, 'Cancel');
   const pause = h('button', { type: 'button', disabled: true, 'aria-pressed': 'false' }, 'Pause');
@@ -145,12 +164,12 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
   });
 
   const where = {
-    samples: h('p', { class: 'hint' }, 'The images bundled with tench, classified by the bundled test model: works offline.'),
+    samples: h('p', { class: 'hint' }, 'The twelve images bundled with tench: they need no network.'),
     manifest: field('Manifest URL', manifest),
     s3: h('div', {}, field('S3 URL', s3url), field('Endpoint', endpoint, 'for MinIO, R2 or another S3-compatible server'), field('Region', region),
       field('Access key ID', accessKeyId, 'optional: for a private bucket; kept in this tab only, never stored'), field('Secret access key', secretAccessKey),
       field('Session token', sessionToken, 'only for temporary keys')),
-    folder: h('div', {}, field('Folder', folderInput, 'or drop a folder on this form'), pickerButton, ' ', pickedName),
+    folder: folder.root,
   };
   const datasetBox = h('div', { class: 'dataset' });
   const showKind = () => datasetBox.replaceChildren(where[kind.value as Kind]);
@@ -162,9 +181,15 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     onRun();
   } },
   h('fieldset', {}, h('legend', {}, 'Images'), field('Source', kind), datasetBox, ...fieldsOf('images')),
-  h('fieldset', {}, h('legend', {}, 'Model'), field('Model', model, 'a Hub id or the bundled test model'), models, ...fieldsOf('model')),
+  h('fieldset', {}, h('legend', {}, 'Model'), field('Model', model, 'a Hub id or the bundled test model'), models, ...fieldsOf('model'), offer.root),
   h('fieldset', {}, h('legend', {}, 'Run'), ...fieldsOf('run')),
   h('div', { class: 'buttons' }, run, pause, cancel));
+
+  const restored = rememberForm(root, [kind, manifest, s3url, endpoint, region, model, ...[...settings.values()].map((f) => f.control)]);
+  modelChosen = restored.has('model');
+  showKind();
+  offer.update();
+  void offer.probe();
 
   // Dropping a folder: Chromium gives its handle; elsewhere the dropped files themselves.
   root.addEventListener('dragover', (e) => e.preventDefault());
@@ -173,9 +198,9 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     const items = [...(e.dataTransfer?.items ?? [])];
     const handles = await Promise.all(items.map((i) => (i as DataTransferItem & { getAsFileSystemHandle?(): Promise<FileSystemHandle | null> }).getAsFileSystemHandle?.() ?? null));
     const dir = handles.find((x): x is FileSystemDirectoryHandle => x?.kind === 'directory');
-    if (dir) return choose(dir.name, dir);
+    if (dir) return folder.choose(dir.name, dir);
     const files = [...(e.dataTransfer?.files ?? [])];
-    if (files.length) choose('dropped files', files);
+    if (files.length) folder.choose('dropped files', files);
   });
 
   /** The keys typed in, when both halves are there. */
@@ -187,7 +212,7 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
   }
 
   function read(origin: string): { request: JobRequest; runtime: DatasetRuntime } | { error: string } {
-    const chosen = readDataset(kind.value as Kind, { manifest, s3url, endpoint, region, accessKeyId, secretAccessKey, folderInput }, picked, credentials);
+    const chosen = readDataset(kind.value as Kind, { manifest, s3url, endpoint, region, accessKeyId, secretAccessKey }, folder.picked(), credentials);
     if ('error' in chosen) return chosen;
     const { dataset, runtime } = chosen;
     if (!model.value.trim()) return { error: 'Enter a model.' };

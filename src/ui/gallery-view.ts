@@ -1,13 +1,15 @@
 // Every image of a run as a thumbnail grid. Only the rows of cells in view (and a few around them)
-// are in the DOM, over a spacer as tall as the whole grid, so a run of 100,000 images scrolls as
-// lightly as one of ten. In memory it keeps a compact entry per image; thumbnails and full rows are
+// are in the DOM, in a grid as tall as all of its rows, so a run of 100,000 images scrolls as
+// lightly as one of ten. The page itself scrolls, not a box inside it: on a phone a nested scroll
+// box traps the thumb. As many columns as fit, each as wide as the row allows. In memory it keeps a compact entry per image; thumbnails and full rows are
 // read from IndexedDB when a cell or the detail view needs them, and their object URLs are revoked
 // as soon as those leave.
 
 import type { TenchDB } from '../store/db.ts';
-import { getRow, getThumb, type ResultRow } from '../store/results.ts';
+import { getThumb, type ResultRow } from '../store/results.ts';
 import { byName } from '../store/evaluate.ts';
 import { h, replace } from './dom.ts';
+import { createGalleryDetail } from './gallery-detail.ts';
 
 export interface GalleryEntry {
   path: string;
@@ -43,13 +45,14 @@ export function matches(e: GalleryEntry, f: GalleryFilter): boolean {
   return true;
 }
 
-const CELL_W = 128;
-const CELL_H = 164;
+/** The narrowest cell: a 96-px thumbnail, its padding, border and the gap. Matches style.css. */
+export const MIN_CELL_W = 114;
+export const CELL_H = 164;
+const GAP = 8;
 /** Rows of cells kept beyond each edge of the view, so a scroll step finds them already there. */
-const OVERSCAN = 2;
+export const OVERSCAN = 2;
 /** Used before the grid is laid out (a hidden panel measures 0). */
 const FALLBACK_W = 960;
-const FALLBACK_H = 480;
 
 interface Cell {
   el: HTMLButtonElement;
@@ -75,11 +78,12 @@ export function createGalleryView(db: TenchDB) {
   const controls = h('div', { class: 'gallery-controls' },
     h('label', { class: 'inline' }, 'class ', classSelect),
     radio('all', 'all'), radio('wrong', 'wrong only'), radio('errors', 'errors only'), count);
-  const spacer = h('div', { class: 'gallery-spacer' });
-  const viewport = h('div', { class: 'gallery-viewport', 'data-testid': 'gallery-scroll', onscroll: () => schedule() }, spacer);
-  const detail = h('dialog', { class: 'gallery-detail', 'data-testid': 'gallery-detail' });
-  const root = h('section', { class: 'gallery', 'data-testid': 'gallery' }, h('h2', {}, 'Gallery'), controls, viewport, detail);
-  new ResizeObserver(() => schedule()).observe(viewport);
+  const grid = h('div', { class: 'gallery-grid', 'data-testid': 'gallery-grid' });
+  const detail = createGalleryDetail(db);
+  const root = h('section', { class: 'gallery', 'data-testid': 'gallery' }, h('h2', {}, 'Gallery'), controls, grid, detail.root);
+  new ResizeObserver(() => schedule()).observe(grid);
+  addEventListener('scroll', () => schedule(), { passive: true });
+  addEventListener('resize', () => schedule());
 
   function show(id: string, all: GalleryEntry[]): void {
     runId = id;
@@ -88,9 +92,8 @@ export function createGalleryView(db: TenchDB) {
     filter.show = 'all';
     for (const input of controls.querySelectorAll('input')) input.checked = input.value === 'all';
     fillClasses();
-    if (detail.open) detail.close();
+    detail.close();
     for (const key of [...cells.keys()]) drop(key);
-    viewport.scrollTop = 0;
     refilter();
     root.dataset.run = id;
   }
@@ -108,7 +111,9 @@ export function createGalleryView(db: TenchDB) {
 
   function setFilter(change: Partial<GalleryFilter>): void {
     Object.assign(filter, change);
-    viewport.scrollTop = 0;
+    // Back to the grid's first row, where the page had scrolled past it.
+    const top = grid.getBoundingClientRect().top;
+    if (top < 0) scrollBy(0, top);
     refilter();
   }
 
@@ -127,18 +132,23 @@ export function createGalleryView(db: TenchDB) {
   }
 
   function render(): void {
-    const columns = Math.max(1, Math.floor((viewport.clientWidth || FALLBACK_W) / CELL_W));
+    const width = grid.clientWidth || FALLBACK_W;
+    const columns = Math.max(1, Math.floor(width / MIN_CELL_W));
+    const cellW = width / columns;
+    grid.style.setProperty('--cell-w', `${cellW - GAP}px`);
     const rows = Math.ceil(shown.length / columns);
-    spacer.style.height = `${rows * CELL_H}px`;
-    const top = viewport.scrollTop;
+    grid.style.height = `${rows * CELL_H}px`;
+    // The part of the grid in the window; a grid still below it shows its first screenful.
+    const rect = grid.getBoundingClientRect();
+    const top = Math.max(0, -rect.top);
     const first = Math.max(0, Math.floor(top / CELL_H) - OVERSCAN);
-    const last = Math.min(rows, Math.ceil((top + (viewport.clientHeight || FALLBACK_H)) / CELL_H) + OVERSCAN);
+    const last = Math.min(rows, Math.ceil((top + innerHeight) / CELL_H) + OVERSCAN);
     const wanted = new Map<number, number>();
     for (let slot = first * columns; slot < Math.min(shown.length, last * columns); slot++) wanted.set(shown[slot]!, slot);
     for (const key of [...cells.keys()]) if (!wanted.has(key)) drop(key);
     for (const [key, slot] of wanted) {
       const cell = cells.get(key) ?? make(key);
-      cell.el.style.transform = `translate(${(slot % columns) * CELL_W}px, ${Math.floor(slot / columns) * CELL_H}px)`;
+      cell.el.style.transform = `translate(${(slot % columns) * cellW}px, ${Math.floor(slot / columns) * CELL_H}px)`;
     }
   }
 
@@ -146,14 +156,14 @@ export function createGalleryView(db: TenchDB) {
     const e = entries[key]!;
     const img = h('img', { alt: '', width: 96, height: 96, decoding: 'async' });
     const state = e.failed ? 'failed' : e.trueLabel === null ? '' : isWrong(e) ? 'wrong' : 'right';
-    const el = h('button', { type: 'button', class: `gallery-cell ${state}`, 'data-testid': 'gallery-cell', 'data-path': e.path, title: e.failed ? `${e.path}: ${e.error}` : e.path, onclick: () => void open(e.path) },
+    const el = h('button', { type: 'button', class: `gallery-cell ${state}`, 'data-testid': 'gallery-cell', 'data-path': e.path, title: e.failed ? `${e.path}: ${e.error}` : e.path, onclick: () => void detail.open(source(), e.path) },
       h('span', { class: 'thumb' }, e.failed ? h('span', { class: 'no-thumb' }, 'failed') : img),
       h('span', { class: 'cell-label' }, e.failed ? (e.cause ?? 'error') : (e.label ?? '')),
       h('span', { class: 'cell-score' }, e.score === null ? '' : e.score.toFixed(3)),
       h('span', { class: 'cell-path' }, e.path));
     const cell: Cell = { el, img, url: null, live: true };
     cells.set(key, cell);
-    viewport.append(el);
+    grid.append(el);
     if (!e.failed) void loadThumb(runId, e.path, cell);
     return cell;
   }
@@ -175,44 +185,17 @@ export function createGalleryView(db: TenchDB) {
     cell.url = null;
   }
 
-  let detailUrl: string | null = null;
-  let opening = 0;
-  detail.addEventListener('close', () => {
-    if (detailUrl) URL.revokeObjectURL(detailUrl);
-    detailUrl = null;
-  });
-
-  async function open(path: string): Promise<void> {
-    const token = ++opening;
-    const id = runId;
-    const [row, blob] = await Promise.all([getRow(db, id, path), getThumb(db, id, path)]);
-    if (token !== opening || id !== runId) return;
-    if (detailUrl) URL.revokeObjectURL(detailUrl);
-    detailUrl = blob ? URL.createObjectURL(blob) : null;
-    replace(detail, ...detailBody(path, row, detailUrl), h('form', { method: 'dialog' }, h('button', { type: 'submit' }, 'Close')));
-    if (!detail.open) detail.showModal();
+  /** What the detail view needs of the gallery: the run, and the images' order now. */
+  function source() {
+    return {
+      runId,
+      neighbour(path: string, step: -1 | 1): string | null {
+        const at = shown.findIndex((i) => entries[i]!.path === path);
+        const next = at < 0 ? undefined : shown[at + step];
+        return next === undefined ? null : entries[next]!.path;
+      },
+    };
   }
 
   return { root, show };
-}
-
-function detailBody(path: string, row: ResultRow | undefined, url: string | null): Node[] {
-  const field = (name: string, value: string) => [h('dt', {}, name), h('dd', {}, value)];
-  if (!row) return [h('p', {}, 'This image is no longer stored.'), h('p', { class: 'path' }, path)];
-  return [
-    url ? h('img', { class: 'detail-thumb', src: url, alt: '' }) : h('p', { class: 'no-thumb' }, 'no thumbnail'),
-    h('dl', {},
-      ...field('path', row.path),
-      ...field('true label', row.trueLabel ?? 'not given'),
-      ...field('predicted', row.label ?? '—'),
-      ...(row.error ? field('error', `${row.cause ?? 'error'}: ${row.error}`) : []),
-      ...(row.width !== null && row.height !== null ? field('size', `${row.width} × ${row.height}`) : [])),
-    row.topK.length
-      ? h('table', { class: 'topk', 'data-testid': 'detail-topk' },
-        h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'label'), h('th', {}, 'score'))),
-        h('tbody', {}, ...row.topK.map((p, i) =>
-          h('tr', { class: p.label === row.trueLabel ? 'true' : '' },
-            h('td', { class: 'num' }, i + 1), h('td', {}, p.label), h('td', { class: 'num' }, p.score.toFixed(4))))))
-      : h('p', {}, 'No prediction.'),
-  ];
 }

@@ -80,11 +80,12 @@ async function main(): Promise<void> {
 
   installAutomation(db, screen.showProgress, () => void refreshRuns());
 
+  // The run on screen comes last: its gallery may be as long as the run, and the page scrolls it.
   replace(app,
     form.root,
     message,
-    ...screen.roots,
-    runsView.root);
+    runsView.root,
+    ...screen.roots);
 
   const runs = await refreshRuns();
   await screen.show(runs[0]);

@@ -1,7 +1,7 @@
 // The run's progress: a bar, the counts, the rate, and which stage holds the rest back.
 
 import type { Progress } from '../pipeline/progress.ts';
-import { formatDuration, formatRate, h, replace } from './dom.ts';
+import { formatBytes, formatDuration, formatRate, h, plural, replace } from './dom.ts';
 
 export function createProgressView() {
   const bar = h('progress', { max: 1, value: 0, 'aria-label': 'progress' });
@@ -12,13 +12,29 @@ export function createProgressView() {
   const stages = h('table', { class: 'stages' });
   const root = h('section', { class: 'progress', 'aria-live': 'polite' }, bar, counts, note, detail, stages);
 
+  /** A bar that moves back and forth: how far along is not known yet. */
+  const unknown = () => bar.removeAttribute('value');
+
   function show(p: Progress): void {
-    const total = p.listingDone ? p.listed : Math.max(p.listed, 1);
-    bar.max = total;
-    bar.value = p.done;
-    const errors = p.failed === 1 ? '1 error' : `${p.failed} errors`;
-    replace(counts, `${p.done} / ${p.listed}${p.listingDone ? '' : '+'} images · ${errors} · ${formatRate(p.recentRate || p.rate)} images/s`,
-      p.etaMs !== null && p.state === 'running' ? ` · about ${formatDuration(p.etaMs)} left` : '', ` · ${p.state}`);
+    const loading = p.model && (p.state === 'running' || p.state === 'starting' || p.state === 'paused') ? p.model : null;
+    if (loading) {
+      // The model's download first: its bytes, then the session being made ready.
+      if (loading.total > 0 && loading.loaded < loading.total) {
+        bar.max = loading.total;
+        bar.value = loading.loaded;
+      } else unknown();
+      const bytes = loading.total > 0 ? `${formatBytes(loading.loaded)} of ${formatBytes(loading.total)}` : loading.loaded ? formatBytes(loading.loaded) : '';
+      const step = loading.total > 0 && loading.loaded >= loading.total ? ' downloaded, preparing it' : '';
+      replace(counts, `Loading the model${bytes ? `: ${bytes}${step}` : '…'} · ${p.listed}${p.listingDone ? '' : '+'} images listed · ${p.state}`);
+    } else {
+      // Until the listing has ended, the total is not known: the bar says so rather than fill early.
+      if (p.listingDone) {
+        bar.max = Math.max(p.listed, 1);
+        bar.value = p.done;
+      } else unknown();
+      replace(counts, `${p.done} / ${p.listed}${p.listingDone ? '' : '+'} images · ${plural(p.failed, 'error')} · ${formatRate(p.recentRate || p.rate)} images/s`,
+        p.etaMs !== null && p.state === 'running' ? ` · about ${formatDuration(p.etaMs)} left` : '', ` · ${p.state}`);
+    }
     note.hidden = !p.note;
     replace(note, p.note ?? '');
     const causes = Object.entries(p.byCause).map(([cause, n]) => `${cause} ${n}`).join(', ');

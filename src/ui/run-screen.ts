@@ -113,7 +113,7 @@ export function createRunScreen(db: TenchDB, message: HTMLElement) {
       },
       onProgress(p) {
         showProgress(p);
-        if (ours() && shownId === p.runId) say(message, 'info', `Run ${p.runId}: ${p.state}`);
+        if (ours() && shownId === p.runId) say(message, 'info', `Run ${p.runId}: ${p.model && p.state === 'running' ? 'loading the model' : p.state}`);
       },
       async onStored(rows) {
         if (shownId !== rows[0]?.runId) return;

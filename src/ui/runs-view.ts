@@ -6,7 +6,7 @@ import { describe } from '../datasets/dataset.ts';
 import type { Continuation } from '../job.ts';
 import { exportFile, MEDIA_TYPES, type ExportFormat } from '../store/export.ts';
 import type { RunRecord } from '../store/runs.ts';
-import { h, replace } from './dom.ts';
+import { h, plural, replace } from './dom.ts';
 
 export interface RunActions {
   show(run: RunRecord): void;
@@ -79,7 +79,7 @@ export function createRunsView(actions: RunActions) {
     return h('li', { 'data-run': run.id, 'data-state': state },
       h('button', { type: 'button', class: 'link', onclick: () => actions.show(run) }, run.id),
       ' ', h('span', { class: `state ${state}` }, state),
-      ` · ${c ? `${c.written + (c.resumed ?? 0)} images, ${c.failed} errors` : 'no results yet'} · ${describe(run.dataset)} · ${run.model} `,
+      ` · ${c ? `${plural(c.written + (c.resumed ?? 0), 'image')}, ${plural(c.failed, 'error')}` : 'no results yet'} · ${describe(run.dataset)} · ${run.model} `,
       canGoOn ? h('button', { type: 'button', onclick: go('missing') }, 'Resume') : null,
       !busy && run.request && c && c.failed > 0 && state !== 'running' ? h('button', { type: 'button', onclick: go('failed') }, `Retry ${c.failed} failed`) : null,
       stored > 0 ? exportMenu : null,

@@ -10,6 +10,7 @@ import { openApp, runTiny, type OpenApp } from '../helpers/app.ts';
 import { BROKEN, sampleDataset, tempDir } from '../helpers/dataset.ts';
 import { TINY_MODEL } from '../helpers/paths.ts';
 import { loadReference, referenceByName } from '../helpers/reference.ts';
+import { expectSize, pngSize } from '../helpers/png.ts';
 
 const reference = referenceByName(loadReference('tench-tiny-vit'));
 const id2label = (JSON.parse(readFileSync(join(TINY_MODEL, 'config.json'), 'utf8')) as { id2label: Record<string, string> }).id2label;
@@ -67,23 +68,7 @@ function oracle(labels: Labelled[]) {
   return { labelled: scored.length, correct, top5, classes, counts };
 }
 
-/** An element screenshot covers the element's box out to whole pixels: each edge may move out by
- * less than one. */
-function expectSize(png: { width: number; height: number }, box: { width: number; height: number }): void {
-  expect(png.width - box.width, `width ${png.width} for ${box.width}`).toBeGreaterThanOrEqual(0);
-  expect(png.width - box.width, `width ${png.width} for ${box.width}`).toBeLessThan(2);
-  expect(png.height - box.height, `height ${png.height} for ${box.height}`).toBeGreaterThanOrEqual(0);
-  expect(png.height - box.height, `height ${png.height} for ${box.height}`).toBeLessThan(2);
-}
-
 const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(1)}%`;
-
-function pngSize(file: string): { width: number; height: number } {
-  const bytes = readFileSync(file);
-  expect([...bytes.subarray(0, 8)]).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
-  expect(bytes.subarray(12, 16).toString('latin1')).toBe('IHDR');
-  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
-}
 
 describe('evaluation and gallery of a labelled run', () => {
   const labels = chooseLabels();
@@ -202,7 +187,23 @@ describe('evaluation and gallery of a labelled run', () => {
     rows.forEach((r, i) => expect(Math.abs(r.score - ref.top_k[i]!.score), r.label).toBeLessThan(2e-3));
     const truth = labels.find((l) => l.name === name)!.truth ?? 'not given';
     expect(await detail.locator('dd').allTextContents()).toEqual(expect.arrayContaining([name, truth]));
-    await expect.poll(() => detail.locator('img.detail-thumb').evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0))).toBeGreaterThan(0);
+    // The image itself, fetched again from the list's server, not its 96-px thumbnail enlarged.
+    const [width] = (await detail.locator('dd').last().textContent())!.split(' × ').map(Number);
+    expect(width).toBeGreaterThan(96);
+    await expect.poll(() => detail.getByTestId('detail-original').evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0))).toBe(width);
+    const title = () => detail.locator('h2').textContent();
+    expect(await title()).toBe(name);
+    // Next and previous walk the gallery in the order it shows, by button and by arrow key.
+    const order = await app.page.locator('[data-testid=gallery-cell]').evaluateAll((els) => els
+      .map((e) => ({ path: (e as HTMLElement).dataset.path!, at: e.getBoundingClientRect() }))
+      .sort((a, b) => a.at.top - b.at.top || a.at.left - b.at.left).map((c) => c.path));
+    const at = order.indexOf(name);
+    await detail.getByRole('button', { name: 'Next →' }).click();
+    await expect.poll(title).toBe(order[at + 1]);
+    await app.page.keyboard.press('ArrowLeft');
+    await expect.poll(title).toBe(name);
+    await app.page.keyboard.press('ArrowLeft');
+    await expect.poll(title).toBe(order[at - 1]);
     await detail.getByRole('button', { name: 'Close' }).click();
     await expect.poll(() => detail.evaluate((d: HTMLDialogElement) => d.open)).toBe(false);
   });
@@ -283,21 +284,20 @@ describe('evaluation and gallery of a labelled run', () => {
     expect(await app.page.locator('[data-testid=failures] .failures-list li').count()).toBe(200);
     expect(await app.page.locator('[data-testid=failures]').textContent()).toContain(`and ${failed - 200} more`);
 
-    const scroll = app.page.locator('[data-testid=gallery-scroll]');
-    const layout = await scroll.evaluate((el) => {
-      const cell = el.querySelector<HTMLElement>('[data-testid=gallery-cell]')!;
-      return { width: el.clientWidth, height: el.clientHeight, scrollHeight: el.scrollHeight, cellWidth: cell.offsetWidth, cellHeight: cell.offsetHeight };
-    });
-    // The spacer is as tall as all the cells, while the DOM holds a few rows of them.
-    const columns = Math.floor(layout.width / 128);
-    expect(layout.scrollHeight).toBe(Math.ceil(n / columns) * 164);
-    const bound = (Math.ceil(layout.height / 164) + 1 + 2 * 2) * columns;
+    const grid = app.page.getByTestId('gallery-grid');
+    const layout = await grid.evaluate((el: HTMLElement) => ({ width: el.clientWidth, height: el.offsetHeight, window: innerHeight, nested: getComputedStyle(el).overflowY }));
+    // The grid is as tall as all the cells, while the DOM holds a few rows of them; the page
+    // scrolls it, not a box of its own.
+    const columns = Math.floor(layout.width / 114);
+    expect(layout.height).toBe(Math.ceil(n / columns) * 164);
+    expect(layout.nested).toBe('visible');
+    const bound = (Math.ceil(layout.window / 164) + 1 + 2 * 2) * columns;
     const rendered = () => app.page.locator('[data-testid=gallery-cell]').count();
     expect(await rendered()).toBeGreaterThan(0);
     expect(await rendered()).toBeLessThanOrEqual(bound);
     expect(bound).toBeLessThan(n / 10);
 
-    await scroll.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await grid.evaluate((el) => scrollTo(0, el.getBoundingClientRect().bottom + scrollY - innerHeight));
     const last = `synthetic/${String(n - 1).padStart(5, '0')}.jpg`;
     await app.page.locator(`[data-testid=gallery-cell][data-path="${last}"]`).waitFor();
     expect(await app.page.locator('[data-testid=gallery-cell][data-path="synthetic/00000.jpg"]').count()).toBe(0);

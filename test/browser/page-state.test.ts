@@ -99,26 +99,6 @@ describe('the run on screen', () => {
     await expect(page().locator('[data-testid=results]').isVisible()).resolves.toBe(false);
   });
 
-  it('fits a phone: no sideways scroll, a path on one line', async () => {
-    await page().setViewportSize({ width: 390, height: 844 });
-    try {
-      const run = await runFromForm(page());
-      expect(run.state).toBe('done');
-      const layout = await page().evaluate(() => {
-        const cell = document.querySelector('table.results td.path')!;
-        const range = document.createRange();
-        range.selectNodeContents(cell);
-        return { page: document.scrollingElement!.scrollWidth, screen: document.documentElement.clientWidth, pathLines: range.getClientRects().length };
-      });
-      expect(layout).toEqual({ page: 390, screen: 390, pathLines: 1 });
-      // The screenshot is as wide as the phone: nothing drawn beyond its edge.
-      const png = await page().screenshot({ fullPage: true });
-      expect(png.readUInt32BE(16)).toBe(390);
-    } finally {
-      await page().setViewportSize({ width: 1280, height: 800 });
-    }
-  });
-
   it('says a cancelled run is cancelled, once', async () => {
     const id = await startPaused();
     await page().getByRole('button', { name: 'Cancel' }).click();

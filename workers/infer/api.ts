@@ -34,9 +34,18 @@ export type Classified =
    */
   | { ok: false; reason: string; outOfMemory: boolean; broken?: boolean; tensors?: Float32Array[] };
 
+/** The model's files, in bytes: what came so far and what all of them weigh, as far as known. */
+export interface LoadProgress {
+  loaded: number;
+  total: number;
+}
+
 export interface InferApi {
-  /** Loads the model once; later calls return the same promise. A failed load may be retried. */
-  load(settings: SessionSettings): Promise<Loaded>;
+  /**
+   * Loads the model once; later calls return the same promise. A failed load may be retried.
+   * `onProgress` hears the download now and then (a few times a second at most).
+   */
+  load(settings: SessionSettings, onProgress?: (p: LoadProgress) => void): Promise<Loaded>;
   /**
    * The batch in one forward pass; the tensors are transferred in, and handed back (transferred)
    * with the answer, to be filled again. A pass that runs out of memory is retried in halves,

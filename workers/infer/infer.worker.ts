@@ -1,9 +1,9 @@
 // Inference worker: owns one model session; classifies one batch at a time.
 
 import { expose, transfer } from 'comlink';
-import type { Classified, InferApi, Loaded, SessionSettings } from './api.ts';
+import type { Classified, InferApi, LoadProgress, Loaded, SessionSettings } from './api.ts';
 import { classifyInChunks, type ChunkOutcome } from './classify.ts';
-import { openSession, type Session } from './session.ts';
+import { openSession, type Bytes, type Session } from './session.ts';
 import { reasonOf } from '../../src/core/outcome.ts';
 
 let loading: Promise<{ session: Session; settings: SessionSettings; loaded: Loaded }> | null = null;
@@ -12,9 +12,33 @@ let lostReason: string | null = null;
  * would leave a reaction, and with it the call's batch, on that promise for every call. */
 const onLoss = new Set<(reason: string) => void>();
 
-async function open(settings: SessionSettings) {
+/** How often the download's progress crosses to the page, at most. */
+const PROGRESS_EVERY_MS = 250;
+
+/**
+ * Passes the download on, now and then, and once more when all has come: the sum over all the
+ * files where transformers.js gives it; until then the bytes of the files heard of so far, with
+ * the total unknown (0), as more files may follow.
+ */
+function downloadMeter(onProgress: ((p: LoadProgress) => void) | undefined) {
+  const files = new Map<string, LoadProgress>();
+  let whole: LoadProgress | null = null;
+  let last = 0;
+  return (b: Bytes) => {
+    if (!onProgress) return;
+    if (b.file === undefined) whole = { loaded: b.loaded, total: b.total };
+    else files.set(b.file, { loaded: b.loaded, total: b.total });
+    const sum = whole ?? { loaded: [...files.values()].reduce((n, f) => n + f.loaded, 0), total: 0 };
+    const now = performance.now();
+    if (now - last < PROGRESS_EVERY_MS && !(sum.total > 0 && sum.loaded >= sum.total)) return;
+    last = now;
+    void Promise.resolve(onProgress(sum)).catch(() => {});
+  };
+}
+
+async function open(settings: SessionSettings, onProgress?: (p: LoadProgress) => void) {
   const started = performance.now();
-  const session = await openSession(settings);
+  const session = await openSession(settings, downloadMeter(onProgress));
   void session.lost.then((reason) => {
     lostReason = reason;
     for (const listener of onLoss) listener(reason);
@@ -26,9 +50,9 @@ async function open(settings: SessionSettings) {
 }
 
 const api = {
-  load(settings) {
+  load(settings, onProgress) {
     if (!loading) {
-      loading = open(settings);
+      loading = open(settings, onProgress);
       // A failed load is forgotten so that the next call can try again.
       loading.catch(() => {
         loading = null;

@@ -42,12 +42,21 @@ function configureEnv(s: SessionSettings): void {
   }
 }
 
-export async function openSession(s: SessionSettings): Promise<Session> {
+/** Bytes of the model's files as they come: of one file, or (no file) of all of them. */
+export type Bytes = { file?: string; loaded: number; total: number };
+
+/** `onBytes` hears the download: transformers.js sums all the files it expects (their sizes asked
+ * first) where it can, and tells each file's progress as well. */
+export async function openSession(s: SessionSettings, onBytes?: (b: Bytes) => void): Promise<Session> {
   configureEnv(s);
   const model = await AutoModelForImageClassification.from_pretrained(s.model.id, {
     device: s.device,
     dtype: s.dtype,
     local_files_only: s.model.base !== null,
+    progress_callback: (info) => {
+      if (info.status === 'progress_total') onBytes?.({ loaded: info.loaded, total: info.total });
+      else if (info.status === 'progress') onBytes?.({ file: info.file, loaded: info.loaded, total: info.total });
+    },
   });
   const shape = [3, s.inputHeight, s.inputWidth] as const;
   const device = s.device === 'webgpu' ? await gpuDevice() : null;

@@ -1,0 +1,50 @@
+// What the form keeps across reloads: where the images are, the model and the run settings, as
+// typed, in localStorage. Never a key: password fields, the key fields named below and file
+// inputs are neither saved nor restored.
+
+const STORAGE_KEY = 'tench-form';
+/** Fields that hold secrets even where they are not password fields. */
+const NEVER = new Set(['accessKeyId', 'secretAccessKey', 'sessionToken']);
+
+type Field = HTMLInputElement | HTMLSelectElement;
+
+const keepable = (f: Field): boolean =>
+  !NEVER.has(f.name) && !(f instanceof HTMLInputElement && (f.type === 'password' || f.type === 'file'));
+
+function read(): Record<string, string> {
+  try {
+    const saved: unknown = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '{}');
+    return saved && typeof saved === 'object' && !Array.isArray(saved) ? (saved as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Puts back what was typed last time in `given` (fields not on screen now included) and saves
+ * each change made in the form from now on. Returns the names of the fields it restored.
+ */
+export function rememberForm(form: HTMLFormElement, given: Field[]): Set<string> {
+  const fields = given.filter(keepable);
+  const saved = read();
+  const restored = new Set<string>();
+  for (const f of fields) {
+    const value = saved[f.name];
+    if (typeof value !== 'string') continue;
+    if (f instanceof HTMLSelectElement && ![...f.options].some((o) => o.value === value)) continue;
+    f.value = value;
+    restored.add(f.name);
+  }
+  const save = () => {
+    const values: Record<string, string> = {};
+    for (const f of fields) values[f.name] = f.value;
+    try {
+      localStorage.setItem(STORAGE_KEY, JSON.stringify(values));
+    } catch {
+      // Storage full or refused: the form works, it only forgets.
+    }
+  };
+  form.addEventListener('input', save);
+  form.addEventListener('change', save);
+  return restored;
+}
