@@ -57,7 +57,8 @@ export async function chooseDataset(input: string, s3: S3Options): Promise<Check
     const credentials = parsed.value.anonymous ? undefined : credentialsFromEnv();
     const problem = await probeBucket(s3AccessFor(base, parsed.value.anonymous, credentials, parsed.value.region), parsed.value.bucket, parsed.value.prefix);
     if (problem) return { ok: false, reason: problem };
-    return { ok: true, value: { spec: () => base, routes: {}, credentials, describe: input } };
+    // The page's S3 proxy may reach this endpoint, and AWS S3; nothing else.
+    return { ok: true, value: { spec: () => base, routes: { s3Endpoints: s3.endpoint ? [s3.endpoint] : [] }, credentials, describe: input } };
   }
   if (/^https?:\/\//.test(input)) {
     return { ok: true, value: { spec: () => ({ kind: 'manifest', url: input }), routes: {}, describe: input } };

@@ -26,7 +26,14 @@ export async function serve(outDir: string, routes: RouteOptions, port = 0, befo
       res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY_HEADER);
     },
   });
+  // Only requests addressed to this server by its own loopback name: a page elsewhere whose host
+  // name was pointed at 127.0.0.1 (DNS rebinding) gets nothing, the S3 proxy included.
+  let own = new Set<string>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (!own.has(req.headers.host ?? '')) {
+      res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8' }).end(`this server answers only as ${[...own].map((h) => `http://${h}`).join(' or ')}`);
+      return;
+    }
     setIsolation(res);
     const rest = () => local(req, res, () => app(req, res, () => {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -39,6 +46,7 @@ export async function serve(outDir: string, routes: RouteOptions, port = 0, befo
     server.listen(port, '127.0.0.1', () => done());
   });
   const { port: bound } = server.address() as AddressInfo;
+  own = new Set([`127.0.0.1:${bound}`, `localhost:${bound}`]);
   return {
     origin: `http://127.0.0.1:${bound}`,
     close: () => new Promise<void>((done) => {

@@ -6,10 +6,16 @@ import { cspMeta, CONTENT_SECURITY_POLICY_HEADER } from './csp.ts';
 import { pwa } from './pwa.ts';
 import { ISOLATION_HEADERS } from './isolation.ts';
 import { tenchRoutes, type RouteOptions } from './routes.ts';
+import { S3_ENDPOINTS_VARIABLE } from './s3-proxy.ts';
 
 export { ISOLATION_HEADERS };
 
-export function appConfig(routes: RouteOptions = {}): UserConfig {
+/** The S3-compatible endpoints named in TENCH_S3_ENDPOINTS (comma-separated), for the S3 proxy. */
+function endpointsFromEnv(): string[] {
+  return (process.env[S3_ENDPOINTS_VARIABLE] ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+}
+
+export function appConfig(routes: RouteOptions = { s3Endpoints: endpointsFromEnv() }): UserConfig {
   return {
     // Missing files must be 404s: transformers.js probes optional model files.
     appType: 'mpa',

@@ -19,6 +19,8 @@ export interface RouteOptions {
   modelDir?: string;
   /** The same-origin S3 route for buckets without CORS (on unless false). */
   s3Proxy?: boolean;
+  /** S3-compatible endpoints the S3 route may forward to, besides AWS S3 itself. */
+  s3Endpoints?: readonly string[];
 }
 
 export const DATA_MANIFEST = '/data/manifest.jsonl';
@@ -96,7 +98,7 @@ export function routesMiddleware(options: RouteOptions): Connect.NextHandleFunct
   return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => {
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
-    if (options.s3Proxy !== false && (path === S3_PROXY || path.startsWith(`${S3_PROXY}/`))) return proxyS3(req, res, path);
+    if (options.s3Proxy !== false && (path === S3_PROXY || path.startsWith(`${S3_PROXY}/`))) return proxyS3(req, res, path, options.s3Endpoints);
     if (path === DATA_MANIFEST) {
       if (!options.dataDir) return notFound(res);
       serveManifest(resolve(options.dataDir), res).catch((error) => {

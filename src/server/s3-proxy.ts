@@ -1,6 +1,9 @@
 // A same-origin route to S3 for buckets that send no CORS headers (most public ones): the page
 // signs each request for the bucket itself, then sends it here with the bucket's origin in a
-// header; this passes it on unchanged and streams the answer back. Read-only: GET and HEAD.
+// header; this passes it on unchanged and streams the answer back. Read-only: GET and HEAD, and
+// only to S3: AWS's own S3 hosts over https, and the endpoints the server was started with. Any
+// other origin (a cloud metadata service, a host on the private network) is refused before a
+// connection is made: whoever can reach this server must not make it fetch what they choose.
 
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -18,7 +21,30 @@ function refuse(res: ServerResponse, status: number, reason: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(reason);
 }
 
-export function proxyS3(req: IncomingMessage, res: ServerResponse, path: string): void {
+/** AWS S3's hosts: path-style and virtual-hosted, regional, dual-stack, accelerate, FIPS, China. */
+const AWS_S3_HOST = /^([a-z0-9][a-z0-9.-]*\.)?s3([.-][a-z0-9-]+)*\.amazonaws\.com(\.cn)?$/;
+
+/** The variable the dev and preview servers read for the S3-compatible endpoints their proxy may reach. */
+export const S3_ENDPOINTS_VARIABLE = 'TENCH_S3_ENDPOINTS';
+
+/** Whether the proxy may forward to `target`: AWS S3 over https, or one of `endpoints` (their
+ * origins; a virtual-hosted bucket under an endpoint's host counts as that endpoint). */
+export function s3UpstreamAllowed(target: URL, endpoints: readonly string[]): boolean {
+  if (target.protocol === 'https:' && AWS_S3_HOST.test(target.hostname) && (target.port === '' || target.port === '443')) return true;
+  return endpoints.some((endpoint) => {
+    if (!URL.canParse(endpoint)) return false;
+    const e = new URL(endpoint);
+    return e.protocol === target.protocol && e.port === target.port && (e.hostname === target.hostname || target.hostname.endsWith(`.${e.hostname}`));
+  });
+}
+
+/** S3 words its errors in XML: the page's S3 client reads the reason from it. */
+function s3Error(res: ServerResponse, status: number, code: string, message: string): void {
+  const text = message.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`);
+  res.writeHead(status, { 'content-type': 'application/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${text}</Message></Error>`);
+}
+
+export function proxyS3(req: IncomingMessage, res: ServerResponse, path: string, endpoints: readonly string[] = []): void {
   // The page asks whether the route is here before it relies on it.
   if (path === S3_PROXY || path === `${S3_PROXY}/`) {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"tench":"s3-proxy"}');
@@ -33,6 +59,9 @@ export function proxyS3(req: IncomingMessage, res: ServerResponse, path: string)
     if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error('not http');
   } catch {
     return refuse(res, 400, `the S3 proxy needs the bucket's http(s) origin in ${UPSTREAM_HEADER}`);
+  }
+  if (!s3UpstreamAllowed(target, endpoints)) {
+    return s3Error(res, 403, 'UpstreamNotAllowed', `the S3 proxy forwards only to AWS S3 and to the endpoints its server was started with, and ${target.origin} is neither: give it to the tench CLI as --s3-endpoint, or to npm start / npm run preview in ${S3_ENDPOINTS_VARIABLE}`);
   }
   const headers: Record<string, string> = { host: target.host };
   for (const [name, value] of Object.entries(req.headers)) {
@@ -60,8 +89,7 @@ export function proxyS3(req: IncomingMessage, res: ServerResponse, path: string)
     // parse the answer; a connection cut or timed out may go through on another try, a name that
     // does not resolve, a refused connection or a bad certificate will not.
     const code = /^(ETIMEDOUT|ECONNRESET|EPIPE)$/.test(error.code ?? '') ? 'UpstreamTimeout' : 'UpstreamUnreachable';
-    const message = `the S3 proxy could not reach ${target.origin}: ${networkReason(error, target.origin) ?? error.message}`.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`);
-    res.writeHead(502, { 'content-type': 'application/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+    s3Error(res, 502, code, `the S3 proxy could not reach ${target.origin}: ${networkReason(error, target.origin) ?? error.message}`);
   });
   req.on('close', () => {
     if (!res.writableFinished) upstreamRequest.destroy();

@@ -23,7 +23,6 @@ describe('the page on a dataset that is not there', () => {
   beforeAll(async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'empty.txt'), '');
-    app = await openApp({ dataDir: dir, modelDir: TINY_MODEL });
     // A list server that answers, but without a CORS header.
     noCors = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('a.jpg\n'));
     await new Promise<void>((ready) => noCors.listen(0, '127.0.0.1', ready));
@@ -33,6 +32,8 @@ describe('the page on a dataset that is not there', () => {
     untrusted = createHttpsServer({ key: readFileSync(join(tls, 'self-signed.key')), cert: readFileSync(join(tls, 'self-signed.crt')) }, (_q, s) => s.end());
     await new Promise<void>((ready) => untrusted.listen(0, '127.0.0.1', ready));
     untrustedOrigin = `https://127.0.0.1:${(untrusted.address() as AddressInfo).port}`;
+    // The S3 proxy forwards only to the endpoints its server was started with.
+    app = await openApp({ dataDir: dir, modelDir: TINY_MODEL, s3Endpoints: ['http://127.0.0.1:9', 'http://tench-missing.invalid:9000', untrustedOrigin] });
   });
 
   afterAll(async () => {

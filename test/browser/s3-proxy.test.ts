@@ -1,12 +1,27 @@
 // Buckets without CORS, read from the page: through the app server's S3 proxy when it offers one
-// (anonymous and signed requests alike), and a clear explanation when it does not.
+// (anonymous and signed requests alike), and a clear explanation when it does not. The proxy
+// reaches S3 only, and the CLI's server answers only to its own loopback name.
 
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Progress } from '../../src/pipeline/progress.ts';
 import { openApp, runFromForm, storedText, type OpenApp } from '../helpers/app.ts';
 import { BROKEN, sampleDataset } from '../helpers/dataset.ts';
 import { TINY_MODEL } from '../helpers/paths.ts';
 import { S3RVER_KEYS, startS3, type S3Server } from '../helpers/s3.ts';
+import { serve } from '../../src/cli/server.ts';
+import { ROOT } from '../helpers/paths.ts';
+
+/** A GET from Node with the headers given (Host included, which fetch will not set). */
+function get(url: string, headers: IncomingHttpHeaders): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject).end();
+  });
+}
 
 const PREFIX = 'val/';
 
@@ -25,7 +40,7 @@ describe('an S3 bucket that sends no CORS headers', () => {
   describe('with the proxy route', () => {
     let app: OpenApp;
     beforeAll(async () => {
-      app = await openApp({ modelDir: TINY_MODEL });
+      app = await openApp({ modelDir: TINY_MODEL, s3Endpoints: [s3.endpoint] });
       await app.page.evaluate(() => {
         window.tenchProgress = (p: Progress) => {
           if (p.note) (window as unknown as { notes: string[] }).notes = [...((window as unknown as { notes?: string[] }).notes ?? []), p.note];
@@ -97,5 +112,44 @@ describe('an S3 bucket that sends no CORS headers', () => {
     } finally {
       await app.close();
     }
+  });
+
+  describe('the proxy and the server, to whoever can reach them', () => {
+    let bystander: Server;
+    let connections = 0;
+    let bystanderOrigin: string;
+    let server: Awaited<ReturnType<typeof serve>>;
+    beforeAll(async () => {
+      // A service on this machine that is not S3: the proxy must never connect to it.
+      bystander = createServer((_q, r) => r.end('secret'));
+      bystander.on('connection', () => connections++);
+      await new Promise<void>((ready) => bystander.listen(0, '127.0.0.1', ready));
+      bystanderOrigin = `http://127.0.0.1:${(bystander.address() as AddressInfo).port}`;
+      server = await serve(ROOT, { s3Endpoints: [s3.endpoint] });
+    });
+    afterAll(async () => {
+      await server?.close();
+      await new Promise((done) => bystander?.close(done));
+    });
+
+    it('forwards to the endpoint it was started with, and refuses any other origin before connecting', async () => {
+      const allowed = await get(`${server.origin}/s3-proxy/closed?list-type=2`, { 'x-tench-upstream': s3.endpoint });
+      expect(allowed.status).toBe(200);
+      expect(allowed.body).toContain('<ListBucketResult');
+      for (const upstream of [bystanderOrigin, 'http://169.254.169.254', 'https://s3.amazonaws.com.example.org', 'http://s3.amazonaws.com']) {
+        const refused = await get(`${server.origin}/s3-proxy/latest/meta-data/`, { 'x-tench-upstream': upstream });
+        expect(refused.status, upstream).toBe(403);
+        expect(refused.body).toContain('<Code>UpstreamNotAllowed</Code>');
+        expect(refused.body).toContain(`the S3 proxy forwards only to AWS S3 and to the endpoints its server was started with, and ${new URL(upstream).origin} is neither`);
+      }
+      expect(connections).toBe(0);
+    });
+
+    it('answers only requests addressed to its own loopback name', async () => {
+      const port = new URL(server.origin).port;
+      const rebound = await get(`${server.origin}/s3-proxy/closed?list-type=2`, { host: `attacker.example:${port}`, 'x-tench-upstream': s3.endpoint });
+      expect(rebound).toEqual({ status: 421, body: `this server answers only as http://127.0.0.1:${port} or http://localhost:${port}` });
+      expect((await get(`${server.origin}/s3-proxy`, { host: `localhost:${port}` })).status).toBe(200);
+    });
   });
 });
