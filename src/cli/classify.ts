@@ -16,6 +16,7 @@ import type { AutomationRequest } from '../ui/automation.ts';
 import { withDefaults, type SettingValues } from '../settings.ts';
 import { findBrowser, launch, type Launched } from './browser.ts';
 import { ensureBuilt } from './build.ts';
+import { awsCredentials } from './credentials.ts';
 import { chooseDataset, chooseModel, type DatasetChoice, type ModelChoice } from './inputs.ts';
 import type { ProgressSink } from './progress.ts';
 import { chooseDestination, type Destination } from './output.ts';
@@ -106,6 +107,11 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.exposeFunction('tenchProgress', (p: Progress) => io.progress.update(p));
     // The rows each store transaction made durable, in order: the run waits for the outputs.
+    // Keys that expire are asked for again, from the same chain, before they do; never stored.
+    await page.exposeFunction('tenchCredentials', async () => {
+      const again = await awsCredentials();
+      return again.ok ? again.value : undefined;
+    });
     await page.exposeFunction('tenchRows', (rowsJson: string) => outputs?.take(JSON.parse(rowsJson) as ResultRow[]));
     await page.goto(server.origin);
     try {

@@ -5,10 +5,11 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { s3AccessFor, type DatasetSpec } from '../datasets/dataset.ts';
-import { makeS3Client, type S3Access } from '../net/s3-client.ts';
+import { makeS3Client, type Credentials, type S3Access } from '../net/s3-client.ts';
 import { isEndpointUrl, isS3HttpsUrl, parseS3Url } from '../datasets/s3.ts';
 import { DATA_MANIFEST, localModelId, type RouteOptions } from '../server/routes.ts';
 import { networkReason } from '../net/network-error.ts';
+import { awsCredentials } from './credentials.ts';
 import { reasonOf } from '../core/outcome.ts';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -17,18 +18,13 @@ export interface DatasetChoice {
   /** The spec, with the origin still to fill in for served folders. */
   spec: (origin: string) => DatasetSpec;
   routes: RouteOptions;
-  credentials?: S3Access['credentials'];
+  credentials?: Credentials;
   describe: string;
 }
 
 export interface S3Options {
   endpoint?: string;
   region?: string;
-}
-
-export function credentialsFromEnv(): S3Access['credentials'] {
-  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env;
-  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined;
 }
 
 /** Lists one key, so an unreachable or forbidden bucket fails here with its reason. */
@@ -40,7 +36,7 @@ async function probeBucket(access: S3Access, bucket: string, prefix: string): Pr
   } catch (error) {
     const name = (error as { name?: string }).name;
     if (name === 'NoSuchBucket') return `bucket ${bucket} does not exist`;
-    if (name === 'AccessDenied' || name === 'Forbidden') return `access to bucket ${bucket} was denied${access.credentials ? '' : ' (no credentials were given; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use s3://anonymous@ for a public bucket)'}`;
+    if (name === 'AccessDenied' || name === 'Forbidden') return `access to bucket ${bucket} was denied${access.credentials ? '' : ' (no AWS credentials were found: set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use s3://anonymous@ for a public bucket)'}`;
     const origin = access.endpoint ?? `https://${access.forcePathStyle ? '' : `${bucket}.`}s3.${access.region}.amazonaws.com`;
     return `bucket ${bucket} is unreachable${access.endpoint ? ` at ${access.endpoint}` : ''}: ${networkReason(error, origin) ?? reasonOf(error)}`;
   } finally {
@@ -54,7 +50,9 @@ export async function chooseDataset(input: string, s3: S3Options): Promise<Check
     if (!parsed.ok) return parsed;
     if (s3.endpoint && !isEndpointUrl(s3.endpoint)) return { ok: false, reason: `--s3-endpoint ${s3.endpoint} is not an http(s) URL` };
     const base: Extract<DatasetSpec, { kind: 's3' }> = { kind: 's3', url: input, endpoint: s3.endpoint ?? null, region: s3.region ?? null };
-    const credentials = parsed.value.anonymous ? undefined : credentialsFromEnv();
+    const found = parsed.value.anonymous ? { ok: true as const, value: undefined } : await awsCredentials();
+    if (!found.ok) return found;
+    const credentials = found.value;
     const problem = await probeBucket(s3AccessFor(base, parsed.value.anonymous, credentials, parsed.value.region), parsed.value.bucket, parsed.value.prefix);
     if (problem) return { ok: false, reason: problem };
     // The page's S3 proxy may reach this endpoint, and AWS S3; nothing else.

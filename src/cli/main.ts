@@ -102,6 +102,12 @@ export function terminal(json: boolean): Console {
   };
 }
 
+/** The S3 endpoint and region as given, else as the AWS variables every AWS tool reads say. */
+function s3Given(o: { s3Endpoint?: string; s3Region?: string }, env = process.env): { s3Endpoint?: string; s3Region?: string } {
+  const pick = (...values: Array<string | undefined>) => values.find((v) => v !== undefined && v !== '');
+  return { s3Endpoint: pick(o.s3Endpoint, env.AWS_ENDPOINT_URL_S3, env.AWS_ENDPOINT_URL), s3Region: pick(o.s3Region, env.AWS_REGION, env.AWS_DEFAULT_REGION) };
+}
+
 export async function main(argv: string[], io?: Console): Promise<number> {
   let status = 0;
   const program = new Command()
@@ -126,8 +132,8 @@ export async function main(argv: string[], io?: Console): Promise<number> {
     .option('--sample <n>', 'a random subset of n images, the same for the same --seed whatever the listing order', positive('--sample'))
     .option('--seed <s>', 'the seed of --sample', wholeNumber('--seed'), 0)
     .option('--label-map <file>', 'a JSON object mapping your class names (folder names or list labels) to the model\'s labels')
-    .option('--s3-endpoint <url>', 'an S3-compatible server (MinIO, R2, s3rver)')
-    .option('--s3-region <region>', 'the bucket\'s region (default us-east-1)')
+    .option('--s3-endpoint <url>', 'an S3-compatible server (MinIO, R2, s3rver) (default: $AWS_ENDPOINT_URL_S3, then $AWS_ENDPOINT_URL)')
+    .option('--s3-region <region>', 'the bucket\'s region (default: $AWS_REGION, then $AWS_DEFAULT_REGION, then us-east-1)')
     .option('--browser <path>', 'the Chrome or Chromium to drive (default: $TENCH_BROWSER, then one found here)')
     .option('--headed', 'show the browser window, for debugging', false)
     .option('--json', 'progress and the summary as JSON lines on stdout', false);
@@ -155,8 +161,7 @@ export async function main(argv: string[], io?: Console): Promise<number> {
         resume: o.resume,
         retryFailed: o.retryFailed,
         settings: givenSettings(o, settings),
-        s3Endpoint: o.s3Endpoint,
-        s3Region: o.s3Region,
+        ...s3Given(o),
         browser: o.browser,
         headed: o.headed,
       }, con);
@@ -168,10 +173,10 @@ export async function main(argv: string[], io?: Console): Promise<number> {
     .argument('<parts...>', 'part files (.jsonl, .csv or .parquet), such as results/part-*.parquet')
     .requiredOption('--out <file>', 'the merged file: .jsonl, .csv or .parquet, an s3:// key or a presigned https URL')
     .option('--expect-from <dataset>', 'also check that every image of this dataset (a folder, an s3:// prefix or a list URL) has exactly one row')
-    .option('--s3-endpoint <url>', 'an S3-compatible server, for --expect-from and --out')
-    .option('--s3-region <region>', 'the bucket\'s region (default us-east-1)')
+    .option('--s3-endpoint <url>', 'an S3-compatible server, for --expect-from and --out (default: $AWS_ENDPOINT_URL_S3, then $AWS_ENDPOINT_URL)')
+    .option('--s3-region <region>', 'the bucket\'s region (default: $AWS_REGION, then $AWS_DEFAULT_REGION, then us-east-1)')
     .action(async (parts: string[], o) => {
-      status = await merge({ inputs: parts, out: o.out, expectFrom: o.expectFrom, s3Endpoint: o.s3Endpoint, s3Region: o.s3Region }, io ?? { out: (l) => console.log(l), err: (l) => console.error(l) });
+      status = await merge({ inputs: parts, out: o.out, expectFrom: o.expectFrom, ...s3Given(o) }, io ?? { out: (l) => console.log(l), err: (l) => console.error(l) });
     });
 
   try {

@@ -9,7 +9,8 @@ import { makeS3Client } from '../net/s3-client.ts';
 import { parseS3Url } from '../datasets/s3.ts';
 import { formatOf, MEDIA_TYPES, type ExportFormat } from '../store/export.ts';
 import { reasonOf } from '../core/outcome.ts';
-import { credentialsFromEnv, type Checked, type S3Options } from './inputs.ts';
+import type { Checked, S3Options } from './inputs.ts';
+import { nodeS3Credentials } from './credentials.ts';
 import { partName } from './shard-flags.ts';
 
 export type Destination =
@@ -73,7 +74,7 @@ export async function deliver(to: Destination, body: Uint8Array | string, s3: S3
         await writeFile(to.path, bytes);
         return null;
       case 's3': {
-        const credentials = credentialsFromEnv();
+        const credentials = await nodeS3Credentials();
         const client = makeS3Client({ region: s3.region ?? 'us-east-1', endpoint: s3.endpoint, forcePathStyle: s3.endpoint !== undefined, credentials });
         try {
           await client.send(new PutObjectCommand({ Bucket: to.bucket, Key: to.key, Body: bytes, ContentType: MEDIA_TYPES[to.format] }));

@@ -3,11 +3,22 @@
 import { S3Client } from '@aws-sdk/client-s3';
 
 /** How to reach a bucket. Credentials stay in memory: never stored, logged or exported. */
+/** Keys, as typed or as a credential chain resolved them; expiration in ms since the epoch. */
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: number;
+}
+
+/** Asked before each request; answers from memory until the credentials near their expiry. */
+export type CredentialSource = () => Promise<Credentials>;
+
 export interface S3Access {
   region: string;
   endpoint?: string;
   forcePathStyle: boolean;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  credentials?: Credentials | CredentialSource;
   /** A same-origin proxy route (the tench servers' /s3-proxy) to send requests through, for
    * buckets that send no CORS headers. Requests are signed for the bucket, then redirected. */
   proxy?: string;
@@ -20,13 +31,38 @@ export const S3_PROXY = '/s3-proxy';
 export const UPSTREAM_HEADER = 'x-tench-upstream';
 
 
+/** Renewed this long before they expire, so a request signed with them still lands in time. */
+const RENEW_BEFORE_MS = 5 * 60_000;
+
+/** Credentials that expire, renewed from `renew` shortly before they do; others as they are. */
+export function renewing(first: Credentials, renew: () => Promise<Credentials | undefined>): CredentialSource {
+  let current = first;
+  let pending: Promise<Credentials> | null = null;
+  return async () => {
+    if (current.expiration === undefined || current.expiration - Date.now() > RENEW_BEFORE_MS) return current;
+    pending ??= renew().then((fresh) => {
+      if (fresh) current = fresh;
+      return current;
+    }).finally(() => {
+      pending = null;
+    });
+    return pending;
+  };
+}
+
+/** The SDK's form: a provider whose expiration is a Date. */
+function forSdk(credentials: Credentials | CredentialSource) {
+  const sdk = (c: Credentials) => ({ ...c, expiration: c.expiration === undefined ? undefined : new Date(c.expiration) });
+  return typeof credentials === 'function' ? async () => sdk(await credentials()) : sdk(credentials);
+}
+
 export function makeS3Client(access: S3Access): S3Client {
   const client = new S3Client({
     region: access.region,
     endpoint: access.endpoint,
     forcePathStyle: access.forcePathStyle,
     ...(access.credentials
-      ? { credentials: access.credentials }
+      ? { credentials: forSdk(access.credentials) }
       // Public buckets: requests go unsigned, as Ray's s3://anonymous@ does.
       : { credentials: { accessKeyId: '', secretAccessKey: '' }, signer: { sign: async (request) => request } }),
     // S3-compatible servers reject the SDK's default flexible checksums.

@@ -5,6 +5,7 @@ import { describe, type DatasetRuntime, type DatasetSpec } from '../datasets/dat
 import { sameShard, type Shard } from '../datasets/shard.ts';
 import { continueJob, newControl, runJob, type Continuation, type JobHooks, type JobRequest } from '../job.ts';
 import { modelRefFromInput } from '../model/model.ts';
+import { renewing, type Credentials } from '../net/s3-client.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import type { TenchDB } from '../store/db.ts';
 import { evaluation, failureTally, type Evaluation, type Failures } from '../store/evaluate.ts';
@@ -15,13 +16,14 @@ export interface AutomationRequest extends Omit<JobRequest, 'model'> {
   dataset: DatasetSpec;
   /** As typed: a Hub id, the bundled model, tench-local/<name> or a folder URL. */
   model: string;
-  credentials?: DatasetRuntime['credentials'];
+  /** Plain keys: the CLI's credential chain's answer, renewed through tenchCredentials. */
+  credentials?: Credentials;
 }
 
 export interface TenchAutomation {
   run(request: AutomationRequest): Promise<RunRecord>;
   /** Goes on with a stored run; a reason when it cannot. */
-  continue(runId: string, retry: Continuation['retry'], credentials?: DatasetRuntime['credentials']): Promise<RunRecord | { refused: string }>;
+  continue(runId: string, retry: Continuation['retry'], credentials?: Credentials): Promise<RunRecord | { refused: string }>;
   /**
    * The newest run of this dataset, model and shard; with `unfinished`, only one that did not end
    * done. Another shard's run of the same dataset is never it.
@@ -59,7 +61,15 @@ declare global {
      * Playwright's argument serializer, which walks every object in JavaScript, costs it.
      */
     tenchRows?: (rowsJson: string) => Promise<void>;
+    /** Set by the CLI: its credential chain asked again, for keys that are about to expire. */
+    tenchCredentials?: () => Promise<Credentials | undefined>;
   }
+}
+
+/** Keys from the CLI that expire (a role's, IRSA's, SSO's) are renewed from it before they do. */
+function renewable(credentials: Credentials | undefined): DatasetRuntime['credentials'] {
+  const renew = window.tenchCredentials;
+  return credentials?.expiration !== undefined && renew ? renewing(credentials, renew) : credentials;
 }
 
 export async function allRows(db: TenchDB, runId: string): Promise<ResultRow[]> {
@@ -89,10 +99,10 @@ export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void
   window.tench = {
     run(request) {
       const { credentials, model, ...rest } = request;
-      return controlled((c) => runJob(db, { ...rest, model: modelRefFromInput(model, location.origin) }, { credentials }, hooks, c));
+      return controlled((c) => runJob(db, { ...rest, model: modelRefFromInput(model, location.origin) }, { credentials: renewable(credentials) }, hooks, c));
     },
     continue(runId, retry, credentials) {
-      return controlled((c) => continueJob(db, runId, retry, { credentials }, hooks, c));
+      return controlled((c) => continueJob(db, runId, retry, { credentials: renewable(credentials) }, hooks, c));
     },
     async latest(dataset, model, unfinished, shard) {
       const id = modelRefFromInput(model, location.origin).id;

@@ -1,6 +1,6 @@
 // A real S3 server (s3rver) on loopback, with buckets and objects put through the AWS SDK.
 
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,6 +21,7 @@ export interface S3Server {
   /** Uploads every file under dir to bucket/prefix, keeping relative paths. */
   upload(bucket: string, prefix: string, dir: string): Promise<string[]>;
   put(bucket: string, key: string, body: Uint8Array | string): Promise<void>;
+  get(bucket: string, key: string): Promise<Buffer>;
 }
 
 function filesUnder(dir: string, rel = ''): string[] {
@@ -67,6 +68,10 @@ export async function startS3(buckets: Array<{ name: string; cors: boolean }>): 
   return {
     endpoint,
     put,
+    async get(bucket, key) {
+      const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(await answer.Body!.transformToByteArray());
+    },
     async upload(bucket, prefix, dir) {
       const keys: string[] = [];
       for (const path of filesUnder(dir)) {

@@ -8,6 +8,7 @@
 import { rename, rm } from 'node:fs/promises';
 import type { ResultRow } from '../../store/records.ts';
 import { encoder, type OutputKind } from '../../store/export-stream.ts';
+import { nodeS3Credentials } from '../credentials.ts';
 import type { S3Options } from '../inputs.ts';
 import type { Destination } from '../output.ts';
 import { recoverFile, type Found } from './recover.ts';
@@ -43,7 +44,7 @@ const PAGE = 1000;
 
 function targetFor(to: Destination, mode: 'new' | 'append', s3: S3Options): Promise<Target> | Target {
   if (to.kind === 'file') return fileTarget(to.path, mode);
-  if (to.kind === 's3') return s3Target(to.bucket, to.key, to.format, s3);
+  if (to.kind === 's3') return nodeS3Credentials().then((credentials) => s3Target(to.bucket, to.key, to.format, s3, credentials));
   return httpTarget(to.url, to.format);
 }
 

@@ -8,9 +8,9 @@ import { closeSync, fdatasyncSync, fstatSync, openSync, writeSync } from 'node:f
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
-import { makeS3Client } from '../../net/s3-client.ts';
+import { makeS3Client, type S3Access } from '../../net/s3-client.ts';
 import { MEDIA_TYPES, type ExportFormat } from '../../store/export.ts';
-import { credentialsFromEnv, type S3Options } from '../inputs.ts';
+import type { S3Options } from '../inputs.ts';
 
 export interface Target {
   /** Appends, or with `over`, writes over that many bytes at the end (a file's footer). */
@@ -55,8 +55,8 @@ export async function fileTarget(path: string, mode: 'new' | 'append'): Promise<
 /** S3 wants parts of at least 5 MiB; two in flight keep the upload going while rows come. */
 const PART_BYTES = 8 * 1024 * 1024;
 
-export function s3Target(bucket: string, key: string, format: ExportFormat, s3: S3Options): Target {
-  const client = makeS3Client({ region: s3.region ?? 'us-east-1', endpoint: s3.endpoint, forcePathStyle: s3.endpoint !== undefined, credentials: credentialsFromEnv() });
+export function s3Target(bucket: string, key: string, format: ExportFormat, s3: S3Options, credentials: S3Access['credentials']): Target {
+  const client = makeS3Client({ region: s3.region ?? 'us-east-1', endpoint: s3.endpoint, forcePathStyle: s3.endpoint !== undefined, credentials });
   const body = new PassThrough({ highWaterMark: PART_BYTES });
   const upload = new Upload({ client, params: { Bucket: bucket, Key: key, Body: body, ContentType: MEDIA_TYPES[format] }, partSize: PART_BYTES, queueSize: 2, leavePartsOnError: false });
   const done = upload.done();
