@@ -6,7 +6,7 @@ import { S3_PROXY } from './net/s3-client.ts';
 import type { Item } from './core/item.ts';
 import { sampled, type Sample } from './datasets/sample.ts';
 import { inShard, type Shard } from './datasets/shard.ts';
-import { loadModelInfo, type ModelInfo, type ModelRef } from './model/model.ts';
+import { loadModelInfo, modelIdentity, type ModelInfo, type ModelRef } from './model/model.ts';
 import { trueLabel, type LabelOptions, type LabelSource } from './model/synsets.ts';
 import { flopsPerImage, largestBatch } from './pipeline/batching.ts';
 import { fetchBytes, fetchPack } from './net/fetch.ts';
@@ -25,6 +25,9 @@ import type { Device, Dtype } from './core/device.ts';
 import type { JobRequest } from './request.ts';
 
 export type { JobRequest };
+
+/** What a run needs and must never store: the dataset's keys or picked folder, the hub's token. */
+export type JobRuntime = DatasetRuntime & { hubToken?: string };
 import { reasonOf } from './core/outcome.ts';
 
 
@@ -172,7 +175,7 @@ async function lookup(db: TenchDB, run: RunRecord, retry: Continuation['retry'] 
  * no adapter for --device webgpu) still gets a record, with state 'failed' and the reason.
  * With `from`, goes on with a stored run instead of starting one: same id, same rows.
  */
-export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetRuntime, hooks: JobHooks = {}, control: JobControl = newControl(), adapter?: AdapterFacts, from?: Continuation): Promise<RunRecord> {
+export async function runJob(db: TenchDB, request: JobRequest, runtime: JobRuntime, hooks: JobHooks = {}, control: JobControl = newControl(), adapter?: AdapterFacts, from?: Continuation): Promise<RunRecord> {
   const { dataset: _dataset, ...stored } = request;
   const run: RunRecord = from
     ? { ...from.run, state: 'running', startedAt: Date.now(), finishedAt: null, error: null, firstRowAt: null }
@@ -203,7 +206,7 @@ export async function runJob(db: TenchDB, request: JobRequest, runtime: DatasetR
  * failed ('failed'). The dataset and settings are the run's own; only what cannot be stored
  * (credentials, a picked folder) comes from the caller. A reason when the run cannot go on.
  */
-export async function continueJob(db: TenchDB, runId: string, retry: Continuation['retry'], runtime: DatasetRuntime, hooks: JobHooks = {}, control: JobControl = newControl(), adapter?: AdapterFacts): Promise<RunRecord | { refused: string }> {
+export async function continueJob(db: TenchDB, runId: string, retry: Continuation['retry'], runtime: JobRuntime, hooks: JobHooks = {}, control: JobControl = newControl(), adapter?: AdapterFacts): Promise<RunRecord | { refused: string }> {
   const run = await getRun(db, runId);
   if (!run) return { refused: `there is no run ${runId}` };
   if (!run.request) return { refused: `run ${runId} was made by an older tench that did not keep its settings; start a new run (its results are reused)` };
@@ -212,7 +215,7 @@ export async function continueJob(db: TenchDB, runId: string, retry: Continuatio
   return runJob(db, { ...run.request, dataset: run.dataset }, runtime, hooks, control, adapter, { run, retry });
 }
 
-async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime: DatasetRuntime, hooks: JobHooks, control: JobControl, adapter: AdapterFacts | undefined, retry: Continuation['retry'] | null): Promise<RunRecord> {
+async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime: JobRuntime, hooks: JobHooks, control: JobControl, adapter: AdapterFacts | undefined, retry: Continuation['retry'] | null): Promise<RunRecord> {
   const { signal } = control;
   const fail = async (reason: string, state: RunRecord['state'] = 'failed') => {
     run.state = state;
@@ -222,21 +225,22 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
     return run;
   };
 
-  const info = await loadModelInfo(request.model, signal);
+  const { hubToken, ...datasetRuntime } = runtime;
+  const info = await loadModelInfo(request.model, signal, hubToken);
   if (!info.ok) return fail(info.reason);
   const facts = adapter ?? (await probeAdapter());
   const resolved = resolveRuntime(request.device, request.dtype, facts);
   if (!resolved.ok) return fail(resolved.reason);
 
   const plan = planFor(request, resolved.device, info.value, facts);
-  run.fingerprint = await fingerprint({ model: request.model.id, dtype: resolved.dtype, preprocess: info.value.preprocess, orientation: request.applyExifOrientation ? 'apply' : 'ignore' });
+  run.fingerprint = await fingerprint({ model: modelIdentity(request.model), dtype: resolved.dtype, preprocess: info.value.preprocess, orientation: request.applyExifOrientation ? 'apply' : 'ignore' });
   run.runtime = { device: resolved.device, dtype: resolved.dtype, reason: resolved.reason, threads: plan.threads };
   run.settings = { ...run.settings, sessions: plan.sessions, decoders: plan.decoders, batchSize: plan.batchSize };
   await putRun(db, run);
 
   let dataset;
   try {
-    dataset = openDataset(request.dataset, { s3Proxy: `${location.origin}${S3_PROXY}`, ...runtime, extensions: request.extensions ?? undefined, limit: request.limit, requestTimeoutMs: request.requestTimeoutMs ?? undefined }, signal);
+    dataset = openDataset(request.dataset, { s3Proxy: `${location.origin}${S3_PROXY}`, ...datasetRuntime, extensions: request.extensions ?? undefined, limit: request.limit, requestTimeoutMs: request.requestTimeoutMs ?? undefined }, signal);
   } catch (error) {
     return fail(`${describe(request.dataset)}: ${reasonOf(error)}`);
   }
@@ -290,6 +294,7 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
       },
       session: {
         model: request.model,
+        hubToken,
         device: resolved.device,
         dtype: resolved.dtype,
         numThreads: plan.threads,

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Sample } from '../datasets/sample.ts';
+import { isEndpointUrl } from '../datasets/s3.ts';
 import type { Shard } from '../datasets/shard.ts';
 import { BUNDLED_MODEL } from '../model/model.ts';
 import type { Progress } from '../pipeline/progress.ts';
@@ -30,6 +31,8 @@ export interface ClassifyOptions {
   /** A JSON file: { "your class name": "the model's label" }. */
   labelMap?: string;
   model: string;
+  /** For a Hub id: a mirror in the Hub's layout ($HF_ENDPOINT), the revision, and the token ($HF_TOKEN). */
+  hub?: { endpoint?: string; revision?: string; token?: string };
   out: string;
   /** A second file with the failed images alone. */
   failures?: string;
@@ -126,6 +129,8 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
       dataset: dataset.spec(server.origin),
       model: model.input,
       credentials: dataset.credentials,
+      hub: { endpoint: o.hub?.endpoint, revision: o.hub?.revision },
+      hubToken: o.hub?.token,
       shard: o.shard,
       sample: o.sample ?? null,
       labelMap,
@@ -139,7 +144,7 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
     }
     for (const note of outputs.notes) io.err(`tench: ${note}`);
     const run = prior
-      ? await page.evaluate(([id, retry, c]) => window.tench!.continue(id, retry, c), [prior.id, o.retryFailed ? 'failed' : 'missing', request.credentials] as const)
+      ? await page.evaluate(([id, retry, c, t]) => window.tench!.continue(id, retry, c, t), [prior.id, o.retryFailed ? 'failed' : 'missing', request.credentials, request.hubToken] as const)
       : await page.evaluate((r) => window.tench!.run(r), request);
     io.progress.stop();
     if ('refused' in run) return fail(run.refused);
@@ -180,6 +185,7 @@ function withOfflineHint(reason: string, model: ModelChoice, root: string): stri
 
 /** Everything that can be wrong before a browser starts, each as one sentence. */
 async function checkInputs(o: ClassifyOptions): Promise<{ ok: true; value: Checked } | { ok: false; reason: string }> {
+  if (o.hub?.endpoint && !isEndpointUrl(o.hub.endpoint)) return { ok: false, reason: `HF_ENDPOINT ${o.hub.endpoint} is not an http(s) URL, such as https://hf-mirror.com` };
   const model = chooseModel(o.model);
   if (!model.ok) return model;
   const dataset = await chooseDataset(o.dataset, { endpoint: o.s3Endpoint, region: o.s3Region });

@@ -121,6 +121,7 @@ export async function main(argv: string[], io?: Console): Promise<number> {
     .description('classify the images of a folder, an S3 prefix or a list of URLs')
     .argument('<dataset>', 'a local folder, s3://[anonymous@]bucket/prefix/, or a list of images (.txt, .csv or .jsonl; a local file or an http(s) URL; a local list\'s relative entries are files beside it)')
     .option('--model <id|folder>', 'a Hugging Face Hub id or a local model folder', DEFAULT_MODEL)
+    .option('--revision <rev>', 'the branch, tag or commit of a Hub model (the Hub: $HF_ENDPOINT, else huggingface.co; a token for gated or private models: $HF_TOKEN)', 'main')
     .option('--out <file>', 'where to write the results: a .jsonl, .csv or .parquet file, an s3:// key or a presigned https URL; a folder or s3:// prefix ending in / gets part-NNNNN-of-NNNNN.<format> (default results.jsonl, or results.<format>)')
     .addOption(new Option('--format <format>', 'the format of a part file when --out names a folder (default jsonl)').choices(['jsonl', 'csv', 'parquet']))
     .option('--shard <i/n>', 'classify only shard i of n (0-based): the images whose path hashes to i', shardArg)
@@ -151,6 +152,7 @@ export async function main(argv: string[], io?: Console): Promise<number> {
       status = await runClassify(ROOT, {
         dataset,
         model: o.model,
+        hub: { endpoint: process.env.HF_ENDPOINT || undefined, revision: o.revision, token: process.env.HF_TOKEN || undefined },
         out: o.out ?? `results.${o.format ?? 'jsonl'}`,
         format: o.format,
         shard: shard.value,

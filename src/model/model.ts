@@ -5,7 +5,14 @@ import type { Dtype } from '../core/device.ts';
 import { encoderShape, type EncoderShape } from '../pipeline/batching.ts';
 import { parsePreprocessor, type PreprocessSpec } from './preprocessor.ts';
 
-export const HUB_URL = 'https://huggingface.co/';
+/** The Hugging Face Hub; a mirror in the Hub's layout replaces it (HF_ENDPOINT, the page's Hub field). */
+export const DEFAULT_HUB = 'https://huggingface.co';
+
+/** Where a Hub id's files are: the Hub or a mirror, and the branch, tag or commit to read. */
+export interface HubSource {
+  endpoint: string;
+  revision: string;
+}
 
 /**
  * Hub ids whose repositories hold no ONNX export, mapped to the ONNX export of the same weights.
@@ -45,11 +52,26 @@ export interface ModelRef {
   base: string | null;
   /** The id the user gave, where it was mapped to another repository (its ONNX export). */
   asked?: string;
+  /** For a Hub id: which hub and revision; absent means the Hub's main branch. */
+  hub?: HubSource;
 }
 
-export function hubRef(id: string): ModelRef {
+/** The hub as given, empty parts meaning the Hub itself and its main branch. */
+export function hubSource(given: Partial<HubSource> = {}): HubSource {
+  return { endpoint: (given.endpoint?.trim() || DEFAULT_HUB).replace(/\/+$/, ''), revision: given.revision?.trim() || 'main' };
+}
+
+export function hubRef(id: string, given: Partial<HubSource> = {}): ModelRef {
+  const source = hubSource(given);
+  // Stored with the run: the default hub is left out, as runs made before hubs could be chosen.
+  const hub = source.endpoint === DEFAULT_HUB && source.revision === 'main' ? {} : { hub: source };
   const exported = ONNX_EXPORTS[id];
-  return exported ? { id: exported, base: null, asked: id } : { id, base: null };
+  return exported ? { id: exported, base: null, asked: id, ...hub } : { id, base: null, ...hub };
+}
+
+/** The model's identity in a fingerprint: another revision is other weights. */
+export function modelIdentity(ref: ModelRef): string {
+  return ref.hub && ref.hub.revision !== 'main' ? `${ref.id}@${ref.hub.revision}` : ref.id;
 }
 
 /** The model as the user named it, so that an error speaks of what they asked for. */
@@ -58,7 +80,9 @@ function named(ref: ModelRef): string {
 }
 
 export function fileUrl(ref: ModelRef, file: string): string {
-  return ref.base === null ? `${HUB_URL}${ref.id}/resolve/main/${file}` : `${ref.base}${ref.id}/${file}`;
+  if (ref.base !== null) return `${ref.base}${ref.id}/${file}`;
+  const hub = ref.hub ?? hubSource();
+  return `${hub.endpoint}/${ref.id}/resolve/${encodeURIComponent(hub.revision)}/${file}`;
 }
 
 /**
@@ -88,10 +112,29 @@ export interface ModelInfo {
 
 export type Loaded<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-async function fetchJson(url: string, signal?: AbortSignal): Promise<Loaded<Record<string, unknown>>> {
+/** Where the page keeps a Hub model's config files, for runs when the hub cannot be reached (the
+ * weights are in transformers.js's own cache). */
+const HUB_FILES_CACHE = 'tench-hub-files';
+
+/** A hub file, fetched (with the token, which goes to the hub alone) and kept; the kept copy when
+ * the hub cannot be reached. */
+async function fetchHubFile(url: string, token: string | undefined, signal?: AbortSignal): Promise<Response> {
+  const cache = typeof caches === 'undefined' ? null : await caches.open(HUB_FILES_CACHE).catch(() => null);
+  try {
+    const response = await fetch(url, { signal, ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) });
+    if (response.ok) await cache?.put(url, response.clone()).catch(() => {});
+    return response;
+  } catch (error) {
+    const kept = await cache?.match(url);
+    if (kept && !signal?.aborted) return kept;
+    throw error;
+  }
+}
+
+async function fetchJson(url: string, hub: { token?: string } | null, signal?: AbortSignal): Promise<Loaded<Record<string, unknown>>> {
   let response: Response;
   try {
-    response = await fetch(url, { signal });
+    response = hub ? await fetchHubFile(url, hub.token, signal) : await fetch(url, { signal });
   } catch (error) {
     return { ok: false, reason: `cannot reach ${url} (${error instanceof Error ? error.message : String(error)})` };
   }
@@ -120,11 +163,13 @@ export function labelsFrom(config: Record<string, unknown>): Loaded<string[]> {
   return { ok: true, value: labels };
 }
 
-/** Reads config.json and preprocessor_config.json; every failure is one readable sentence. */
-export async function loadModelInfo(ref: ModelRef, signal?: AbortSignal): Promise<Loaded<ModelInfo>> {
+/** Reads config.json and preprocessor_config.json; every failure is one readable sentence.
+ * `hubToken` is sent with a Hub model's requests, to its hub only. */
+export async function loadModelInfo(ref: ModelRef, signal?: AbortSignal, hubToken?: string): Promise<Loaded<ModelInfo>> {
+  const hub = ref.base === null ? { token: hubToken } : null;
   const [config, processor] = await Promise.all([
-    fetchJson(fileUrl(ref, 'config.json'), signal),
-    fetchJson(fileUrl(ref, 'preprocessor_config.json'), signal),
+    fetchJson(fileUrl(ref, 'config.json'), hub, signal),
+    fetchJson(fileUrl(ref, 'preprocessor_config.json'), hub, signal),
   ]);
   if (!config.ok) return { ok: false, reason: `model ${named(ref)}: ${config.reason}` };
   if (!processor.ok) return { ok: false, reason: `model ${named(ref)}: ${processor.reason}` };
@@ -150,7 +195,7 @@ export async function loadModelInfo(ref: ModelRef, signal?: AbortSignal): Promis
  * What a user typed -> where the model is. The bundled model and `tench-local/...` (a folder the
  * CLI serves) live under the app's /models/; a URL names a folder anywhere; anything else is a Hub id.
  */
-export function modelRefFromInput(input: string, origin: string): ModelRef {
+export function modelRefFromInput(input: string, origin: string, hub: Partial<HubSource> = {}): ModelRef {
   const id = input.trim();
   if (id === BUNDLED_MODEL || id.startsWith('tench-local/')) return { id, base: `${origin}/models/` };
   if (/^https?:\/\//i.test(id)) {
@@ -159,5 +204,5 @@ export function modelRefFromInput(input: string, origin: string): ModelRef {
     const name = parts.pop() ?? '';
     return { id: name, base: `${url.origin}${parts.join('/')}/` };
   }
-  return hubRef(id);
+  return hubRef(id, hub);
 }

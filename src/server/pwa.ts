@@ -61,11 +61,12 @@ export function pwa(): PluginOption {
       cleanupOutdatedCaches: true,
       runtimeCaching: [
         {
-          // The bundled model, and Hub files. A folder the CLI serves under /models/tench-local/
-          // is the user's own and may change between runs: the service worker leaves it alone.
+          // The bundled model, and files of the Hub or a mirror in its layout (.../resolve/<revision>/).
+          // A folder the CLI serves under /models/tench-local/ is the user's own and may change
+          // between runs: the service worker leaves it alone.
           urlPattern: ({ url, sameOrigin }) => sameOrigin
             ? url.pathname.startsWith('/models/') && !url.pathname.startsWith('/models/tench-local/')
-            : url.origin === 'https://huggingface.co' && url.pathname.includes('/resolve/'),
+            : /^\/[^/]+\/[^/]+\/resolve\/[^/]+\//.test(url.pathname),
           handler: 'CacheFirst',
           options: { cacheName: MODEL_CACHE },
         },

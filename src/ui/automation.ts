@@ -4,7 +4,7 @@
 import { describe, type DatasetRuntime, type DatasetSpec } from '../datasets/dataset.ts';
 import { sameShard, type Shard } from '../datasets/shard.ts';
 import { continueJob, newControl, runJob, type Continuation, type JobHooks, type JobRequest } from '../job.ts';
-import { modelRefFromInput } from '../model/model.ts';
+import { modelRefFromInput, type HubSource } from '../model/model.ts';
 import { renewing, type Credentials } from '../net/s3-client.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import type { TenchDB } from '../store/db.ts';
@@ -18,12 +18,15 @@ export interface AutomationRequest extends Omit<JobRequest, 'model'> {
   model: string;
   /** Plain keys: the CLI's credential chain's answer, renewed through tenchCredentials. */
   credentials?: Credentials;
+  /** For a Hub id: a mirror and a revision (HF_ENDPOINT, --revision), and the token (HF_TOKEN). */
+  hub?: Partial<HubSource>;
+  hubToken?: string;
 }
 
 export interface TenchAutomation {
   run(request: AutomationRequest): Promise<RunRecord>;
   /** Goes on with a stored run; a reason when it cannot. */
-  continue(runId: string, retry: Continuation['retry'], credentials?: Credentials): Promise<RunRecord | { refused: string }>;
+  continue(runId: string, retry: Continuation['retry'], credentials?: Credentials, hubToken?: string): Promise<RunRecord | { refused: string }>;
   /**
    * The newest run of this dataset, model and shard; with `unfinished`, only one that did not end
    * done. Another shard's run of the same dataset is never it.
@@ -98,11 +101,11 @@ export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void
   }
   window.tench = {
     run(request) {
-      const { credentials, model, ...rest } = request;
-      return controlled((c) => runJob(db, { ...rest, model: modelRefFromInput(model, location.origin) }, { credentials: renewable(credentials) }, hooks, c));
+      const { credentials, model, hub, hubToken, ...rest } = request;
+      return controlled((c) => runJob(db, { ...rest, model: modelRefFromInput(model, location.origin, hub) }, { credentials: renewable(credentials), hubToken }, hooks, c));
     },
-    continue(runId, retry, credentials) {
-      return controlled((c) => continueJob(db, runId, retry, { credentials: renewable(credentials) }, hooks, c));
+    continue(runId, retry, credentials, hubToken) {
+      return controlled((c) => continueJob(db, runId, retry, { credentials: renewable(credentials), hubToken }, hooks, c));
     },
     async latest(dataset, model, unfinished, shard) {
       const id = modelRefFromInput(model, location.origin).id;

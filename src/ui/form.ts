@@ -3,9 +3,9 @@
 
 import type { DatasetRuntime, DatasetSpec } from '../datasets/dataset.ts';
 import { isEndpointUrl, parseS3Url } from '../datasets/s3.ts';
-import type { JobRequest } from '../job.ts';
+import type { JobRequest, JobRuntime } from '../job.ts';
 import type { Dtype } from '../core/device.ts';
-import { BUNDLED_MODEL, SUGGESTED_MODEL, modelRefFromInput } from '../model/model.ts';
+import { BUNDLED_MODEL, DEFAULT_HUB, SUGGESTED_MODEL, modelRefFromInput } from '../model/model.ts';
 import { SETTING_KEYS, settingOf, withDefaults, type Setting, type SettingKey, type SettingValues } from '../settings.ts';
 import { h } from './dom.ts';
 import { rememberForm } from './form-memory.ts';
@@ -144,10 +144,19 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
   const models = h('datalist', { id: 'models' },
     h('option', { value: BUNDLED_MODEL }, 'bundled test model (random weights, offline)'),
     h('option', { value: SUGGESTED_MODEL }, 'ViT-B/16 from the Hugging Face Hub (online)'));
+  // A mirror of the Hub (HF_ENDPOINT's equivalent), a revision, and a token for gated or private
+  // models: the token, like S3 keys, stays in this field and the running job's memory.
+  const hubEndpoint = h('input', { name: 'hubEndpoint', placeholder: DEFAULT_HUB, size: 30 });
+  const revision = h('input', { name: 'revision', placeholder: 'main', size: 12 });
+  const hubToken = h('input', { name: 'hubToken', type: 'password', autocomplete: 'off', size: 24 });
+  const hubFields = h('details', { class: 'hub' }, h('summary', {}, 'Hugging Face Hub: mirror, revision, token'),
+    field('Hub', hubEndpoint, 'a mirror in the Hub\'s layout, such as https://hf-mirror.com'), field('Revision', revision, 'a branch, tag or commit'),
+    field('Hub token', hubToken, 'for gated or private models; sent to the hub only, kept in this tab only'));
+  const hub = () => ({ endpoint: hubEndpoint.value, revision: revision.value });
   const dtype = settings.get('dtype')!.control;
   // The model the user chose, typed or restored, is theirs: the Hub answering does not change it.
   let modelChosen = false;
-  const offer = createModelOffer(model, () => dtype.value as Dtype, () => modelChosen);
+  const offer = createModelOffer(model, () => dtype.value as Dtype, () => modelChosen, hub);
   model.addEventListener('input', () => {
     modelChosen = true;
     offer.update();
@@ -181,11 +190,11 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     onRun();
   } },
   h('fieldset', {}, h('legend', {}, 'Images'), field('Source', kind), datasetBox, ...fieldsOf('images')),
-  h('fieldset', {}, h('legend', {}, 'Model'), field('Model', model, 'a Hub id or the bundled test model'), models, ...fieldsOf('model'), offer.root),
+  h('fieldset', {}, h('legend', {}, 'Model'), field('Model', model, 'a Hub id or the bundled test model'), models, ...fieldsOf('model'), offer.root, hubFields),
   h('fieldset', {}, h('legend', {}, 'Run'), ...fieldsOf('run')),
   h('div', { class: 'buttons' }, run, pause, cancel));
 
-  const restored = rememberForm(root, [kind, manifest, s3url, endpoint, region, model, ...[...settings.values()].map((f) => f.control)]);
+  const restored = rememberForm(root, [kind, manifest, s3url, endpoint, region, model, hubEndpoint, revision, ...[...settings.values()].map((f) => f.control)]);
   modelChosen = restored.has('model');
   showKind();
   offer.update();
@@ -211,7 +220,7 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     return id && secret ? { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) } : undefined;
   }
 
-  function read(origin: string): { request: JobRequest; runtime: DatasetRuntime } | { error: string } {
+  function read(origin: string): { request: JobRequest; runtime: JobRuntime } | { error: string } {
     const chosen = readDataset(kind.value as Kind, { manifest, s3url, endpoint, region, accessKeyId, secretAccessKey }, folder.picked(), credentials);
     if ('error' in chosen) return chosen;
     const { dataset, runtime } = chosen;
@@ -223,7 +232,9 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
       if (!parsed.ok) return { error: `${settingOf(key).field!.label}: ${parsed.reason.replace(/^--\S+ takes/, 'takes')}.` };
       given[key] = parsed.value;
     }
-    return { request: { ...withDefaults(given as Partial<SettingValues>), dataset, model: modelRefFromInput(model.value, origin) }, runtime };
+    if (hubEndpoint.value.trim() && !isEndpointUrl(hubEndpoint.value.trim())) return { error: `Hub: give an http(s) URL such as https://hf-mirror.com, got "${hubEndpoint.value.trim()}".` };
+    const token = hubToken.value.trim();
+    return { request: { ...withDefaults(given as Partial<SettingValues>), dataset, model: modelRefFromInput(model.value, origin, hub()) }, runtime: { ...runtime, ...(token ? { hubToken: token } : {}) } };
   }
 
   function busy(running: boolean): void {
@@ -234,5 +245,8 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     pause.textContent = 'Pause';
   }
 
-  return { root, read, busy, credentials };
+  /** What a run resumed from Past runs needs and no run stores: the keys and the hub's token. */
+  const secrets = (): JobRuntime => ({ credentials: credentials(), ...(hubToken.value.trim() ? { hubToken: hubToken.value.trim() } : {}) });
+
+  return { root, read, busy, secrets };
 }

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
 
   const runsView = createRunsView({
     show: (run) => void screen.show(run),
-    continue: (run, retry, folder) => void running((c) => continueJob(db, run.id, retry, { folder, credentials: form.credentials() }, hooks, c)),
+    continue: (run, retry, folder) => void running((c) => continueJob(db, run.id, retry, { folder, ...form.secrets() }, hooks, c)),
     rows: (run) => allRows(db, run.id),
     async remove(run) {
       await deleteRun(db, run.id);

@@ -4,10 +4,10 @@
 // default, unless the user already chose one.
 
 import type { Dtype } from '../core/device.ts';
-import { BUNDLED_MODEL, DTYPE_FILES, SUGGESTED_MODEL, SUGGESTED_PARAMETERS, hubRef, weightsSize } from '../model/model.ts';
+import { BUNDLED_MODEL, DTYPE_FILES, SUGGESTED_MODEL, SUGGESTED_PARAMETERS, hubRef, weightsSize, type HubSource } from '../model/model.ts';
 import { formatBytes, h, replace } from './dom.ts';
 
-export function createModelOffer(model: HTMLInputElement, dtype: () => Dtype, chosen: () => boolean) {
+export function createModelOffer(model: HTMLInputElement, dtype: () => Dtype, chosen: () => boolean, hub: () => Partial<HubSource>) {
   const root = h('p', { class: 'model-offer', 'data-testid': 'model-offer' });
   // The Hub's own figure once it answered, per dtype; until then the weights' count times their width.
   const sizes = new Map<Dtype, number>();
@@ -36,7 +36,7 @@ export function createModelOffer(model: HTMLInputElement, dtype: () => Dtype, ch
   async function probe(): Promise<void> {
     if (!navigator.onLine) return;
     const wanted = dtype();
-    const bytes = await weightsSize(hubRef(SUGGESTED_MODEL), wanted);
+    const bytes = await weightsSize(hubRef(SUGGESTED_MODEL, hub()), wanted);
     if (bytes === null) return;
     sizes.set(wanted, bytes);
     // A default, not the user's choice: not an input event, so not remembered as one.

@@ -70,9 +70,9 @@ export function runTiny(app: OpenApp, settings: Partial<Omit<AutomationRequest, 
 }
 
 /** Fills the model part of the form, presses Run, and waits for the run the page lists next. */
-export async function runFromForm(page: Page): Promise<RunRecord> {
+export async function runFromForm(page: Page, model = 'tench-local/tench-tiny-vit'): Promise<RunRecord> {
   const before = (await page.evaluate(() => window.tench!.runs())).length;
-  await page.fill('input[name=model]', 'tench-local/tench-tiny-vit');
+  await page.fill('input[name=model]', model);
   await page.selectOption('select[name=device]', 'wasm');
   await page.click('button[type=submit]');
   const deadline = Date.now() + 120_000;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { findBrowser } from '../../src/cli/browser.ts';
 import { parseS3Url } from '../../src/datasets/s3.ts';
 import { isImagePath, parseExtensions } from '../../src/datasets/filter.ts';
-import { modelRefFromInput } from '../../src/model/model.ts';
+import { fileUrl, modelIdentity, modelRefFromInput } from '../../src/model/model.ts';
 import { localModelId } from '../../src/server/routes.ts';
 
 describe('parseS3Url', () => {
@@ -31,6 +31,16 @@ describe('models', () => {
     expect(modelRefFromInput('google/vit-base-patch16-224', 'http://x')).toEqual({ id: 'Xenova/vit-base-patch16-224', base: null, asked: 'google/vit-base-patch16-224' });
     expect(modelRefFromInput('tench-tiny-vit', 'http://x')).toEqual({ id: 'tench-tiny-vit', base: 'http://x/models/' });
     expect(modelRefFromInput('https://host/some/models/my-vit/', 'http://x')).toEqual({ id: 'my-vit', base: 'https://host/some/models/' });
+  });
+
+  it("reads a Hub id's files from the hub and revision given, the Hub's main branch by default", () => {
+    const plain = modelRefFromInput('org/name', 'http://x');
+    expect(fileUrl(plain, 'config.json')).toBe('https://huggingface.co/org/name/resolve/main/config.json');
+    const mirrored = modelRefFromInput('org/name', 'http://x', { endpoint: 'https://hf-mirror.com/', revision: 'refs/pr/1' });
+    expect(fileUrl(mirrored, 'onnx/model.onnx')).toBe('https://hf-mirror.com/org/name/resolve/refs%2Fpr%2F1/onnx/model.onnx');
+    // Another revision is other weights: its rows are never taken for main's.
+    expect(modelIdentity(mirrored)).toBe('org/name@refs/pr/1');
+    expect(modelIdentity(modelRefFromInput('org/name', 'http://x', { endpoint: 'https://hf-mirror.com' }))).toBe('org/name');
   });
 
   it('serves a local model folder under an id transformers.js accepts', () => {

@@ -9,6 +9,8 @@ export type { Device, Dtype };
 
 export interface SessionSettings {
   model: ModelRef;
+  /** Sent with the model's requests to its hub, and nowhere else; never stored. */
+  hubToken?: string;
   device: Device;
   dtype: Dtype;
   /** WASM threads for this session; sessions in other workers run beside it. */

@@ -3,6 +3,7 @@
 import { AutoModelForImageClassification, Tensor, env } from '@huggingface/transformers';
 import type { SessionSettings } from './api.ts';
 import { ortWasmPaths } from './ort-files.ts';
+import { hubSource } from '../../src/model/model.ts';
 
 export interface Session {
   /** One forward pass over n images of 3 x h x w; returns the logits, n x classes. */
@@ -26,11 +27,28 @@ async function gpuDevice(): Promise<GPUDevice | null> {
   }
 }
 
+/** The hub's requests with the token; any other request (a redirect to the hub's file store
+ * included: browsers drop Authorization on a cross-origin redirect) as they are. */
+function withToken(hubPrefix: string, token: string): typeof env.fetch {
+  return (input, init) => {
+    if (!String(input).startsWith(hubPrefix)) return fetch(input, init);
+    const headers = new Headers((init as RequestInit | undefined)?.headers);
+    headers.set('authorization', `Bearer ${token}`);
+    return fetch(input, { ...(init as RequestInit | undefined), headers });
+  };
+}
+
 function configureEnv(s: SessionSettings): void {
   const local = s.model.base !== null;
   env.allowLocalModels = local;
   env.allowRemoteModels = !local;
   if (local) env.localModelPath = s.model.base!;
+  else {
+    const hub = hubSource(s.model.hub);
+    env.remoteHost = `${hub.endpoint}/`;
+    env.remotePathTemplate = '{model}/resolve/{revision}/';
+    if (s.hubToken) env.fetch = withToken(`${hub.endpoint}/`, s.hubToken);
+  }
   // The service worker already precaches ONNX Runtime's wasm; a second copy in transformers.js's
   // cache would cost another 27 MB of the origin's quota.
   env.useWasmCache = false;
@@ -53,6 +71,7 @@ export async function openSession(s: SessionSettings, onBytes?: (b: Bytes) => vo
     device: s.device,
     dtype: s.dtype,
     local_files_only: s.model.base !== null,
+    revision: s.model.base === null ? hubSource(s.model.hub).revision : undefined,
     progress_callback: (info) => {
       if (info.status === 'progress_total') onBytes?.({ loaded: info.loaded, total: info.total });
       else if (info.status === 'progress') onBytes?.({ file: info.file, loaded: info.loaded, total: info.total });
