@@ -1,30 +1,42 @@
-// The CLI serves the built app. It builds it when dist/ is missing or older than the sources,
-// once, under a lock, so that several CLI processes started together build it once.
+// The CLI serves the built app. It builds it when dist/ is missing or was built from other
+// sources, once, under a lock, so that several CLI processes started together build it once.
 
+import { createHash, type Hash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const SOURCES = ['src', 'workers', 'public', 'index.html', 'vite.config.ts', 'package-lock.json'];
+const SOURCES = ['src', 'workers', 'public', 'index.html', 'vite.config.ts'];
+/** Stands for the build tools' versions; not in the npm package, where no build happens. */
+const LOCKFILE = 'package-lock.json';
 const STAMP = '.tench-build.json';
 
-function newestMtime(path: string): number {
-  if (!existsSync(path)) return 0;
-  const s = statSync(path);
-  if (!s.isDirectory()) return s.mtimeMs;
-  let newest = s.mtimeMs;
-  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
-  return newest;
+function hashTree(hash: Hash, root: string, rel: string): void {
+  const path = join(root, rel);
+  if (!existsSync(path)) return;
+  if (!statSync(path).isDirectory()) {
+    hash.update(`${rel}\0${statSync(path).size}\0`).update(readFileSync(path));
+    return;
+  }
+  for (const name of readdirSync(path).sort()) hashTree(hash, root, `${rel}/${name}`);
 }
 
-export function sourcesStamp(root: string): number {
-  return Math.max(...SOURCES.map((p) => newestMtime(join(root, p))));
+/**
+ * What the app is built from, by content: file modification times do not survive an npm package
+ * (files are as new as their extraction) or a container image's layers.
+ */
+export function sourcesStamp(root: string): { sources: string; lockfile: string | null } {
+  const hash = createHash('sha256');
+  for (const source of SOURCES) hashTree(hash, root, source);
+  const lock = join(root, LOCKFILE);
+  return { sources: hash.digest('hex'), lockfile: existsSync(lock) ? createHash('sha256').update(readFileSync(lock)).digest('hex') : null };
 }
 
 export function isBuilt(root: string, outDir = join(root, 'dist')): boolean {
   try {
-    const stamp = JSON.parse(readFileSync(join(outDir, STAMP), 'utf8')) as { sources: number };
-    return stamp.sources >= sourcesStamp(root) && existsSync(join(outDir, 'index.html'));
+    const stamp = JSON.parse(readFileSync(join(outDir, STAMP), 'utf8')) as { sources: string; lockfile: string | null };
+    const now = sourcesStamp(root);
+    return stamp.sources === now.sources && (now.lockfile === null || stamp.lockfile === now.lockfile) && existsSync(join(outDir, 'index.html'));
   } catch {
     return false;
   }
@@ -52,9 +64,14 @@ export async function ensureBuilt(root: string, log: (line: string) => void): Pr
     const sources = sourcesStamp(root);
     log('building the app (once, after a change to its sources)…');
     // Loaded only to build: most runs find the app built, and these take a good part of a second.
-    const [{ build }, { appConfig }] = await Promise.all([import('vite'), import('../server/app-config.ts')]);
+    // They are development dependencies: an install without them (npm ci --omit=dev, the npm
+    // package) runs the app built before.
+    const [{ build }, { appConfig }] = await Promise.all([import('vite'), import('../server/app-config.ts')]).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+      throw new Error(`the app in ${outDir} is missing or was built from other sources, and this install has no build tools (installed with --omit=dev): run npm ci, or install the tench package, which holds the app built`);
+    });
     await build({ ...appConfig(), configFile: false, root, logLevel: 'warn', build: { ...appConfig().build, outDir, emptyOutDir: true } });
-    writeFileSync(join(outDir, STAMP), JSON.stringify({ sources, builtAt: Date.now() }));
+    writeFileSync(join(outDir, STAMP), JSON.stringify({ ...sources, builtAt: Date.now() }));
     return outDir;
   } finally {
     rmSync(lock, { recursive: true, force: true });

@@ -17,6 +17,7 @@ import type { AutomationRequest } from '../ui/automation.ts';
 import { withDefaults, type SettingValues } from '../settings.ts';
 import { findBrowser, launch, type Launched } from './browser.ts';
 import { ensureBuilt } from './build.ts';
+import { EXIT } from './exit.ts';
 import { awsCredentials } from './credentials.ts';
 import { chooseDataset, chooseModel, type DatasetChoice, type ModelChoice } from './inputs.ts';
 import type { ProgressSink } from './progress.ts';
@@ -84,7 +85,6 @@ export interface Summary {
 }
 
 /** Exit statuses, as the README lists them. */
-export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, cancelled: 130 });
 
 const PAGE_READY_MS = 60_000;
 const READ_PAGE = 1000;

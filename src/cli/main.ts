@@ -1,17 +1,29 @@
 // Command-line entry: flags in, one sentence and a non-zero exit for anything wrong with them.
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SETTING_KEYS, settingOf, type SettingKey, type SettingValues } from '../settings.ts';
-import { classify as runClassify, EXIT, type Console } from './classify.ts';
-import { merge } from './merge.ts';
-import { jsonLines, logLines, terminalBar } from './progress.ts';
-import { evaluationLines, failureLines } from './report.ts';
+import type { Console } from './classify.ts';
+import { EXIT } from './exit.ts';
 import { parseShard, resolveShard } from './shard-flags.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_MODEL = 'google/vit-base-patch16-224';
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+const EXAMPLES = `
+Examples:
+  tench classify public/samples --model public/models/tench-tiny-vit --out results.jsonl
+      the bundled images with the bundled demo model, offline
+  tench classify s3://anonymous@air-example-data-2/imagenette2/val/ --out imagenette.parquet
+      Imagenette's validation set with ViT-B/16 from the Hub, as Ray's example does
+  tench classify ./photos --resume --out photos.csv
+      a folder, going on with the last run of it if it did not finish
+  JOB_COMPLETION_INDEX=3 tench classify images.csv --shards 16 --out s3://my-bucket/parts/
+      shard 3 of 16, as a Kubernetes Indexed Job runs it; then: tench merge parts/part-*.parquet --out all.parquet
+`;
 
 function positive(name: string) {
   return (value: string) => {
@@ -55,53 +67,6 @@ function shardArg(value: string) {
   return shard.value;
 }
 
-/** Where output goes: a person at a terminal, a log, or a program reading --json. */
-export function terminal(json: boolean): Console {
-  const tty = process.stderr.isTTY === true && !json;
-  const progress = json ? jsonLines((l) => console.log(l)) : tty ? terminalBar(process.stderr) : logLines((l) => console.error(l));
-  return {
-    out: (line) => console.log(line),
-    err: (line) => console.error(line),
-    progress,
-    onKey: process.stdin.isTTY && tty
-      ? (handler) => {
-        process.stdin.setRawMode(true);
-        process.stdin.resume();
-        process.stdin.setEncoding('utf8');
-        process.stdin.on('data', handler);
-        return () => {
-          process.stdin.off('data', handler);
-          process.stdin.setRawMode(false);
-          process.stdin.pause();
-        };
-      }
-      : undefined,
-    report(e, f) {
-      if (json) {
-        if (e.labelled) {
-          console.log(JSON.stringify({
-            type: 'evaluation', labelled: e.labelled, accuracy: e.accuracy, top5_accuracy: e.top5Accuracy, failed_labelled: e.failedLabelled,
-            per_class: e.perClass.map((c) => ({ label: c.label, support: c.support, predicted: c.predicted, precision: c.precision, recall: c.recall })),
-          }));
-        }
-        if (f.total) console.log(JSON.stringify({ type: 'failures', total: f.total, by_cause: f.byCause }));
-        return;
-      }
-      for (const line of [...evaluationLines(e), ...failureLines(f)]) console.error(line);
-    },
-    summary(s) {
-      if (json) {
-        console.log(JSON.stringify({ type: 'summary', state: s.state, images: s.images, errors: s.errors, seconds: Number(s.seconds.toFixed(3)), rate: Number(s.rate.toFixed(3)), computed: s.computed, resumed: s.resumed, cached: s.cached, first_row_s: s.firstRowSeconds === null ? null : Number(s.firstRowSeconds.toFixed(3)), out: s.out }));
-        return;
-      }
-      const how = s.state === 'cancelled' ? ' (cancelled)' : '';
-      // The rate is of the images this process computed: rows found stored or reused are apart.
-      const apart = s.resumed || s.cached ? `; ${s.resumed} resumed, ${s.cached} reused` : '';
-      console.log(`classified ${s.images} images (${s.errors} errors) in ${s.seconds.toFixed(1)} s, ${s.rate.toFixed(2)} images/s${how}${apart}`);
-    },
-  };
-}
-
 /** The S3 endpoint and region as given, else as the AWS variables every AWS tool reads say. */
 function s3Given(o: { s3Endpoint?: string; s3Region?: string }, env = process.env): { s3Endpoint?: string; s3Region?: string } {
   const pick = (...values: Array<string | undefined>) => values.find((v) => v !== undefined && v !== '');
@@ -113,14 +78,17 @@ export async function main(argv: string[], io?: Console): Promise<number> {
   const program = new Command()
     .name('tench')
     .description('Classify every image of a dataset with a Vision Transformer, in a headless browser.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .addHelpText('after', EXAMPLES)
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
 
   const classify = program
     .command('classify')
     .description('classify the images of a folder, an S3 prefix or a list of URLs')
+    .addHelpText('after', EXAMPLES)
     .argument('<dataset>', 'a local folder, s3://[anonymous@]bucket/prefix/, or a list of images (.txt, .csv or .jsonl; a local file or an http(s) URL; a local list\'s relative entries are files beside it)')
-    .option('--model <id|folder>', 'a Hugging Face Hub id or a local model folder', DEFAULT_MODEL)
+    .option('--model <id|folder>', `a Hugging Face Hub id or a local model folder (default: $TENCH_MODEL, else ${DEFAULT_MODEL})`)
     .option('--revision <rev>', 'the branch, tag or commit of a Hub model (the Hub: $HF_ENDPOINT, else huggingface.co; a token for gated or private models: $HF_TOKEN)', 'main')
     .option('--out <file>', 'where to write the results: a .jsonl, .csv or .parquet file, an s3:// key or a presigned https URL; a folder or s3:// prefix ending in / gets part-NNNNN-of-NNNNN.<format> (default results.jsonl, or results.<format>)')
     .addOption(new Option('--format <format>', 'the format of a part file when --out names a folder (default jsonl)').choices(['jsonl', 'csv', 'parquet']))
@@ -142,6 +110,9 @@ export async function main(argv: string[], io?: Console): Promise<number> {
   for (const option of settings.values()) classify.addOption(option);
   classify
     .action(async (dataset: string, o) => {
+      // Loaded only to run: --help and a bad flag answer without the browser driver, the AWS SDK
+      // and the rest of what a run needs.
+      const [{ classify: runClassify }, { terminal }] = await Promise.all([import('./classify.ts'), import('./terminal.ts')]);
       const con = io ?? terminal(o.json);
       const shard = resolveShard({ shard: o.shard, shards: o.shards }, process.env);
       if (!shard.ok) {
@@ -151,7 +122,7 @@ export async function main(argv: string[], io?: Console): Promise<number> {
       }
       status = await runClassify(ROOT, {
         dataset,
-        model: o.model,
+        model: o.model ?? (process.env.TENCH_MODEL || DEFAULT_MODEL),
         hub: { endpoint: process.env.HF_ENDPOINT || undefined, revision: o.revision, token: process.env.HF_TOKEN || undefined },
         out: o.out ?? `results.${o.format ?? 'jsonl'}`,
         format: o.format,
@@ -178,7 +149,22 @@ export async function main(argv: string[], io?: Console): Promise<number> {
     .option('--s3-endpoint <url>', 'an S3-compatible server, for --expect-from and --out (default: $AWS_ENDPOINT_URL_S3, then $AWS_ENDPOINT_URL)')
     .option('--s3-region <region>', 'the bucket\'s region (default: $AWS_REGION, then $AWS_DEFAULT_REGION, then us-east-1)')
     .action(async (parts: string[], o) => {
+      const { merge } = await import('./merge.ts');
       status = await merge({ inputs: parts, out: o.out, expectFrom: o.expectFrom, ...s3Given(o) }, io ?? { out: (l) => console.log(l), err: (l) => console.error(l) });
+    });
+
+  program
+    .command('build')
+    .description('build the app the CLI serves (dist/) if its sources changed: for an image or a package that ships it built')
+    .action(async () => {
+      const { ensureBuilt } = await import('./build.ts');
+      const out = io ?? { out: (l: string) => console.log(l), err: (l: string) => console.error(l) };
+      try {
+        out.out(`the app is built in ${await ensureBuilt(ROOT, (l) => out.out(l))}`);
+      } catch (error) {
+        out.err(`tench: ${(error as Error).message}`);
+        status = EXIT.failed;
+      }
     });
 
   try {

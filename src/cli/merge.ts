@@ -11,7 +11,7 @@ import { isImagePath } from '../datasets/filter.ts';
 import { walkFiles } from '../server/routes.ts';
 import { csvLine, formatOf, fromSpreadsheetSafe, jsonlLine, resultColumns, resultCsvLine, resultsParquet, type ExportFormat, type ExportRecord } from '../store/export.ts';
 import { reasonOf } from '../core/outcome.ts';
-import { EXIT } from './classify.ts';
+import { EXIT } from './exit.ts';
 import { chooseDataset, type Checked, type S3Options } from './inputs.ts';
 import { chooseDestination, deliver } from './output.ts';
 import { partOf, partStem } from './shard-flags.ts';

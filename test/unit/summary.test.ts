@@ -2,7 +2,7 @@
 // found done already, set apart.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { terminal } from '../../src/cli/main.ts';
+import { terminal } from '../../src/cli/terminal.ts';
 import type { Summary } from '../../src/cli/classify.ts';
 
 const base: Summary = { images: 600, errors: 2, seconds: 12.04, rate: 24.9, computed: 300, state: 'done', out: 'results.jsonl', resumed: 300, cached: 0, firstRowSeconds: 1.5 };
