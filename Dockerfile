@@ -9,7 +9,7 @@
 # A model folder (the Hub's layout: config.json, preprocessor_config.json, onnx/) can be baked in,
 # so that no pod downloads it:
 #
-#   docker build --build-arg MODEL_DIR=models/vit-base-patch16-224 -t tench:vit .
+#   docker build --build-arg MODEL_DIR=models/vit-base-patch16-224 --build-arg TENCH_MODEL=/opt/tench/model -t tench:vit .
 #
 # Written for Docker/BuildKit; not built where tench is developed (those machines have no
 # container engine); `npm test` lints it (test/unit/deploy.test.ts). deploy/kubernetes/ runs it as

@@ -6,7 +6,7 @@ import { S3_PROXY } from './net/s3-client.ts';
 import type { Item } from './core/item.ts';
 import { sampled, type Sample } from './datasets/sample.ts';
 import { inShard, type Shard } from './datasets/shard.ts';
-import { loadModelInfo, modelIdentity, type ModelInfo, type ModelRef } from './model/model.ts';
+import { loadModelInfo, modelIdentity, tokenFor, type HubToken, type ModelInfo, type ModelRef } from './model/model.ts';
 import { trueLabel, type LabelOptions, type LabelSource } from './model/synsets.ts';
 import { flopsPerImage, largestBatch } from './pipeline/batching.ts';
 import { fetchBytes, fetchPack } from './net/fetch.ts';
@@ -26,8 +26,9 @@ import type { JobRequest } from './request.ts';
 
 export type { JobRequest };
 
-/** What a run needs and must never store: the dataset's keys or picked folder, the hub's token. */
-export type JobRuntime = DatasetRuntime & { hubToken?: string };
+/** What a run needs and must never store: the dataset's keys or picked folder, and a hub's token
+ * with the endpoint it was given for. */
+export type JobRuntime = DatasetRuntime & { hubToken?: HubToken };
 import { reasonOf } from './core/outcome.ts';
 
 
@@ -225,7 +226,9 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
     return run;
   };
 
-  const { hubToken, ...datasetRuntime } = runtime;
+  const { hubToken: given, ...datasetRuntime } = runtime;
+  // A token goes only to the hub it was given for: a resumed run may read another (its own).
+  const hubToken = tokenFor(request.model, given);
   const info = await loadModelInfo(request.model, signal, hubToken);
   if (!info.ok) return fail(info.reason);
   const facts = adapter ?? (await probeAdapter());

@@ -2,7 +2,7 @@
 // sources, once, under a lock, so that several CLI processes started together build it once.
 
 import { createHash, type Hash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -11,14 +11,19 @@ const SOURCES = ['src', 'workers', 'public', 'index.html', 'vite.config.ts'];
 const LOCKFILE = 'package-lock.json';
 const STAMP = '.tench-build.json';
 
+/** What npm leaves out of a package, whatever its "files" say, and links: not sources. */
+const NOT_SHIPPED = /^(\..*|node_modules|CVS|npm-debug\.log|.*\.orig)$/;
+
 function hashTree(hash: Hash, root: string, rel: string): void {
   const path = join(root, rel);
   if (!existsSync(path)) return;
-  if (!statSync(path).isDirectory()) {
-    hash.update(`${rel}\0${statSync(path).size}\0`).update(readFileSync(path));
+  const s = lstatSync(path);
+  if (s.isFile()) {
+    hash.update(`${rel}\0${s.size}\0`).update(readFileSync(path));
     return;
   }
-  for (const name of readdirSync(path).sort()) hashTree(hash, root, `${rel}/${name}`);
+  if (!s.isDirectory()) return;
+  for (const name of readdirSync(path).sort()) if (!NOT_SHIPPED.test(name)) hashTree(hash, root, `${rel}/${name}`);
 }
 
 /**

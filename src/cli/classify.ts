@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import type { Sample } from '../datasets/sample.ts';
 import { isEndpointUrl } from '../datasets/s3.ts';
 import type { Shard } from '../datasets/shard.ts';
-import { BUNDLED_MODEL } from '../model/model.ts';
+import { BUNDLED_MODEL, revisionProblem } from '../model/model.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import type { Evaluation, Failures } from '../store/evaluate.ts';
 import type { ExportFormat } from '../store/export.ts';
@@ -130,7 +130,7 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
       model: model.input,
       credentials: dataset.credentials,
       hub: { endpoint: o.hub?.endpoint, revision: o.hub?.revision },
-      hubToken: o.hub?.token,
+      ...(o.hub?.token ? { hubToken: { endpoint: o.hub.endpoint, token: o.hub.token } } : {}),
       shard: o.shard,
       sample: o.sample ?? null,
       labelMap,
@@ -186,6 +186,8 @@ function withOfflineHint(reason: string, model: ModelChoice, root: string): stri
 /** Everything that can be wrong before a browser starts, each as one sentence. */
 async function checkInputs(o: ClassifyOptions): Promise<{ ok: true; value: Checked } | { ok: false; reason: string }> {
   if (o.hub?.endpoint && !isEndpointUrl(o.hub.endpoint)) return { ok: false, reason: `HF_ENDPOINT ${o.hub.endpoint} is not an http(s) URL, such as https://hf-mirror.com` };
+  const revision = revisionProblem(o.model, o.hub ?? {});
+  if (revision) return { ok: false, reason: revision };
   const model = chooseModel(o.model);
   if (!model.ok) return model;
   const dataset = await chooseDataset(o.dataset, { endpoint: o.s3Endpoint, region: o.s3Region });
@@ -318,7 +320,7 @@ function s3Options(o: ClassifyOptions) {
 /** The run --resume or --retry-failed goes on with, if there is one. */
 async function findPrior(page: Page, request: AutomationRequest, o: ClassifyOptions, io: Console): Promise<RunRecord | null> {
   if (!o.resume && !o.retryFailed) return null;
-  const prior = await page.evaluate(([d, m, u, s]) => window.tench!.latest(d, m, u, s), [request.dataset, request.model, !o.retryFailed, o.shard] as const);
+  const prior = await page.evaluate(([d, m, u, s, h]) => window.tench!.latest(d, m, u, s, h), [request.dataset, request.model, !o.retryFailed, o.shard, request.hub] as const);
   if (prior) io.err(`${o.retryFailed ? 'retrying the failed images of' : 'resuming'} run ${prior.id} (${prior.state}); its own settings apply`);
   else io.err(`no ${o.retryFailed ? '' : 'unfinished '}run of this dataset${o.shard ? `, shard` : ''} and model to go on with: starting a new one`);
   return prior;

@@ -9,6 +9,8 @@ import { renewing, type CredentialSource, type Credentials } from '../net/s3-cli
 
 type Provider = ReturnType<typeof fromNodeProviderChain>;
 let chain: Provider | null = null;
+/** The chain found no source: remembered, as asking again would probe the instance metadata again. */
+let none = false;
 
 /** Said by the chain when no source holds credentials: then the requests go unsigned. */
 const NONE = /could not load credentials from any providers/i;
@@ -20,6 +22,7 @@ const NONE = /could not load credentials from any providers/i;
  */
 export async function awsCredentials(): Promise<{ ok: true; value: Credentials | undefined } | { ok: false; reason: string }> {
   // Memoized by the SDK: asked again, it answers from memory until the credentials near expiry.
+  if (none) return { ok: true, value: undefined };
   chain ??= fromNodeProviderChain();
   try {
     const c = await chain();
@@ -40,7 +43,10 @@ export async function awsCredentials(): Promise<{ ok: true; value: Credentials |
       const files = [process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials', process.env.AWS_CONFIG_FILE ?? '~/.aws/config'];
       return { ok: false, reason: `AWS credentials: the profile ${profile} (AWS_PROFILE) gives none: it is not in ${files.join(' or ')}, or holds no keys, SSO, role or credential_process` };
     }
-    if (NONE.test(message)) return { ok: true, value: undefined };
+    if (NONE.test(message)) {
+      none = true;
+      return { ok: true, value: undefined };
+    }
     return { ok: false, reason: `AWS credentials: ${message.replace(/\.$/, '')}` };
   }
 }

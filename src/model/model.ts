@@ -69,6 +69,28 @@ export function hubRef(id: string, given: Partial<HubSource> = {}): ModelRef {
   return exported ? { id: exported, base: null, asked: id, ...hub } : { id, base: null, ...hub };
 }
 
+/** A revision names a commit of one repository: for an id read from its ONNX export, the export's
+ * revisions are not the id's. A sentence when a revision is given for such an id. */
+export function revisionProblem(id: string, hub: Partial<HubSource>): string | null {
+  const exported = ONNX_EXPORTS[id.trim()];
+  const { revision } = hubSource(hub);
+  return exported && revision !== 'main'
+    ? `${id.trim()} is read from its ONNX export ${exported}, whose revisions are not ${id.trim()}'s: name ${exported} as the model to read its revision ${revision}`
+    : null;
+}
+
+/** A hub's token, with the hub it was given for. */
+export interface HubToken {
+  endpoint?: string;
+  token: string;
+}
+
+/** The token for this model's hub: none for a local model, or for a token given for another hub. */
+export function tokenFor(ref: ModelRef, given: HubToken | undefined): string | undefined {
+  if (!given || ref.base !== null) return undefined;
+  return hubSource(ref.hub).endpoint === hubSource({ endpoint: given.endpoint }).endpoint ? given.token : undefined;
+}
+
 /** The model's identity in a fingerprint: another revision is other weights. */
 export function modelIdentity(ref: ModelRef): string {
   return ref.hub && ref.hub.revision !== 'main' ? `${ref.id}@${ref.hub.revision}` : ref.id;

@@ -159,10 +159,12 @@ export function runPipeline<S>(input: PipelineInput<S>, outer: AbortSignal): Pip
     model.loaded = Math.max(model.loaded, p.loaded);
     model.total = Math.max(model.total, p.total);
   });
-  const inferPool = createPool<InferApi>({ name: 'inference worker', size: settings.sessions, maxInFlight: 1, spawn: spawn.inferrer, init: (api) => api.load(input.session, onLoad) });
-  inferPool.ready.then(() => {
+  // Ready as soon as one session is: it classifies while the others still load.
+  const inferPool = createPool<InferApi>({ name: 'inference worker', size: settings.sessions, maxInFlight: 1, spawn: spawn.inferrer, init: async (api) => {
+    const loaded = await api.load(input.session, onLoad);
     model.ready = true;
-  }, () => {});
+    return loaded;
+  } });
   decodePool.ready.catch(fail);
   inferPool.ready.catch(fail);
   // A stopped run stops its workers at once: a call under way ends with them, and no stage waits.

@@ -61,12 +61,13 @@ export function pwa(): PluginOption {
       cleanupOutdatedCaches: true,
       runtimeCaching: [
         {
-          // The bundled model, and files of the Hub or a mirror in its layout (.../resolve/<revision>/).
+          // The bundled model, and a model's files from the Hub or a mirror in its layout
+          // (<org>/<name>/resolve/<revision>/, its JSON files and ONNX weights).
           // A folder the CLI serves under /models/tench-local/ is the user's own and may change
           // between runs: the service worker leaves it alone.
           urlPattern: ({ url, sameOrigin }) => sameOrigin
             ? url.pathname.startsWith('/models/') && !url.pathname.startsWith('/models/tench-local/')
-            : /^\/[^/]+\/[^/]+\/resolve\/[^/]+\//.test(url.pathname),
+            : /^\/[^/]+\/[^/]+\/resolve\/[^/]+\/(onnx\/[^/]+\.onnx(_data)?|[^/]+\.json)$/.test(url.pathname),
           handler: 'CacheFirst',
           options: { cacheName: MODEL_CACHE },
         },

@@ -21,8 +21,12 @@ function refuse(res: ServerResponse, status: number, reason: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(reason);
 }
 
-/** AWS S3's hosts: path-style and virtual-hosted, regional, dual-stack, accelerate, FIPS, China. */
-const AWS_S3_HOST = /^([a-z0-9][a-z0-9.-]*\.)?s3([.-][a-z0-9-]+)*\.amazonaws\.com(\.cn)?$/;
+/**
+ * AWS S3's hosts: path-style and virtual-hosted, regional, dual-stack, accelerate, FIPS, Express,
+ * China. The s3 label is followed by at most dualstack and a region: a name such as
+ * s3-x.us-east-1.elb.amazonaws.com (a load balancer whose name its owner chose) is not S3.
+ */
+const AWS_S3_HOST = /^([a-z0-9][a-z0-9.-]*\.)?s3[a-z0-9-]*(\.dualstack)?(\.[a-z0-9-]+)?\.amazonaws\.com(\.cn)?$/;
 
 /** The variable the dev and preview servers read for the S3-compatible endpoints their proxy may reach. */
 export const S3_ENDPOINTS_VARIABLE = 'TENCH_S3_ENDPOINTS';

@@ -32,8 +32,8 @@ export interface ResultRow {
   /** The image itself, wherever it is listed from: dataset, path and version. Null when the
    * dataset gives no version, so that a changed file is never taken for a known one. */
   imageKey: string | null;
-  /** Where the image was fetched from, for a list of URLs: the detail view shows it from there.
-   * Absent from rows stored before it was kept, and for other sources. */
+  /** Where the image was fetched from, for a list of URLs whose path is not that URL: the detail
+   * view shows it from there. Absent from rows stored before it was kept, and for other sources. */
   url?: string;
   doneAt: number;
 }

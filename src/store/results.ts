@@ -32,7 +32,8 @@ export function toRow(runId: string, fingerprint: string, dataset: DatasetSpec, 
     version: r.item.version ?? null,
     fingerprint,
     imageKey: imageKey(dataset, r.item.path, r.item.version),
-    ...(r.item.source.kind === 'url' ? { url: r.item.source.url } : {}),
+    // Kept only where the path does not say it already.
+    ...(r.item.source.kind === 'url' && r.item.source.url !== r.item.path ? { url: r.item.source.url } : {}),
     doneAt: Date.now(),
   };
 }

@@ -4,7 +4,7 @@
 import { describe, type DatasetRuntime, type DatasetSpec } from '../datasets/dataset.ts';
 import { sameShard, type Shard } from '../datasets/shard.ts';
 import { continueJob, newControl, runJob, type Continuation, type JobHooks, type JobRequest } from '../job.ts';
-import { modelRefFromInput, type HubSource } from '../model/model.ts';
+import { modelIdentity, modelRefFromInput, type HubSource, type HubToken } from '../model/model.ts';
 import { renewing, type Credentials } from '../net/s3-client.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import type { TenchDB } from '../store/db.ts';
@@ -20,18 +20,18 @@ export interface AutomationRequest extends Omit<JobRequest, 'model'> {
   credentials?: Credentials;
   /** For a Hub id: a mirror and a revision (HF_ENDPOINT, --revision), and the token (HF_TOKEN). */
   hub?: Partial<HubSource>;
-  hubToken?: string;
+  hubToken?: HubToken;
 }
 
 export interface TenchAutomation {
   run(request: AutomationRequest): Promise<RunRecord>;
   /** Goes on with a stored run; a reason when it cannot. */
-  continue(runId: string, retry: Continuation['retry'], credentials?: Credentials, hubToken?: string): Promise<RunRecord | { refused: string }>;
+  continue(runId: string, retry: Continuation['retry'], credentials?: Credentials, hubToken?: HubToken): Promise<RunRecord | { refused: string }>;
   /**
    * The newest run of this dataset, model and shard; with `unfinished`, only one that did not end
    * done. Another shard's run of the same dataset is never it.
    */
-  latest(dataset: DatasetSpec, model: string, unfinished: boolean, shard?: Shard | null): Promise<RunRecord | null>;
+  latest(dataset: DatasetSpec, model: string, unfinished: boolean, shard?: Shard | null, hub?: Partial<HubSource>): Promise<RunRecord | null>;
   /** Stop admitting images; those in flight finish. */
   pause(): void;
   resume(): void;
@@ -107,9 +107,11 @@ export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void
     continue(runId, retry, credentials, hubToken) {
       return controlled((c) => continueJob(db, runId, retry, { credentials: renewable(credentials), hubToken }, hooks, c));
     },
-    async latest(dataset, model, unfinished, shard) {
-      const id = modelRefFromInput(model, location.origin).id;
-      const runs = (await listRuns(db)).filter((r) => describe(r.dataset) === describe(dataset) && r.model === id && sameShard(r.request?.shard, shard) && (!unfinished || r.state !== 'done'));
+    async latest(dataset, model, unfinished, shard, hub) {
+      // The same model at the same revision: a run of another revision is of other weights.
+      const wanted = modelIdentity(modelRefFromInput(model, location.origin, hub));
+      const identity = (r: RunRecord) => (r.request ? modelIdentity(r.request.model) : r.model);
+      const runs = (await listRuns(db)).filter((r) => describe(r.dataset) === describe(dataset) && identity(r) === wanted && sameShard(r.request?.shard, shard) && (!unfinished || r.state !== 'done'));
       return runs[0] ?? null;
     },
     pause: () => control?.gate.pause(),

@@ -21,8 +21,10 @@ function read(): Record<string, string> {
 }
 
 /**
- * Puts back what was typed last time in `given` (fields not on screen now included) and saves
- * each change made in the form from now on. Returns the names of the fields it restored.
+ * Puts back what was typed last time in `given` (fields not on screen now included) and, from now
+ * on, saves each field the user changes. Only those: a field left alone keeps following its
+ * default (the model's, say, which depends on whether the Hub answers). Returns the names of the
+ * fields it restored.
  */
 export function rememberForm(form: HTMLFormElement, given: Field[]): Set<string> {
   const fields = given.filter(keepable);
@@ -35,9 +37,13 @@ export function rememberForm(form: HTMLFormElement, given: Field[]): Set<string>
     f.value = value;
     restored.add(f.name);
   }
-  const save = () => {
+  const touched = new Set(restored);
+  const save = (event: Event) => {
+    const changed = fields.find((f) => f === event.target);
+    if (!changed) return;
+    touched.add(changed.name);
     const values: Record<string, string> = {};
-    for (const f of fields) values[f.name] = f.value;
+    for (const f of fields) if (touched.has(f.name)) values[f.name] = f.value;
     try {
       localStorage.setItem(STORAGE_KEY, JSON.stringify(values));
     } catch {

@@ -5,7 +5,7 @@ import type { DatasetRuntime, DatasetSpec } from '../datasets/dataset.ts';
 import { isEndpointUrl, parseS3Url } from '../datasets/s3.ts';
 import type { JobRequest, JobRuntime } from '../job.ts';
 import type { Dtype } from '../core/device.ts';
-import { BUNDLED_MODEL, DEFAULT_HUB, SUGGESTED_MODEL, modelRefFromInput } from '../model/model.ts';
+import { BUNDLED_MODEL, DEFAULT_HUB, SUGGESTED_MODEL, modelRefFromInput, revisionProblem } from '../model/model.ts';
 import { SETTING_KEYS, settingOf, withDefaults, type Setting, type SettingKey, type SettingValues } from '../settings.ts';
 import { h } from './dom.ts';
 import { rememberForm } from './form-memory.ts';
@@ -153,6 +153,8 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     field('Hub', hubEndpoint, 'a mirror in the Hub\'s layout, such as https://hf-mirror.com'), field('Revision', revision, 'a branch, tag or commit'),
     field('Hub token', hubToken, 'for gated or private models; sent to the hub only, kept in this tab only'));
   const hub = () => ({ endpoint: hubEndpoint.value, revision: revision.value });
+  /** The token typed, for the hub typed beside it. */
+  const token = (): Pick<JobRuntime, 'hubToken'> => (hubToken.value.trim() ? { hubToken: { endpoint: hubEndpoint.value, token: hubToken.value.trim() } } : {});
   const dtype = settings.get('dtype')!.control;
   // The model the user chose, typed or restored, is theirs: the Hub answering does not change it.
   let modelChosen = false;
@@ -232,9 +234,10 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
       if (!parsed.ok) return { error: `${settingOf(key).field!.label}: ${parsed.reason.replace(/^--\S+ takes/, 'takes')}.` };
       given[key] = parsed.value;
     }
+    const revisionWrong = revisionProblem(model.value, hub());
+    if (revisionWrong) return { error: `Revision: ${revisionWrong}.` };
     if (hubEndpoint.value.trim() && !isEndpointUrl(hubEndpoint.value.trim())) return { error: `Hub: give an http(s) URL such as https://hf-mirror.com, got "${hubEndpoint.value.trim()}".` };
-    const token = hubToken.value.trim();
-    return { request: { ...withDefaults(given as Partial<SettingValues>), dataset, model: modelRefFromInput(model.value, origin, hub()) }, runtime: { ...runtime, ...(token ? { hubToken: token } : {}) } };
+    return { request: { ...withDefaults(given as Partial<SettingValues>), dataset, model: modelRefFromInput(model.value, origin, hub()) }, runtime: { ...runtime, ...token() } };
   }
 
   function busy(running: boolean): void {
@@ -246,7 +249,7 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
   }
 
   /** What a run resumed from Past runs needs and no run stores: the keys and the hub's token. */
-  const secrets = (): JobRuntime => ({ credentials: credentials(), ...(hubToken.value.trim() ? { hubToken: hubToken.value.trim() } : {}) });
+  const secrets = (): JobRuntime => ({ credentials: credentials(), ...token() });
 
   return { root, read, busy, secrets };
 }

@@ -79,7 +79,7 @@ export function createGalleryDetail(db: TenchDB) {
       h('form', { method: 'dialog', class: 'detail-buttons' }, nav(-1, '← Previous'), nav(1, 'Next →'), h('button', { type: 'submit' }, 'Close')));
     if (!root.open) root.showModal();
     // The image itself, where it can still be read, in place of the thumbnail.
-    const url = thumb && row?.url;
+    const url = thumb && (row?.url ?? (/^https?:\/\//.test(at) ? at : null));
     const blob = url ? await fetchImage(url, row?.size ?? null, signal) : null;
     if (blob && !signal.aborted) replace(picture, h('img', { class: 'detail-original', src: objectUrl(blob), alt: '', 'data-testid': 'detail-original' }));
   }

@@ -105,7 +105,7 @@ describe('a Hub model through a mirror', () => {
       await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
       await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
       const online = await page.evaluate(([model, endpoint, revision, token]) => window.tench!.run({
-        dataset: { kind: 'manifest', url: `${location.origin}/samples/manifest.txt` }, model, hub: { endpoint, revision }, hubToken: token,
+        dataset: { kind: 'manifest', url: `${location.origin}/samples/manifest.txt` }, model, hub: { endpoint, revision }, hubToken: { endpoint, token },
         device: 'wasm', dtype: 'fp32', sessions: 1, decoders: null, batchSize: 4, topK: 5, limit: null,
       }), [REPO, mirror.endpoint, REVISION, TOKEN] as const);
       expect(online.state, online.error ?? '').toBe('done');

@@ -75,8 +75,12 @@ describe('the first run', () => {
     try {
       await page().evaluate(() => localStorage.clear());
       await reload();
+      // Another field changed and remembered: the model, left alone, still follows its default.
+      await page().getByLabel('Top-k', { exact: true }).fill('4');
+      await reload();
       await expect.poll(() => model().inputValue()).toBe(REAL);
-      expect(asked).toEqual([`HEAD ${REAL_WEIGHTS}`]);
+      await expect(page().getByLabel('Top-k', { exact: true }).inputValue()).resolves.toBe('4');
+      expect(asked).toEqual([`HEAD ${REAL_WEIGHTS}`, `HEAD ${REAL_WEIGHTS}`]);
       await expect(offer().textContent()).resolves.toContain('a download of 346 MB the first time');
     } finally {
       await page().unroute(REAL_WEIGHTS);

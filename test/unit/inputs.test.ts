@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { findBrowser } from '../../src/cli/browser.ts';
 import { parseS3Url } from '../../src/datasets/s3.ts';
 import { isImagePath, parseExtensions } from '../../src/datasets/filter.ts';
-import { fileUrl, modelIdentity, modelRefFromInput } from '../../src/model/model.ts';
+import { fileUrl, modelIdentity, modelRefFromInput, revisionProblem, tokenFor } from '../../src/model/model.ts';
 import { localModelId } from '../../src/server/routes.ts';
 
 describe('parseS3Url', () => {
@@ -41,6 +41,23 @@ describe('models', () => {
     // Another revision is other weights: its rows are never taken for main's.
     expect(modelIdentity(mirrored)).toBe('org/name@refs/pr/1');
     expect(modelIdentity(modelRefFromInput('org/name', 'http://x', { endpoint: 'https://hf-mirror.com' }))).toBe('org/name');
+  });
+
+  it('gives a token only to the hub it was given for', () => {
+    const mirror = modelRefFromInput('org/name', 'http://x', { endpoint: 'https://hf-mirror.com' });
+    const hub = modelRefFromInput('org/name', 'http://x');
+    expect(tokenFor(mirror, { endpoint: 'https://hf-mirror.com/', token: 't' })).toBe('t');
+    expect(tokenFor(hub, { token: 't' })).toBe('t');
+    // A run resumed with today's token, but made through another hub, reads it without.
+    expect(tokenFor(mirror, { token: 't' })).toBeUndefined();
+    expect(tokenFor(hub, { endpoint: 'https://hf-mirror.com', token: 't' })).toBeUndefined();
+    expect(tokenFor(modelRefFromInput('tench-tiny-vit', 'http://x'), { token: 't' })).toBeUndefined();
+  });
+
+  it("refuses a revision for an id read from another repository's ONNX export", () => {
+    expect(revisionProblem('google/vit-base-patch16-224', { revision: 'abc123' })).toBe("google/vit-base-patch16-224 is read from its ONNX export Xenova/vit-base-patch16-224, whose revisions are not google/vit-base-patch16-224's: name Xenova/vit-base-patch16-224 as the model to read its revision abc123");
+    expect(revisionProblem('google/vit-base-patch16-224', { revision: 'main' })).toBeNull();
+    expect(revisionProblem('Xenova/vit-base-patch16-224', { revision: 'abc123' })).toBeNull();
   });
 
   it('serves a local model folder under an id transformers.js accepts', () => {
