@@ -10,7 +10,7 @@ import sirv from 'sirv';
 import type { Connect, Plugin } from 'vite';
 import { PACK_HEADER } from '../datasets/pack.ts';
 import { servePack } from './data-pack.ts';
-import { proxyS3, S3_PROXY } from './s3-proxy.ts';
+import { proxyS3, s3Upstreams, S3_PROXY } from './s3-proxy.ts';
 
 export interface RouteOptions {
   /** A folder of images, listed at /data/manifest.jsonl and served under /data/files/. */
@@ -93,12 +93,13 @@ function notFound(res: ServerResponse): void {
 
 export function routesMiddleware(options: RouteOptions): Connect.NextHandleFunction {
   const model = options.modelDir ? sirv(resolve(options.modelDir), { dev: true }) : null;
+  const upstreams = s3Upstreams(options.s3Endpoints ?? []);
   const modelPrefix = options.modelDir ? `/models/${localModelId(options.modelDir)}/` : null;
 
   return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => {
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
-    if (options.s3Proxy !== false && (path === S3_PROXY || path.startsWith(`${S3_PROXY}/`))) return proxyS3(req, res, path, options.s3Endpoints);
+    if (options.s3Proxy !== false && (path === S3_PROXY || path.startsWith(`${S3_PROXY}/`))) return proxyS3(req, res, path, upstreams);
     if (path === DATA_MANIFEST) {
       if (!options.dataDir) return notFound(res);
       serveManifest(resolve(options.dataDir), res).catch((error) => {

@@ -31,15 +31,15 @@ const AWS_S3_HOST = /^([a-z0-9][a-z0-9.-]*\.)?s3[a-z0-9-]*(\.dualstack)?(\.[a-z0
 /** The variable the dev and preview servers read for the S3-compatible endpoints their proxy may reach. */
 export const S3_ENDPOINTS_VARIABLE = 'TENCH_S3_ENDPOINTS';
 
-/** Whether the proxy may forward to `target`: AWS S3 over https, or one of `endpoints` (their
- * origins; a virtual-hosted bucket under an endpoint's host counts as that endpoint). */
-export function s3UpstreamAllowed(target: URL, endpoints: readonly string[]): boolean {
-  if (target.protocol === 'https:' && AWS_S3_HOST.test(target.hostname) && (target.port === '' || target.port === '443')) return true;
-  return endpoints.some((endpoint) => {
-    if (!URL.canParse(endpoint)) return false;
-    const e = new URL(endpoint);
-    return e.protocol === target.protocol && e.port === target.port && (e.hostname === target.hostname || target.hostname.endsWith(`.${e.hostname}`));
-  });
+/** Whether the proxy may forward to a target: AWS S3 over https, or one of `endpoints` (their
+ * origins; a virtual-hosted bucket under an endpoint's host counts as that endpoint). The
+ * endpoints are read once, not for each request. */
+export function s3Upstreams(endpoints: readonly string[]): (target: URL) => boolean {
+  const given = endpoints.filter((e) => URL.canParse(e)).map((e) => new URL(e));
+  return (target) => {
+    if (target.protocol === 'https:' && AWS_S3_HOST.test(target.hostname) && (target.port === '' || target.port === '443')) return true;
+    return given.some((e) => e.protocol === target.protocol && e.port === target.port && (e.hostname === target.hostname || target.hostname.endsWith(`.${e.hostname}`)));
+  };
 }
 
 /** S3 words its errors in XML: the page's S3 client reads the reason from it. */
@@ -48,7 +48,7 @@ function s3Error(res: ServerResponse, status: number, code: string, message: str
   res.writeHead(status, { 'content-type': 'application/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${text}</Message></Error>`);
 }
 
-export function proxyS3(req: IncomingMessage, res: ServerResponse, path: string, endpoints: readonly string[] = []): void {
+export function proxyS3(req: IncomingMessage, res: ServerResponse, path: string, allowed: (target: URL) => boolean = s3Upstreams([])): void {
   // The page asks whether the route is here before it relies on it.
   if (path === S3_PROXY || path === `${S3_PROXY}/`) {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"tench":"s3-proxy"}');
@@ -64,7 +64,7 @@ export function proxyS3(req: IncomingMessage, res: ServerResponse, path: string,
   } catch {
     return refuse(res, 400, `the S3 proxy needs the bucket's http(s) origin in ${UPSTREAM_HEADER}`);
   }
-  if (!s3UpstreamAllowed(target, endpoints)) {
+  if (!allowed(target)) {
     return s3Error(res, 403, 'UpstreamNotAllowed', `the S3 proxy forwards only to AWS S3 and to the endpoints its server was started with, and ${target.origin} is neither: give it to the tench CLI as --s3-endpoint, or to npm start / npm run preview in ${S3_ENDPOINTS_VARIABLE}`);
   }
   const headers: Record<string, string> = { host: target.host };

@@ -1,11 +1,11 @@
 // Which origins the S3 proxy forwards to: AWS S3's own hosts over https, and the endpoints given.
 
 import { describe, expect, it } from 'vitest';
-import { s3UpstreamAllowed } from '../../src/server/s3-proxy.ts';
+import { s3Upstreams } from '../../src/server/s3-proxy.ts';
 
-const allowed = (url: string, endpoints: string[] = []) => s3UpstreamAllowed(new URL(url), endpoints);
+const allowed = (url: string, endpoints: string[] = []) => s3Upstreams(endpoints)(new URL(url));
 
-describe('s3UpstreamAllowed', () => {
+describe('s3Upstreams', () => {
   it("allows AWS S3's hosts, over https only", () => {
     for (const host of ['s3.amazonaws.com', 'bucket.s3.amazonaws.com', 'my.bucket.s3.us-east-1.amazonaws.com', 's3-us-west-2.amazonaws.com',
       'bucket.s3.dualstack.eu-west-1.amazonaws.com', 'bucket.s3-accelerate.amazonaws.com', 's3-fips.us-gov-west-1.amazonaws.com', 's3.cn-north-1.amazonaws.com.cn',
