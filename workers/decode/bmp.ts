@@ -85,49 +85,65 @@ const BITFIELDS_32: ReadonlyArray<[string, [number, number, number]]> = [
   ['0,0,0,0', [2, 1, 0]], // BGRA
 ];
 
-/** Pillow's BmpRleDecoder, to the byte: the pixel indices in file order. */
+/**
+ * Pillow's BmpRleDecoder, to the byte: the pixel indices in file order, written into a buffer of
+ * the image's size. `n` counts what the decoder has produced, which escapes can carry past the
+ * image's end: what falls past it is dropped, never held.
+ */
 function rle(b: Uint8Array, start: number, width: number, height: number, rle4: boolean): Uint8Array {
   const total = width * height;
-  const data: number[] = [];
+  const data = new Uint8Array(total);
+  let n = 0;
+  const push = (v: number) => {
+    if (n < total) data[n] = v;
+    n++;
+  };
   let x = 0;
   let pos = start;
-  const read = (n: number) => {
-    const got = b.subarray(pos, Math.min(pos + n, b.length));
+  const read = (count: number) => {
+    const got = b.subarray(pos, Math.min(pos + count, b.length));
     pos += got.length;
     return got;
   };
-  while (data.length < total) {
+  while (n < total) {
     const pair = read(2);
     if (pair.length < 2) break;
     let count = pair[0]!;
     const byte = pair[1]!;
     if (count) {
       if (x + count > width) count = Math.max(0, width - x);
-      if (rle4) for (let i = 0; i < count; i++) data.push(i % 2 === 0 ? byte >> 4 : byte & 15);
-      else for (let i = 0; i < count; i++) data.push(byte);
+      if (rle4) for (let i = 0; i < count; i++) push(i % 2 === 0 ? byte >> 4 : byte & 15);
+      else for (let i = 0; i < count; i++) push(byte);
       x += count;
     } else if (byte === 0) {
-      while (data.length % width !== 0) data.push(0);
+      // To the end of the row: zeros, which the buffer already holds.
+      n += (width - (n % width)) % width;
       x = 0;
     } else if (byte === 1) {
       break;
     } else if (byte === 2) {
       if (read(2).length < 2) break;
       const [right = 0, up = 0] = read(2);
-      for (let i = 0; i < right + up * width; i++) data.push(0);
-      x = data.length % width;
+      n += right + up * width;
+      x = n % width;
     } else {
       const byteCount = rle4 ? byte >> 1 : byte;
       const got = read(byteCount);
-      if (rle4) for (const v of got) data.push(v >> 4, v & 15);
-      else for (const v of got) data.push(v);
+      for (const v of got) {
+        if (rle4) {
+          push(v >> 4);
+          push(v & 15);
+        } else {
+          push(v);
+        }
+      }
       if (got.length < byteCount) break;
       x += byte;
       if (pos % 2 !== 0) pos++;
     }
   }
-  if (data.length < total) throw new BmpError('not enough image data');
-  return Uint8Array.from(data.length > total ? data.slice(0, total) : data);
+  if (n < total) throw new BmpError('not enough image data');
+  return data;
 }
 
 export function bmpToRgb(b: Uint8Array): { rgb: Uint8Array; width: number; height: number } {
@@ -168,13 +184,22 @@ export function bmpToRgb(b: Uint8Array): { rgb: Uint8Array; width: number; heigh
       pal[i * 3 + 2] = raw[i * l.paletteEntry]!;
     }
   }
+  const start = l.offset || 14 + l.headerSize;
+  const uncompressed = l.compression !== 1 && l.compression !== 2;
+  // Raw rows, four-byte aligned. Pillow reads a grey palette image as one byte a pixel (mode L)
+  // whatever its depth, except the black-and-white one (mode 1): below 8 bits a row then needs
+  // more bytes than the row holds, which its decoder refuses. Checked before anything the size
+  // of the image is allocated.
+  if (uncompressed && grey && !binary && bits < 8) throw new BmpError(`a ${bits}-bit grey palette cannot be read as one byte a pixel`);
+  const stride = ((width * bits + 31) >>> 3) & ~3;
+  const needed = stride * (height - 1) + Math.ceil((width * (grey && !binary ? 8 : bits)) / 8);
+  if (uncompressed && height > 0 && start + needed > b.length) throw new BmpError('image file is truncated');
   const rgb = new Uint8Array(width * height * 3);
   const put = (i: number, r: number, g: number, bl: number) => {
     rgb[i * 3] = r;
     rgb[i * 3 + 1] = g;
     rgb[i * 3 + 2] = bl;
   };
-  const start = l.offset || 14 + l.headerSize;
   // Row r of the file is image row y: bottom-up unless the height was negative.
   const rowOf = (r: number) => (l.topDown ? r : height - 1 - r);
   if (l.compression === 1 || l.compression === 2) {
@@ -189,13 +214,6 @@ export function bmpToRgb(b: Uint8Array): { rgb: Uint8Array; width: number; heigh
     }
     return { rgb, width, height };
   }
-  // Raw rows, four-byte aligned. Pillow reads a grey palette image as one byte a pixel (mode L)
-  // whatever its depth, except the black-and-white one (mode 1): below 8 bits a row then needs
-  // more bytes than the row holds, which its decoder refuses.
-  if (grey && !binary && bits < 8) throw new BmpError(`a ${bits}-bit grey palette cannot be read as one byte a pixel`);
-  const stride = ((width * bits + 31) >>> 3) & ~3;
-  const needed = stride * (height - 1) + Math.ceil((width * (grey && !binary ? 8 : bits)) / 8);
-  if (height > 0 && start + needed > b.length) throw new BmpError('image file is truncated');
   for (let r = 0; r < height; r++) {
     const row = start + r * stride;
     const y = rowOf(r);

@@ -10,7 +10,7 @@ import { applyOrientation, withoutOrientation } from './orientation.ts';
 import { bmpToRgb } from './bmp.ts';
 import { gifToRgb } from './gif.ts';
 import { pngToRgb } from './png.ts';
-import { pngForDecoding, pngPixelChunks } from './png-chunks.ts';
+import { pngChecked } from './png-chunks.ts';
 import { bitmapPixels } from './readback.ts';
 import { toRgb, type Pixels } from './resample.ts';
 import type { Stopwatch } from './stopwatch.ts';
@@ -30,6 +30,16 @@ export interface DecodeOptions extends DecodeLimits {
 }
 
 const refuse = (reason: string, tooLarge = false) => ({ ok: false as const, tooLarge, reason });
+
+/** How a refusal names an image's size: by its frame where a GIF frame makes it larger than its screen. */
+export function sizeName(header: Header): string {
+  const kind = header.format.toUpperCase();
+  const f = header.frame;
+  if (!f) return `${header.width}x${header.height} ${kind}`;
+  const at = f.x || f.y ? ` at ${f.x},${f.y}` : '';
+  const grown = f.width !== header.width || f.height !== header.height ? ` (a ${header.width}x${header.height} image)` : '';
+  return `${kind} frame ${f.width}x${f.height}${at}${grown}`;
+}
 
 /** The JPEG scale (1, 1/2, 1/4, 1/8: libjpeg's scaled IDCT) that fits the full-decode budget. */
 export function jpegScale(width: number, height: number, budget: number): number | null {
@@ -71,14 +81,12 @@ export function inspect(bytes: Uint8Array, options: DecodeLimits): Inspected {
   const header: Header | null = readHeader(bytes, format);
   if (!header) return refuse(undecodableReason(bytes));
   const { width, height } = header;
-  if (width * height > options.maxPixels) {
-    return refuse(`${width}x${height} ${format.toUpperCase()} is over the ${options.maxPixels}-pixel limit`, true);
-  }
+  if (width * height > options.maxPixels) return refuse(`${sizeName(header)} is over the ${options.maxPixels}-pixel limit`, true);
   if (format === 'jpeg' && !jpegComplete(bytes)) return refuse(`truncated JPEG: no end-of-image marker (${bytes.byteLength} bytes)`);
   if (format === 'webp' && !webpComplete(bytes)) return refuse(`truncated WebP (${bytes.byteLength} bytes)`);
   if (format === 'png') {
-    const cleaned = pngForDecoding(bytes);
-    return cleaned.ok ? { ok: true, header, bytes: cleaned.bytes } : refuse(cleaned.reason);
+    const checked = pngChecked(bytes);
+    if (!checked.ok) return refuse(checked.reason);
   }
   return { ok: true, header, bytes };
 }
@@ -90,15 +98,14 @@ export async function decodePixels(bytes: Uint8Array, header: Header, options: D
   let decoded: Pixels | null;
   let reduced = false;
   // Formats tench decodes itself, as Pillow does, in JavaScript.
-  const own = format === 'png' ? (b: Uint8Array) => pngToRgb(pngPixelChunks(b)) : format === 'gif' ? gifToRgb : format === 'bmp' ? bmpToRgb : null;
+  const own = format === 'png' ? pngToRgb : format === 'gif' ? gifToRgb : format === 'bmp' ? bmpToRgb : null;
   if (own) {
     if (width * height > options.fullDecodePixels) {
-      return refuse(`${width}x${height} ${kind} is too large to decode here (limit ${options.fullDecodePixels} pixels)`, true);
+      return refuse(`${sizeName(header)} is too large to decode here (limit ${options.fullDecodePixels} pixels)`, true);
     }
     try {
       const out = own(bytes);
       clock?.lap('decode');
-      if (out.width * out.height > options.maxPixels) return refuse(`${out.width}x${out.height} ${kind} is over the ${options.maxPixels}-pixel limit`, true);
       decoded = { data: out.rgb, channels: 3, width: out.width, height: out.height };
     } catch (error) {
       return refuse(`corrupt or truncated ${kind} (${error instanceof Error ? error.message.replace(/[:.]\s*$/, '') : 'unreadable'})`);
@@ -107,7 +114,7 @@ export async function decodePixels(bytes: Uint8Array, header: Header, options: D
     let resize: { width: number; height: number } | null = null;
     if (width * height > options.fullDecodePixels) {
       const k = format === 'jpeg' ? jpegScale(width, height, options.fullDecodePixels) : null;
-      if (!k) return refuse(`${width}x${height} ${kind} is too large to decode here (limit ${options.fullDecodePixels} pixels)`, true);
+      if (!k) return refuse(`${sizeName(header)} is too large to decode here (limit ${options.fullDecodePixels} pixels)`, true);
       resize = { width: Math.ceil(width / k), height: Math.ceil(height / k) };
       reduced = true;
     }

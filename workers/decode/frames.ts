@@ -6,6 +6,8 @@
 // the other way (decode.ts), which also says best why a file does not decode.
 
 import type { Format, Header } from './header.ts';
+import { imageDataBound, imageDataBytes } from './png.ts';
+import { pngForBrowser } from './png-chunks.ts';
 import type { Stopwatch } from './stopwatch.ts';
 
 export type Frame =
@@ -43,21 +45,40 @@ export function releaseFrame(frame: Frame): void {
 const u32be = (b: Uint8Array, i: number) => ((b[i]! << 24) >>> 0) + (b[i + 1]! << 16) + (b[i + 2]! << 8) + b[i + 3]!;
 
 /**
- * Whether the browser's PNG decoder gives Pillow's pixels for this file (its ancillary chunks
- * already dropped, png-chunks.ts): it does for every 8-bit kind, palettes included, and for
- * 16-bit colour (the high byte); not for 16-bit grey, which Pillow clips rather than scales. And
- * only for a whole file: a cut one must fail as Pillow fails, not decode half-grey.
+ * Whether the browser's PNG decoder gives Pillow's pixels for this file (its sBIT chunk dropped,
+ * png-chunks.ts): it does for every 8-bit kind, palettes included, and for 16-bit colour (the
+ * high byte); not for 16-bit grey, which Pillow clips rather than scales, nor for a palette with
+ * fewer entries than the bit depth can index (Pillow shows grey past its end). Not for an
+ * animated PNG: the browser shows the animation's first frame, Pillow the IDAT image (png.ts).
+ * Only with its image data in one run of IDAT chunks, as Pillow reads it, and no longer than the
+ * image needs (imageDataBound): the browser's decoder would inflate the rest (a 2 GiB bomb of a
+ * 16x16 PNG takes it about a second), where Pillow and png.ts stop at the image's end. And only
+ * for a whole file: a cut one must fail as Pillow fails, not decode half-grey.
  */
 export function pngFitsBrowser(b: Uint8Array): boolean {
   if (b.byteLength < 33) return false;
-  const depth = b[24];
-  const colorType = b[25];
+  const depth = b[24]!;
+  const colorType = b[25]!;
   if (depth === 16 && (colorType === 0 || colorType === 4)) return false;
+  let data = 0;
+  let ended = false;
+  let palette = 0;
   for (let pos = 8; pos + 12 <= b.byteLength; ) {
     const length = u32be(b, pos);
     const type = String.fromCharCode(b[pos + 4]!, b[pos + 5]!, b[pos + 6]!, b[pos + 7]!);
     pos += 12 + length;
-    if (type === 'IEND') return pos <= b.byteLength;
+    if (type === 'acTL' || type === 'fcTL' || type === 'fdAT') return false;
+    if (type === 'PLTE') palette = length;
+    if (type === 'IDAT') {
+      if (ended) return false;
+      data += length;
+    } else if (data > 0) {
+      ended = true;
+    }
+    if (type === 'IEND') {
+      if (colorType === 3 && palette < 3 << depth) return false;
+      return pos <= b.byteLength && data <= imageDataBound(imageDataBytes(u32be(b, 16), u32be(b, 20), depth, colorType, b[28] !== 0));
+    }
   }
   return false;
 }
@@ -77,7 +98,7 @@ export async function decodeFrame(bytes: Uint8Array, header: Header, clock?: Sto
   let frame: VideoFrame | null = null;
   try {
     // premultiplyAlpha is in the WebCodecs spec and in Chromium, not yet in TypeScript's DOM types.
-    const init = { data: bytes, type: TYPES[header.format]!, colorSpaceConversion: 'none', premultiplyAlpha: 'none' } as ImageDecoderInit;
+    const init = { data: header.format === 'png' ? pngForBrowser(bytes) : bytes, type: TYPES[header.format]!, colorSpaceConversion: 'none', premultiplyAlpha: 'none' } as ImageDecoderInit;
     decoder = new ImageDecoder(init);
     frame = (await decoder.decode({ frameIndex: 0 })).image;
     clock?.lap('decode');

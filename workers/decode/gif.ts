@@ -2,7 +2,9 @@
 // colours with alpha. Browsers give a transparent index transparent black and compose frames on
 // a background; Pillow keeps the palette colour of the transparent index, fills the canvas
 // outside the frame with that index (or 0 when there is none), grows the canvas to hold a frame
-// larger than the screen, and maps indices past a short palette to grey (i, i, i).
+// larger than the screen, and maps indices past a short palette to grey (i, i, i). The frame, not
+// the screen, sizes what is allocated: header.ts reads it (gifFirstFrame) so that the limits are
+// checked against it before anything is decoded.
 
 export class GifError extends Error {}
 
@@ -115,10 +117,25 @@ function interlacedRows(height: number): number[] {
   return rows;
 }
 
-export function gifToRgb(b: Uint8Array): { rgb: Uint8Array; width: number; height: number } {
+/** The first image of a GIF, as Pillow finds it: where it is, and what comes before its pixel data. */
+export interface GifFrame {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** The image Pillow makes: the logical screen grown to hold the frame. */
+  canvasWidth: number;
+  canvasHeight: number;
+  interlaced: boolean;
+  palette: Uint8Array | null;
+  transparent: number | null;
+  /** Offset of the LZW minimum code size byte. */
+  data: number;
+}
+
+/** The blocks up to the first image descriptor, without decoding anything: enough to size the image. */
+export function gifFirstFrame(b: Uint8Array): GifFrame {
   if (b.length < 13) throw new GifError('the header is cut short');
-  let width = u16le(b, 6);
-  let height = u16le(b, 8);
   const flags = b[10]!;
   let pos = 13;
   let global: Uint8Array | null = null;
@@ -144,10 +161,10 @@ export function gifToRgb(b: Uint8Array): { rgb: Uint8Array; width: number; heigh
       continue;
     }
     if (pos + 10 > b.length) throw new GifError('the image descriptor is cut short');
-    const x0 = u16le(b, pos + 1);
-    const y0 = u16le(b, pos + 3);
-    const fw = u16le(b, pos + 5);
-    const fh = u16le(b, pos + 7);
+    const x = u16le(b, pos + 1);
+    const y = u16le(b, pos + 3);
+    const width = u16le(b, pos + 5);
+    const height = u16le(b, pos + 7);
     const fflags = b[pos + 9]!;
     pos += 10;
     let pal = global;
@@ -156,28 +173,35 @@ export function gifToRgb(b: Uint8Array): { rgb: Uint8Array; width: number; heigh
       pal = palette(b, pos, entries);
       pos += entries * 3;
     }
-    if (pos >= b.length) throw new GifError('the image data is missing');
-    const minCode = b[pos]!;
-    const blocks = subBlocks(b, pos + 1);
-    width = Math.max(width, x0 + fw);
-    height = Math.max(height, y0 + fh);
-    const decoded = lzw(blocks.data, minCode, fw * fh);
-    if (decoded.filled < fw * fh && !decoded.ended) throw new GifError(`image file is truncated (${decoded.filled} of ${fw * fh} pixels)`);
-    const canvas = new Uint8Array(width * height).fill(transparent ?? 0);
-    const rows = fflags & 0x40 ? interlacedRows(fh) : null;
-    for (let r = 0; r < fh; r++) {
-      const y = y0 + (rows ? rows[r]! : r);
-      canvas.set(decoded.indices.subarray(r * fw, (r + 1) * fw), y * width + x0);
-    }
-    // No palette at all: the indices are grey levels (Pillow's mode L), as the grey default gives.
-    const p = pal ?? palette(b, 0, 0);
-    const rgb = new Uint8Array(width * height * 3);
-    for (let i = 0; i < canvas.length; i++) {
-      const c = canvas[i]! * 3;
-      rgb[i * 3] = p[c]!;
-      rgb[i * 3 + 1] = p[c + 1]!;
-      rgb[i * 3 + 2] = p[c + 2]!;
-    }
-    return { rgb, width, height };
+    const canvasWidth = Math.max(u16le(b, 6), x + width);
+    const canvasHeight = Math.max(u16le(b, 8), y + height);
+    return { x, y, width, height, canvasWidth, canvasHeight, interlaced: (fflags & 0x40) !== 0, palette: pal, transparent, data: pos };
   }
+}
+
+/** A GIF's first frame as RGB; the caller has checked its size (gifFirstFrame) against the limits. */
+export function gifToRgb(b: Uint8Array): { rgb: Uint8Array; width: number; height: number } {
+  const f = gifFirstFrame(b);
+  const { x: x0, y: y0, width: fw, height: fh, canvasWidth: width, canvasHeight: height } = f;
+  if (f.data >= b.length) throw new GifError('the image data is missing');
+  const minCode = b[f.data]!;
+  const blocks = subBlocks(b, f.data + 1);
+  const decoded = lzw(blocks.data, minCode, fw * fh);
+  if (decoded.filled < fw * fh && !decoded.ended) throw new GifError(`image file is truncated (${decoded.filled} of ${fw * fh} pixels)`);
+  const canvas = new Uint8Array(width * height).fill(f.transparent ?? 0);
+  const rows = f.interlaced ? interlacedRows(fh) : null;
+  for (let r = 0; r < fh; r++) {
+    const y = y0 + (rows ? rows[r]! : r);
+    canvas.set(decoded.indices.subarray(r * fw, (r + 1) * fw), y * width + x0);
+  }
+  // No palette at all: the indices are grey levels (Pillow's mode L), as the grey default gives.
+  const p = f.palette ?? palette(b, 0, 0);
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0; i < canvas.length; i++) {
+    const c = canvas[i]! * 3;
+    rgb[i * 3] = p[c]!;
+    rgb[i * 3 + 1] = p[c + 1]!;
+    rgb[i * 3 + 2] = p[c + 2]!;
+  }
+  return { rgb, width, height };
 }

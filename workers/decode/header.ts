@@ -3,6 +3,7 @@
 // at a reduced size, and to give a broken file a specific reason.
 
 import { bmpInfo } from './bmp.ts';
+import { gifFirstFrame } from './gif.ts';
 
 export type Format = 'jpeg' | 'png' | 'gif' | 'webp' | 'bmp' | 'avif' | 'tiff' | 'ico';
 
@@ -30,6 +31,11 @@ export interface Header {
   orientationAt: { offset: number; littleEndian: boolean } | null;
   /** May hold transparency, which a 2D canvas would premultiply away. */
   alpha: boolean;
+  /**
+   * A GIF's first frame where it makes the image larger than the logical screen (Pillow grows
+   * the canvas to hold it): width and height are then the grown image's, and a refusal names the frame.
+   */
+  frame?: { x: number; y: number; width: number; height: number };
 }
 
 const u16be = (b: Uint8Array, i: number) => (b[i]! << 8) | b[i + 1]!;
@@ -124,6 +130,25 @@ function webpSize(b: Uint8Array): [number, number, boolean] | null {
   return null;
 }
 
+/**
+ * A GIF's size is its first frame's canvas: the screen, grown to hold the frame. A 35-byte file
+ * can declare a 1x1 screen and a 65535x65535 frame; the frame is what would be allocated.
+ */
+function gifHeader(b: Uint8Array): Header | null {
+  const screen = { width: u16le(b, 6), height: u16le(b, 8) };
+  let size = screen;
+  let frame: Header['frame'];
+  try {
+    const f = gifFirstFrame(b);
+    size = { width: f.canvasWidth, height: f.canvasHeight };
+    if (size.width > screen.width || size.height > screen.height) frame = { x: f.x, y: f.y, width: f.width, height: f.height };
+  } catch {
+    // No frame to be found: the decoder says why, later.
+  }
+  if (!(size.width > 0 && size.height > 0)) return null;
+  return { format: 'gif', width: size.width, height: size.height, orientation: 1, orientationAt: null, alpha: true, ...(frame ? { frame } : {}) };
+}
+
 export function readHeader(b: Uint8Array, format: Format): Header | null {
   const plain = (width: number, height: number, alpha = false): Header | null =>
     width > 0 && height > 0 ? { format, width, height, orientation: 1, orientationAt: null, alpha } : null;
@@ -133,7 +158,7 @@ export function readHeader(b: Uint8Array, format: Format): Header | null {
     case 'png':
       return b.byteLength >= 24 ? plain(u32be(b, 16), u32be(b, 20)) : null;
     case 'gif':
-      return b.byteLength >= 10 ? plain(u16le(b, 6), u16le(b, 8), true) : null;
+      return b.byteLength >= 10 ? gifHeader(b) : null;
     case 'webp': {
       const size = webpSize(b);
       return size ? plain(size[0], size[1], size[2]) : null;

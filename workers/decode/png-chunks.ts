@@ -1,11 +1,10 @@
 // A PNG's chunks as Pillow reads them, before any decoder sees the file. Pillow checks the
-// checksum of every chunk before the image data and refuses the file when one is wrong; it
-// ignores what the others say about colour (iCCP, gAMA, sRGB, cHRM, sBIT) and passes over damaged
-// ancillary chunks (a broken zlib stream in iCCP or zTXt) that fast-png would stop at. So that
-// decoder gets the file with only the chunks that make the pixels: IHDR, PLTE, IDAT and IEND
-// (tRNS, alpha only, is dropped too: convert('RGB') keeps the stored colour either way). The
-// browser's decoder gets it as it is (a copy costs a tenth of a millisecond a photo), but for
-// sBIT, which it might honour.
+// checksum of every chunk before the image data (the first IDAT, or fdAT) and refuses the file
+// when one is wrong; it ignores what the others say about colour (iCCP, gAMA, sRGB, cHRM, sBIT).
+// png.ts reads the file's chunks itself, as Pillow does. The browser's decoder gets the file as it
+// is (a copy costs a tenth of a millisecond a photo), but for sBIT, which it might honour: that
+// file keeps only the chunks that make the pixels, IHDR, PLTE, IDAT and IEND (tRNS, alpha only, is
+// dropped too: convert('RGB') keeps the stored colour either way).
 
 const KEEP = new Set(['IHDR', 'PLTE', 'IDAT', 'IEND']);
 
@@ -43,7 +42,7 @@ function chunks(b: Uint8Array): { ok: true; list: Chunk[]; end: number } | { ok:
     const end = pos + 12 + length;
     if (end > b.length) break;
     const type = String.fromCharCode(b[pos + 4]!, b[pos + 5]!, b[pos + 6]!, b[pos + 7]!);
-    if (type === 'IDAT') beforeImage = false;
+    if (type === 'IDAT' || type === 'fdAT') beforeImage = false;
     if (beforeImage && crc32(b, pos + 4, pos + 8 + length) !== u32be(b, pos + 8 + length)) {
       return { ok: false, reason: `broken PNG file: bad checksum in its ${type} chunk` };
     }
@@ -70,15 +69,14 @@ function kept(b: Uint8Array, list: Chunk[], end: number): Uint8Array {
   return out;
 }
 
-/** The file the browser's decoder should see, or the reason Pillow refuses it. */
-export function pngForDecoding(b: Uint8Array): { ok: true; bytes: Uint8Array } | { ok: false; reason: string } {
+/** Whether Pillow gets past the chunks before the image data; if not, its reason. */
+export function pngChecked(b: Uint8Array): { ok: true } | { ok: false; reason: string } {
   const found = chunks(b);
-  if (!found.ok) return found;
-  return { ok: true, bytes: found.list.some((c) => c.type === 'sBIT') ? kept(b, found.list, found.end) : b };
+  return found.ok ? { ok: true } : found;
 }
 
-/** The file with only IHDR, PLTE, IDAT and IEND, for the JavaScript decoder. */
-export function pngPixelChunks(b: Uint8Array): Uint8Array {
+/** The file the browser's decoder should see: without sBIT, which it might honour. */
+export function pngForBrowser(b: Uint8Array): Uint8Array {
   const found = chunks(b);
-  return found.ok ? kept(b, found.list, found.end) : b;
+  return found.ok && found.list.some((c) => c.type === 'sBIT') ? kept(b, found.list, found.end) : b;
 }
