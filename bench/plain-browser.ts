@@ -10,7 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CHROMIUM_ARGS } from '../src/cli/browser.ts';
+import type { Served } from '../src/cli/server.ts';
+import { CHROMIUM_ARGS, sandboxArgs } from '../src/cli/browser.ts';
 import type { Bench } from './bench-page.ts';
 
 type Outcome = { ok: true; result: unknown } | { ok: false; reason: string };
@@ -46,13 +47,13 @@ export function reportRoute(req: IncomingMessage, res: ServerResponse, next: () 
  * Runs one bench call in a fresh browser. `onMark` hears the page say that its run has reached
  * steady state (the scenario's markAt), so that the caller can start its CPU count there.
  */
-export async function plainCall<K extends keyof Bench>(browserPath: string, origin: string, name: K, arg: Parameters<Bench[K]>[0], onMark?: (done: number) => void): Promise<Awaited<ReturnType<Bench[K]>>> {
+export async function plainCall<K extends keyof Bench>(browserPath: string, server: Served, name: K, arg: Parameters<Bench[K]>[0], onMark?: (done: number) => void): Promise<Awaited<ReturnType<Bench[K]>>> {
   const token = randomUUID();
   if (onMark) marks.set(token, onMark);
   mkdirSync(PROFILES, { recursive: true });
   const profile = mkdtempSync(join(PROFILES, 'profile-'));
-  const query = new URLSearchParams({ call: name, arg: JSON.stringify(arg), report: `${origin}${REPORT_PATH}?token=${token}` });
-  const child = spawn(browserPath, [...CHROMIUM_ARGS, '--headless', `--user-data-dir=${profile}`, `${origin}/bench/bench.html?${query}`], { stdio: 'ignore' });
+  const query = new URLSearchParams({ call: name, arg: JSON.stringify(arg), report: `${server.origin}${REPORT_PATH}?token=${token}` });
+  const child = spawn(browserPath, [...CHROMIUM_ARGS, ...sandboxArgs(process.getuid?.()).args, '--headless', `--user-data-dir=${profile}`, server.entry(`/bench/bench.html?${query}`)], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     const outcome = await new Promise<Outcome>((resolve, reject) => {

@@ -135,7 +135,7 @@ async function plainEndToEnd(browserPath: string, server: Served, model: string,
   const meter = cpuMeter();
   let marked = 0;
   try {
-    const r: EndToEnd = await plainCall(browserPath, server.origin, 'endToEnd', { model, device: 'wasm', images, manifest, markAt: Math.round(images / 10), ...extra }, (done) => {
+    const r: EndToEnd = await plainCall(browserPath, server, 'endToEnd', { model, device: 'wasm', images, manifest, markAt: Math.round(images / 10), ...extra }, (done) => {
       marked = done;
       meter.mark();
     });
@@ -245,6 +245,7 @@ async function main(): Promise<void> {
     const photos = await open(PHOTOS, hasVitBase ? VIT_BASE : undefined);
     const mixed = await open(MIXED, SMALL);
     const first = await launch(browserPath.path);
+    await photos.admit(first.context);
     const version = (await first.context.browser()?.version()) ?? 'chromium';
     const probe = await first.context.newPage();
     await probe.goto(`${photos.origin}/bench/bench.html`);
@@ -332,12 +333,12 @@ async function main(): Promise<void> {
       console.log('\nthroughput, images/s (steady state, after the first batch):');
       const throughput = async (server: Served, model: string, label: string, device: Device, counts: { a: number; b: number; c: number }, batchSize?: number) => {
         const scenario: Scenario = { model, device, images: counts.a, ...(batchSize ? { batchSize } : {}) };
-        const a = await plainCall(browserPath.path, server.origin, 'modelOnly', scenario);
-        const ceiling = device === 'wasm' ? await plainCall(browserPath.path, server.origin, 'modelOnly', { ...scenario, sessions: cores, threads: 1 }) : null;
-        const b = await plainCall(browserPath.path, server.origin, 'endToEnd', { ...scenario, images: counts.b, manifest: `${server.origin}/data/manifest.jsonl` });
+        const a = await plainCall(browserPath.path, server, 'modelOnly', scenario);
+        const ceiling = device === 'wasm' ? await plainCall(browserPath.path, server, 'modelOnly', { ...scenario, sessions: cores, threads: 1 }) : null;
+        const b = await plainCall(browserPath.path, server, 'endToEnd', { ...scenario, images: counts.b, manifest: `${server.origin}/data/manifest.jsonl` });
         // The same photos, every twelfth (75 JPEG, 25 PNG), from the page's own origin.
         const urls = mixedFiles.filter((_, i) => i % 12 === 0).map((n) => `${server.origin}/data/files/${n}`);
-        const c = await plainCall(browserPath.path, server.origin, 'naive', { ...scenario, batchSize: 8, images: counts.c, urls });
+        const c = await plainCall(browserPath.path, server, 'naive', { ...scenario, batchSize: 8, images: counts.c, urls });
         console.log(`  ${label} ${device}: (a) ${a.rate.toFixed(2)}  (b) ${b.rate.toFixed(2)}  (c) ${c.rate.toFixed(2)}${ceiling ? `  model on every core ${ceiling.rate.toFixed(2)}` : ''}`);
         return { label, device, a, b, c, ceiling };
       };
@@ -376,11 +377,12 @@ async function main(): Promise<void> {
       return { model: 'tench-tiny-vit', device: 'wasm' as const, images: n, manifest: `${memoryServer.origin}/data/files/manifests/${file}` };
     };
     const plainRuns: Array<{ n: number; result: Rate; peakBytes: number }> = [];
-    for (const n of sizes) plainRuns.push({ n, ...(await peakDuring(() => plainCall(browserPath.path, memoryServer.origin, 'endToEnd', scenario(n)))) });
+    for (const n of sizes) plainRuns.push({ n, ...(await peakDuring(() => plainCall(browserPath.path, memoryServer, 'endToEnd', scenario(n)))) });
     const driven: typeof plainRuns = [];
     for (const n of sizes) {
       const launched = await launch(browserPath.path);
       try {
+        await memoryServer.admit(launched.context);
         const page = await launched.context.newPage();
         await page.goto(`${memoryServer.origin}/bench/bench.html`);
         await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 120_000 });

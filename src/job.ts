@@ -2,6 +2,7 @@
 // the CLI both start runs through here; everything a run leaves behind is in IndexedDB.
 
 import { describe, openDataset, type DatasetRuntime, type DatasetSpec } from './datasets/dataset.ts';
+import { otherFolder } from './datasets/folder.ts';
 import { S3_PROXY } from './net/s3-client.ts';
 import type { Item } from './core/item.ts';
 import { sampled, type Sample } from './datasets/sample.ts';
@@ -16,8 +17,8 @@ import { bottleneck, createRateMeter, eta, type Progress } from './pipeline/prog
 import { defaultPlan, probeAdapter, resolveRuntime, type AdapterFacts, type Plan, type RequestedDevice } from './pipeline/runtime.ts';
 import { runPipeline, type Counters, type ItemResult, type Known } from './pipeline/scheduler.ts';
 import type { TenchDB } from './store/db.ts';
-import { findByImage, imageKey, knownImages, nextOrder, putRows, storedOutcomes, toRow, type ResultRow, type Thumb } from './store/results.ts';
-import { getRun, holdingRunLock, newRunId, runIsLive, putRun, type RunCounts, type RunRecord } from './store/runs.ts';
+import { findByImage, imageKey, knownImages, nextOrder, putRows, storedOutcomes, storedPaths, toRow, type ResultRow, type Thumb } from './store/results.ts';
+import { claimingRunLock, getRun, holdingRunLock, newRunId, putRun, type RunCounts, type RunRecord } from './store/runs.ts';
 import type { RunSettings } from './store/records.ts';
 import { SETTING_KEYS, settingOf, valueOf } from './settings.ts';
 import { isQuotaError, storageFigures } from './store/quota.ts';
@@ -94,7 +95,7 @@ function replacedNote(counters: Counters): string | null {
 }
 const SAVE_COUNTS_MS = 3000;
 
-function progressFrom(runId: string, state: Progress['state'], counters: Counters, startedAt: number, stats: { listed: number; skipped: number }, listingDone: boolean, recentRate: number, device: string, note: string | null): Progress {
+function progressFrom(runId: string, state: Progress['state'], counters: Counters, startedAt: number, stats: { listed: number; skipped: number; skippedWhy?: Record<string, number>; repeated?: number }, listingDone: boolean, recentRate: number, device: string, note: string | null): Progress {
   const elapsedMs = performance.now() - startedAt;
   const rate = elapsedMs > 0 ? (counters.written * 1000) / elapsedMs : 0;
   const done = counters.written + counters.resumed;
@@ -105,6 +106,8 @@ function progressFrom(runId: string, state: Progress['state'], counters: Counter
     listed: counters.listed,
     listingDone,
     skipped: stats.skipped,
+    ...(stats.skippedWhy ? { skippedWhy: { ...stats.skippedWhy } } : {}),
+    ...(stats.repeated ? { repeated: stats.repeated } : {}),
     done,
     resumed: counters.resumed,
     cached: counters.cached,
@@ -174,46 +177,57 @@ async function lookup(db: TenchDB, run: RunRecord, retry: Continuation['retry'] 
 /**
  * Runs one job to its end and returns its record. A run that cannot start (model missing,
  * no adapter for --device webgpu) still gets a record, with state 'failed' and the reason.
- * With `from`, goes on with a stored run instead of starting one: same id, same rows.
  */
-export async function runJob(db: TenchDB, request: JobRequest, runtime: JobRuntime, hooks: JobHooks = {}, control: JobControl = newControl(), adapter?: AdapterFacts, from?: Continuation): Promise<RunRecord> {
+export async function runJob(db: TenchDB, request: JobRequest, runtime: JobRuntime, hooks: JobHooks = {}, control: JobControl = newControl(), adapter?: AdapterFacts): Promise<RunRecord> {
   const { dataset: _dataset, ...stored } = request;
-  const run: RunRecord = from
-    ? { ...from.run, state: 'running', startedAt: Date.now(), finishedAt: null, error: null, firstRowAt: null }
-    : {
-      id: newRunId(),
-      createdAt: Date.now(),
-      startedAt: Date.now(),
-      finishedAt: null,
-      state: 'running',
-      dataset: request.dataset,
-      model: request.model.id,
-      fingerprint: '',
-      settings: storedSettings(request),
-      runtime: null,
-      readyAt: null,
-      firstRowAt: null,
-      counts: null,
-      error: null,
-      request: stored,
-    };
+  const run: RunRecord = {
+    id: newRunId(),
+    createdAt: Date.now(),
+    startedAt: Date.now(),
+    finishedAt: null,
+    state: 'running',
+    dataset: request.dataset,
+    model: request.model.id,
+    fingerprint: '',
+    settings: storedSettings(request),
+    runtime: null,
+    readyAt: null,
+    firstRowAt: null,
+    counts: null,
+    error: null,
+    request: stored,
+  };
+  // The lock before the record: a record that says running is never without its lock.
+  return holdingRunLock(run.id, () => started(db, run, request, runtime, hooks, control, adapter, null));
+}
+
+async function started(db: TenchDB, run: RunRecord, request: JobRequest, runtime: JobRuntime, hooks: JobHooks, control: JobControl, adapter: AdapterFacts | undefined, retry: Continuation['retry'] | null): Promise<RunRecord> {
   await putRun(db, run);
   hooks.onStart?.(run.id);
-  return holdingRunLock(run.id, () => execute(db, run, request, runtime, hooks, control, adapter, from?.retry ?? null));
+  return execute(db, run, request, runtime, hooks, control, adapter, retry);
 }
 
 /**
  * Goes on with a stored run: the images it has no row for ('missing'), or those and the ones that
  * failed ('failed'). The dataset and settings are the run's own; only what cannot be stored
- * (credentials, a picked folder) comes from the caller. A reason when the run cannot go on.
+ * (credentials, a picked folder) comes from the caller. A reason when the run cannot go on: then
+ * nothing of it has changed.
  */
 export async function continueJob(db: TenchDB, runId: string, retry: Continuation['retry'], runtime: JobRuntime, hooks: JobHooks = {}, control: JobControl = newControl(), adapter?: AdapterFacts): Promise<RunRecord | { refused: string }> {
-  const run = await getRun(db, runId);
-  if (!run) return { refused: `there is no run ${runId}` };
-  if (!run.request) return { refused: `run ${runId} was made by an older tench that did not keep its settings; start a new run (its results are reused)` };
-  if (run.dataset.kind === 'folder' && !runtime.folder) return { refused: `run ${runId} read the folder ${run.dataset.name}: pick that folder again to go on` };
-  if (run.state === 'running' && (await runIsLive(runId))) return { refused: `run ${runId} is still running in another tab or process` };
-  return runJob(db, { ...run.request, dataset: run.dataset }, runtime, hooks, control, adapter, { run, retry });
+  // Under the run's lock, taken only if free: no other page runs it or deletes it meanwhile.
+  const claimed = await claimingRunLock(runId, async (): Promise<RunRecord | { refused: string }> => {
+    const run = await getRun(db, runId);
+    if (!run) return { refused: `there is no run ${runId}` };
+    if (!run.request) return { refused: `run ${runId} was made by an older tench that did not keep its settings; start a new run (its results are reused)` };
+    if (run.dataset.kind === 'folder') {
+      if (!runtime.folder) return { refused: `run ${runId} read the folder ${run.dataset.name}: pick that folder again to go on` };
+      const other = await otherFolder(runId, run.dataset.name, runtime.folder, storedPaths(db, runId));
+      if (other) return { refused: other };
+    }
+    const going: RunRecord = { ...run, state: 'running', startedAt: Date.now(), finishedAt: null, error: null, firstRowAt: null };
+    return started(db, going, { ...run.request, dataset: run.dataset }, runtime, hooks, control, adapter, retry);
+  });
+  return claimed?.value ?? { refused: `run ${runId} is still running in another tab or process` };
 }
 
 async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime: JobRuntime, hooks: JobHooks, control: JobControl, adapter: AdapterFacts | undefined, retry: Continuation['retry'] | null): Promise<RunRecord> {
@@ -243,7 +257,7 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
 
   let dataset;
   try {
-    dataset = openDataset(request.dataset, { s3Proxy: `${location.origin}${S3_PROXY}`, ...datasetRuntime, extensions: request.extensions ?? undefined, limit: request.limit, requestTimeoutMs: request.requestTimeoutMs ?? undefined }, signal);
+    dataset = openDataset(request.dataset, { s3Proxy: `${location.origin}${S3_PROXY}`, ...datasetRuntime, extensions: request.extensions ?? undefined, limit: request.limit, requestTimeoutMs: request.requestTimeoutMs ?? undefined, maxListBytes: request.maxListBytes ?? undefined, maxListLineBytes: request.maxListLineBytes ?? undefined }, signal);
   } catch (error) {
     return fail(`${describe(request.dataset)}: ${reasonOf(error)}`);
   }

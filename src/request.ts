@@ -43,4 +43,8 @@ export interface JobRequest {
   maxPixels?: number | null;
   /** A request that receives nothing for this long is abandoned and tried again. Default 30 s. */
   requestTimeoutMs?: number | null;
+  /** A list of images longer than this many bytes stops the run. Default 2 GiB. */
+  maxListBytes?: number | null;
+  /** A list line (a CSV record) longer than this many bytes stops the run. Default 64 KiB. */
+  maxListLineBytes?: number | null;
 }

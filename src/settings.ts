@@ -3,6 +3,7 @@
 // page's form, the job request and the run's stored settings are all made from this table.
 
 import { IMAGE_EXTENSIONS, parseExtensions } from './datasets/filter.ts';
+import { MAX_LIST_BYTES, MAX_LIST_LINE_BYTES } from './datasets/list-limits.ts';
 import { REQUEST_TIMEOUT_MS } from './net/retry.ts';
 import { FETCH_CONCURRENCY, type RequestedDevice } from './pipeline/runtime.ts';
 import type { Dtype } from './core/device.ts';
@@ -32,7 +33,6 @@ export interface Setting<V> {
 export const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 /** Refused outright: larger than any camera makes, the size of decompression bombs. */
 export const MAX_PIXELS = 1_000_000_000;
-
 const bad = (flag: string, what: string, text: string): Parsed<never> => ({ ok: false, reason: `${flag} takes ${what}, got ${JSON.stringify(text)}` });
 
 function count(flag: string): (text: string) => Parsed<number> {
@@ -91,6 +91,8 @@ export const SETTINGS = {
   },
   maxObjectBytes: { flag: '--max-object-size', arg: '<size>', help: 'larger files are an error for their row, never downloaded whole', default: MAX_OBJECT_BYTES, shown: '256M', parse: quantity('--max-object-size', 1024, '64M') },
   maxPixels: { flag: '--max-pixels', arg: '<n>', help: 'images whose header gives more pixels are an error for their row, never decoded', default: MAX_PIXELS, shown: '1000M', parse: quantity('--max-pixels', 1000, '50M') },
+  maxListBytes: { flag: '--max-list-size', arg: '<size>', help: 'a list of images longer than this stops the run with the reason', default: MAX_LIST_BYTES, shown: '2G', parse: quantity('--max-list-size', 1024, '4G') },
+  maxListLineBytes: { flag: '--max-list-line', arg: '<size>', help: 'a list line (a CSV record) longer than this stops the run with the reason', default: MAX_LIST_LINE_BYTES, shown: '64K', parse: quantity('--max-list-line', 1024, '1M') },
   requestTimeoutMs: {
     flag: '--request-timeout', arg: '<seconds>', help: 'a download or listing page that receives nothing for this long is tried again', default: REQUEST_TIMEOUT_MS, shown: String(REQUEST_TIMEOUT_MS / 1000),
     parse(text) {

@@ -64,11 +64,11 @@ export function findBrowser(explicit?: string, lookup: Lookup = here): { ok: tru
 }
 
 /**
- * Flags that work headless, as root, on a machine without a GPU or network. WebGPU is switched
- * on everywhere; on a machine with no GPU it runs on SwiftShader.
+ * Flags that work headless on a machine without a GPU or network. WebGPU is switched on
+ * everywhere; on a machine with no GPU it runs on SwiftShader. The sandbox is on unless it cannot
+ * start (sandboxArgs): the browser decodes files from anywhere.
  */
 export const CHROMIUM_ARGS: readonly string[] = Object.freeze([
-  '--no-sandbox',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
@@ -89,7 +89,22 @@ export function extraArgs(value: string | undefined): string[] {
 export interface Launched {
   browser: Browser | null;
   context: BrowserContext;
+  /** Why the browser runs without its sandbox, or null when it runs in it. */
+  unsandboxed: string | null;
   close(): Promise<void>;
+}
+
+export const AS_ROOT = 'tench runs as root, where Chromium cannot start its sandbox';
+export const NO_NAMESPACES = 'Chromium could not start its sandbox here (no user namespaces, or no setuid sandbox helper)';
+
+/** Chromium refuses to run as root with its sandbox: then, and only then, it is off from the start. */
+export function sandboxArgs(uid: number | undefined): { args: string[]; unsandboxed: string | null } {
+  return uid === 0 ? { args: ['--no-sandbox'], unsandboxed: AS_ROOT } : { args: [], unsandboxed: null };
+}
+
+/** A launch that failed because the sandbox could not start (and no other reason). */
+export function sandboxFailure(message: string): boolean {
+  return /sandbox|namespace|setuid/i.test(message);
 }
 
 /**
@@ -97,16 +112,35 @@ export interface Launched {
  * `serviceWorkers: 'block'` (the CLI) the page is always the app just served: a service worker
  * kept in the profile would serve the previous version until someone clicked its update prompt.
  */
-export async function launch(executablePath: string, options: { headed?: boolean; userDataDir?: string; serviceWorkers?: 'allow' | 'block' } = {}): Promise<Launched> {
+export async function launch(executablePath: string, options: { headed?: boolean; userDataDir?: string; serviceWorkers?: 'allow' | 'block'; uid?: number } = {}): Promise<Launched> {
+  const sandbox = sandboxArgs('uid' in options ? options.uid : process.getuid?.());
+  try {
+    return await launchOnce(executablePath, options, sandbox);
+  } catch (error) {
+    if (sandbox.unsandboxed || !sandboxFailure((error as Error).message)) throw error;
+    return launchOnce(executablePath, options, { args: ['--no-sandbox'], unsandboxed: NO_NAMESPACES });
+  }
+}
+
+async function launchOnce(executablePath: string, options: { headed?: boolean; userDataDir?: string; serviceWorkers?: 'allow' | 'block' }, sandbox: ReturnType<typeof sandboxArgs>): Promise<Launched> {
   // tench handles SIGINT/SIGTERM itself (cancel, keep results, write them); Playwright's own
-  // handlers would kill the browser under it.
-  const common = { executablePath, headless: !options.headed, args: [...CHROMIUM_ARGS, ...extraArgs(process.env.TENCH_CHROMIUM_ARGS)], handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false };
+  // handlers would kill the browser under it. Playwright turns Chromium's sandbox off unless asked.
+  const common = {
+    executablePath,
+    headless: !options.headed,
+    chromiumSandbox: !sandbox.unsandboxed,
+    args: [...CHROMIUM_ARGS, ...sandbox.args, ...extraArgs(process.env.TENCH_CHROMIUM_ARGS)],
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+  };
   const serviceWorkers = options.serviceWorkers ?? 'allow';
+  const { unsandboxed } = sandbox;
   if (options.userDataDir) {
     const context = await chromium.launchPersistentContext(options.userDataDir, { ...common, serviceWorkers });
-    return { browser: null, context, close: () => context.close() };
+    return { browser: null, context, unsandboxed, close: () => context.close() };
   }
   const browser = await chromium.launch(common);
   const context = await browser.newContext({ serviceWorkers });
-  return { browser, context, close: () => browser.close() };
+  return { browser, context, unsandboxed, close: () => browser.close() };
 }

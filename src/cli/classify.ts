@@ -25,6 +25,7 @@ import { chooseDestination, type Destination } from './output.ts';
 import { serve, type Served } from './server.ts';
 import { openOutputs, type Output, type Outputs, type StoredRows } from './sink/outputs.ts';
 import { openState, stateDir, type State } from './state.ts';
+import { steer, STOPPED, type Steering } from './steering.ts';
 
 export interface ClassifyOptions {
   dataset: string;
@@ -81,6 +82,8 @@ export interface Summary {
   out: string;
   resumed: number;
   cached: number;
+  /** Entries of a list that repeated a path listed before: not images of the run, not rows. */
+  repeated: number;
   firstRowSeconds: number | null;
 }
 
@@ -89,26 +92,49 @@ export interface Summary {
 const PAGE_READY_MS = 60_000;
 const READ_PAGE = 1000;
 
-export async function classify(root: string, o: ClassifyOptions, io: Console): Promise<number> {
+/**
+ * `steering` is the command's, listening since it started (main.ts); without one, the signals
+ * are listened to from here on.
+ */
+export async function classify(root: string, o: ClassifyOptions, io: Console, steering?: Steering): Promise<number> {
+  const own = steering ?? steer();
+  own.bind(io);
+  try {
+    return await classifyWith(root, o, io, own);
+  } finally {
+    if (!steering) own.detach();
+  }
+}
+
+async function classifyWith(root: string, o: ClassifyOptions, io: Console, steering: Steering): Promise<number> {
   const fail = (reason: string) => {
     io.progress.stop();
     io.err(`tench: ${reason}`);
     return EXIT.failed;
   };
-  const checked = await checkInputs(o);
+  // Stopped before the run started: the words were said when the signal came.
+  const cancelled = () => EXIT.cancelled;
+  if (steering.stopping) return cancelled();
+  const checked = await steering.until(checkInputs(o));
+  if (checked === STOPPED) return cancelled();
   if (!checked.ok) return fail(checked.reason);
   const { model, dataset, labelMap, out, failuresOut, state } = checked.value;
+  // Not cut short: it may be starting a browser, which must then be closed here.
   const app = await openApp(root, checked.value.browserPath, { ...dataset.routes, ...model.routes }, state, o.headed, io);
-  if (!app.ok) return fail(app.reason);
+  if (!app.ok) return steering.stopping ? cancelled() : fail(app.reason);
   const { browser, server } = app;
 
-  const detach: Array<() => void> = [];
   let outputs: Outputs | null = null;
   try {
+    if (steering.stopping) return cancelled();
     const page = await browser.context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.exposeFunction('tenchProgress', (p: Progress) => io.progress.update(p));
+    let lastProgress: Progress | null = null;
+    await page.exposeFunction('tenchProgress', (p: Progress) => {
+      lastProgress = p;
+      io.progress.update(p);
+    });
     // The rows each store transaction made durable, in order: the run waits for the outputs.
     // Keys that expire are asked for again, from the same chain, before they do; never stored.
     await page.exposeFunction('tenchCredentials', async () => {
@@ -116,13 +142,13 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
       return again.ok ? again.value : undefined;
     });
     await page.exposeFunction('tenchRows', (rowsJson: string) => outputs?.take(JSON.parse(rowsJson) as ResultRow[]));
-    await page.goto(server.origin);
+    if ((await steering.until(page.goto(server.origin))) === STOPPED) return cancelled();
     try {
-      await page.waitForFunction(() => document.body.dataset.ready === 'true' && !!window.tench, null, { timeout: PAGE_READY_MS });
+      const ready = await steering.until(page.waitForFunction(() => document.body.dataset.ready === 'true' && !!window.tench, null, { timeout: PAGE_READY_MS }));
+      if (ready === STOPPED) return cancelled();
     } catch {
       return fail(`the app did not start in the browser${pageErrors.length ? `: ${pageErrors[0]}` : ''}`);
     }
-    detach.push(steer(page, io));
 
     const request: AutomationRequest = {
       ...withDefaults(o.settings),
@@ -135,7 +161,8 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
       sample: o.sample ?? null,
       labelMap,
     };
-    const prior = await findPrior(page, request, o, io);
+    const prior = await steering.until(findPrior(page, request, o, io));
+    if (prior === STOPPED) return cancelled();
     const wanted: Output[] = [{ to: out, kind: 'results' }, ...(failuresOut ? [{ to: failuresOut, kind: 'failures' as const }] : [])];
     try {
       outputs = await openOutputs(wanted, !prior ? 'new' : o.retryFailed ? 'rewrite' : 'resume', prior && storedRows(page, prior.id), s3Options(o));
@@ -143,9 +170,21 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
       return fail(`cannot write ${shownAll(wanted)}: ${(error as Error).message}`);
     }
     for (const note of outputs.notes) io.err(`tench: ${note}`);
+    // From here a pause or a cancel goes to the run; one that came before it is applied as it
+    // starts, in the same call, so none is lost in between.
+    if (!steering.attach(page)) return cancelled();
+    const paused = steering.paused;
     const run = prior
-      ? await page.evaluate(([id, retry, c, t]) => window.tench!.continue(id, retry, c, t), [prior.id, o.retryFailed ? 'failed' : 'missing', request.credentials, request.hubToken] as const)
-      : await page.evaluate((r) => window.tench!.run(r), request);
+      ? await page.evaluate(([id, retry, c, t, p]) => {
+        const going = window.tench!.continue(id, retry, c, t);
+        if (p) window.tench!.pause();
+        return going;
+      }, [prior.id, o.retryFailed ? 'failed' : 'missing', request.credentials, request.hubToken, paused] as const)
+      : await page.evaluate(([r, p]) => {
+        const going = window.tench!.run(r);
+        if (p) window.tench!.pause();
+        return going;
+      }, [request, paused] as const);
     io.progress.stop();
     if ('refused' in run) return fail(run.refused);
     let written: number;
@@ -155,10 +194,9 @@ export async function classify(root: string, o: ClassifyOptions, io: Console): P
       return fail(`cannot write ${shownAll(wanted)}: ${(error as Error).message}`);
     }
     if (run.state === 'failed') return fail(`the run failed: ${withOfflineHint(run.error ?? 'no reason given', model, root)}`);
-    await report(page, run, o, io, written, out, failuresOut);
+    await report(page, run, o, io, written, out, failuresOut, { unsandboxed: browser.unsandboxed, progress: lastProgress });
     return run.state === 'cancelled' ? EXIT.cancelled : EXIT.ok;
   } finally {
-    for (const d of detach) d();
     await outputs?.abort().catch(() => {});
     await browser.close();
     await server.close();
@@ -243,48 +281,24 @@ async function openApp(root: string, browserPath: string, routes: Parameters<typ
       ? `the browser profile in ${state.dir} is in use by another tench; give each process its own --state`
       : `cannot start the browser at ${browserPath}: ${started.message.split('\n')[0]}` };
   }
+  await server.admit(started.launched.context);
   return { ok: true, browser: started.launched, server };
 }
 
-/**
- * Ctrl-C or SIGTERM (Kubernetes stopping the pod): cancel, keep what was classified, write it. A
- * second one quits at once. SIGUSR2 or the p key pauses and resumes. Returns the way to let go.
- */
-function steer(page: Page, io: Console): () => void {
-  let stopping = false;
-  let paused = false;
-  const cancel = (why: string) => {
-    if (stopping) process.exit(EXIT.cancelled);
-    stopping = true;
-    io.progress.stop();
-    io.err(`tench: ${why}: stopping; the images classified so far are kept`);
-    void page.evaluate(() => window.tench!.cancel()).catch(() => {});
-  };
-  const togglePause = () => {
-    paused = !paused;
-    void page.evaluate((p) => (p ? window.tench!.pause() : window.tench!.resume()), paused).catch(() => {});
-  };
-  const onInt = () => cancel('interrupted');
-  const onTerm = () => cancel('terminated');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  process.on('SIGUSR2', togglePause);
-  const offKeys = io.onKey?.((key) => {
-    if (key === 'p') togglePause();
-    if (key === 'q' || key === '\u0003') cancel('interrupted');
-  });
-  return () => {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
-    process.off('SIGUSR2', togglePause);
-    offKeys?.();
-  };
+/** What this process saw of the run besides its record: the browser's sandbox, the last progress. */
+interface Seen {
+  unsandboxed: string | null;
+  progress: Progress | null;
 }
 
 /** The end of a run: what ran where, the evaluation, what was written, the summary line. */
-async function report(page: Page, run: RunRecord, o: ClassifyOptions, io: Console, written: number, out: Destination, failuresOut: Destination | null): Promise<void> {
+async function report(page: Page, run: RunRecord, o: ClassifyOptions, io: Console, written: number, out: Destination, failuresOut: Destination | null, seen: Seen): Promise<void> {
   const counts = run.counts ?? { ok: 0, failed: 0, written: 0, resumed: 0, cached: 0 };
-  io.err(`run ${run.id}${o.shard ? ` (shard ${o.shard.index} of ${o.shard.count})` : ''}; device: ${run.runtime?.device}, dtype: ${run.runtime?.dtype}; ${run.runtime?.reason}`);
+  const sandbox = seen.unsandboxed ? `; the browser runs without its sandbox: ${seen.unsandboxed}` : '';
+  io.err(`run ${run.id}${o.shard ? ` (shard ${o.shard.index} of ${o.shard.count})` : ''}; device: ${run.runtime?.device}, dtype: ${run.runtime?.dtype}; ${run.runtime?.reason}${sandbox}`);
+  for (const [reason, n] of Object.entries(seen.progress?.skippedWhy ?? {})) io.err(`skipped ${n} ${n === 1 ? 'file' : 'files'}, each ${reason}`);
+  const repeated = seen.progress?.repeated ?? 0;
+  if (repeated) io.err(`${repeated} ${repeated === 1 ? 'entry' : 'entries'} of the list repeated a path listed before: each path was classified once, as its first entry gives it`);
   if (counts.resumed || counts.cached) {
     io.err(`${counts.resumed} rows were already stored by this run, ${counts.cached} taken from earlier runs of the same images and model`);
   }
@@ -296,7 +310,7 @@ async function report(page: Page, run: RunRecord, o: ClassifyOptions, io: Consol
   const computed = Math.max(0, counts.written - counts.cached);
   // From this command's start (the browser shares the system clock) to the first stored row.
   const firstRowSeconds = run.firstRowAt ? (run.firstRowAt - performance.timeOrigin) / 1000 : null;
-  io.summary({ images: counts.ok + counts.failed, errors: counts.failed, seconds, rate: computed / Math.max(seconds, 1e-3), computed, state: run.state, out: out.shown, resumed: counts.resumed, cached: counts.cached, firstRowSeconds });
+  io.summary({ images: counts.ok + counts.failed, errors: counts.failed, seconds, rate: computed / Math.max(seconds, 1e-3), computed, state: run.state, out: out.shown, resumed: counts.resumed, cached: counts.cached, repeated, firstRowSeconds });
 }
 
 async function readLabelMap(file: string | undefined): Promise<{ ok: true; value: Record<string, string> | undefined } | { ok: false; reason: string }> {

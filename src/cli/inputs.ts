@@ -3,7 +3,7 @@
 
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { s3AccessFor, type DatasetSpec } from '../datasets/dataset.ts';
 import { makeS3Client, type Credentials, type S3Access } from '../net/s3-client.ts';
 import { isEndpointUrl, isS3HttpsUrl, parseS3Url } from '../datasets/s3.ts';
@@ -76,19 +76,19 @@ export async function chooseDataset(input: string, s3: S3Options): Promise<Check
 const LIST_FILE = /\.(txt|csv|jsonl?)$/i;
 
 /**
- * A list file on this machine: served from its folder, so that relative entries name files in
- * that folder (or below it) and http(s) entries are fetched as they are.
+ * A list file on this machine: relative entries name files in its folder (or below it), served
+ * one by one as the list names them (nothing else of that folder); http(s) entries are fetched as
+ * they are.
  */
 function localList(input: string, path: string): Checked<DatasetChoice> {
   if (!LIST_FILE.test(path)) return { ok: false, reason: `${input} is neither a folder nor a list of images (a .txt, .csv or .jsonl file)` };
-  const folder = dirname(path);
   return {
     ok: true,
     value: {
       // The list's full path is in the query (the server ignores it), so that two lists of the
       // same name are told apart when resuming.
       spec: (origin) => ({ kind: 'manifest', url: `${origin}/data/files/${encodeURIComponent(basename(path))}?list=${encodeURIComponent(path)}` }),
-      routes: { dataDir: folder },
+      routes: { dataList: path },
       describe: path,
     },
   };

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { SETTING_KEYS, settingOf, type SettingKey, type SettingValues } from '../settings.ts';
 import type { Console } from './classify.ts';
 import { EXIT } from './exit.ts';
+import { printable } from './printable.ts';
 import { parseShard, resolveShard } from './shard-flags.ts';
+import { steer } from './steering.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_MODEL = 'google/vit-base-patch16-224';
@@ -110,34 +112,41 @@ export async function main(argv: string[], io?: Console): Promise<number> {
   for (const option of settings.values()) classify.addOption(option);
   classify
     .action(async (dataset: string, o) => {
-      // Loaded only to run: --help and a bad flag answer without the browser driver, the AWS SDK
-      // and the rest of what a run needs.
-      const [{ classify: runClassify }, { terminal }] = await Promise.all([import('./classify.ts'), import('./terminal.ts')]);
-      const con = io ?? terminal(o.json);
-      const shard = resolveShard({ shard: o.shard, shards: o.shards }, process.env);
-      if (!shard.ok) {
-        con.err(`tench: ${shard.reason}`);
-        status = EXIT.usage;
-        return;
+      // Before anything slow: from here a pause or a cancel is tench's to handle, not the death
+      // of the process that the signals' default actions would be.
+      const steering = steer();
+      try {
+        // Loaded only to run: --help and a bad flag answer without the browser driver, the AWS SDK
+        // and the rest of what a run needs.
+        const [{ classify: runClassify }, { terminal }] = await Promise.all([import('./classify.ts'), import('./terminal.ts')]);
+        const con = io ?? terminal(o.json);
+        const shard = resolveShard({ shard: o.shard, shards: o.shards }, process.env);
+        if (!shard.ok) {
+          con.err(`tench: ${shard.reason}`);
+          status = EXIT.usage;
+          return;
+        }
+        status = await runClassify(ROOT, {
+          dataset,
+          model: o.model ?? (process.env.TENCH_MODEL || DEFAULT_MODEL),
+          hub: { endpoint: process.env.HF_ENDPOINT || undefined, revision: o.revision, token: process.env.HF_TOKEN || undefined },
+          out: o.out ?? `results.${o.format ?? 'jsonl'}`,
+          format: o.format,
+          shard: shard.value,
+          sample: o.sample ? { count: o.sample, seed: o.seed } : null,
+          labelMap: o.labelMap,
+          failures: o.failures,
+          state: o.state,
+          resume: o.resume,
+          retryFailed: o.retryFailed,
+          settings: givenSettings(o, settings),
+          ...s3Given(o),
+          browser: o.browser,
+          headed: o.headed,
+        }, con, steering);
+      } finally {
+        steering.detach();
       }
-      status = await runClassify(ROOT, {
-        dataset,
-        model: o.model ?? (process.env.TENCH_MODEL || DEFAULT_MODEL),
-        hub: { endpoint: process.env.HF_ENDPOINT || undefined, revision: o.revision, token: process.env.HF_TOKEN || undefined },
-        out: o.out ?? `results.${o.format ?? 'jsonl'}`,
-        format: o.format,
-        shard: shard.value,
-        sample: o.sample ? { count: o.sample, seed: o.seed } : null,
-        labelMap: o.labelMap,
-        failures: o.failures,
-        state: o.state,
-        resume: o.resume,
-        retryFailed: o.retryFailed,
-        settings: givenSettings(o, settings),
-        ...s3Given(o),
-        browser: o.browser,
-        headed: o.headed,
-      }, con);
     });
 
   program
@@ -150,7 +159,8 @@ export async function main(argv: string[], io?: Console): Promise<number> {
     .option('--s3-region <region>', 'the bucket\'s region (default: $AWS_REGION, then $AWS_DEFAULT_REGION, then us-east-1)')
     .action(async (parts: string[], o) => {
       const { merge } = await import('./merge.ts');
-      status = await merge({ inputs: parts, out: o.out, expectFrom: o.expectFrom, ...s3Given(o) }, io ?? { out: (l) => console.log(l), err: (l) => console.error(l) });
+      // A part's paths are the dataset's own text: printed, never obeyed.
+      status = await merge({ inputs: parts, out: o.out, expectFrom: o.expectFrom, ...s3Given(o) }, io ?? { out: (l) => console.log(printable(l)), err: (l) => console.error(printable(l)) });
     });
 
   program
@@ -175,7 +185,7 @@ export async function main(argv: string[], io?: Console): Promise<number> {
       // Help and version are not failures; commander has already printed its one sentence.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    console.error(`tench: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(printable(`tench: ${error instanceof Error ? error.message : String(error)}`));
     return EXIT.failed;
   }
 }

@@ -3,6 +3,7 @@
 
 import cliProgress from 'cli-progress';
 import type { Progress } from '../pipeline/progress.ts';
+import { jsonLine } from './printable.ts';
 
 export interface ProgressSink {
   update(p: Progress): void;
@@ -89,7 +90,7 @@ export function jsonLines(write: (s: string) => void, everyMs = 1000): ProgressS
       const now = Date.now();
       if (now - last < everyMs && p.state === 'running') return;
       last = now;
-      write(JSON.stringify({
+      write(jsonLine({
         type: 'progress',
         state: p.state,
         done: p.done,
@@ -101,6 +102,8 @@ export function jsonLines(write: (s: string) => void, everyMs = 1000): ProgressS
         failed: p.failed,
         by_cause: p.byCause,
         skipped: p.skipped,
+        skipped_why: p.skippedWhy ?? {},
+        repeated: p.repeated ?? 0,
         elapsed_s: Number((p.elapsedMs / 1000).toFixed(3)),
         rate: Number(p.rate.toFixed(3)),
         recent_rate: Number(p.recentRate.toFixed(3)),

@@ -24,6 +24,9 @@ export interface DatasetRuntime {
   s3Proxy?: string;
   /** A listing page that receives nothing for this long is abandoned and tried again. */
   requestTimeoutMs?: number;
+  /** A list's limits, in bytes: the whole list, and one line. */
+  maxListBytes?: number;
+  maxListLineBytes?: number;
 }
 
 export interface OpenDataset {
@@ -61,7 +64,7 @@ export function openDataset(spec: DatasetSpec, runtime: DatasetRuntime, signal?:
   const stats: ListStats = { listed: 0, skipped: 0 };
   switch (spec.kind) {
     case 'manifest':
-      return { items: limited(listManifest(spec.url, extensions, stats, signal), runtime.limit), stats };
+      return { items: limited(listManifest(spec.url, extensions, stats, signal, { timeoutMs: runtime.requestTimeoutMs, maxBytes: runtime.maxListBytes, maxLineBytes: runtime.maxListLineBytes }), runtime.limit), stats };
     case 's3': {
       const parsed = parseS3Url(spec.url);
       if (!parsed.ok) throw new Error(parsed.reason);

@@ -72,6 +72,10 @@ export function parseS3Url(url: string): ParsedUrl {
 export interface ListStats {
   listed: number;
   skipped: number;
+  /** Of skipped, those skipped for another reason than their extension, by that reason (a link out of the folder, say). */
+  skippedWhy?: Record<string, number>;
+  /** Entries of a list that repeat a path listed before: dropped, so that each path is one row. */
+  repeated?: number;
   /** Something the user should know about how the dataset is read (a proxy in use, say). */
   notice?: string;
 }
@@ -82,10 +86,10 @@ function blocked(error: unknown): boolean {
   return error instanceof TypeError || /failed to fetch|networkerror|load failed/i.test(reason);
 }
 
-/** Whether the app's server offers the S3 proxy route at `url`. */
+/** Whether the app's server offers the S3 proxy route at `url`: it says so beside it (S3_PROXY_STATUS). */
 async function proxyOffered(url: string): Promise<boolean> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    const response = await fetch(`${url.replace(/\/$/, '')}-status`, { signal: AbortSignal.timeout(5000) });
     return response.ok && (await response.json() as { tench?: string }).tench === 's3-proxy';
   } catch {
     return false;

@@ -21,6 +21,10 @@ export interface Progress {
   listed: number;
   listingDone: boolean;
   skipped: number;
+  /** Of skipped, those skipped for another reason than their extension, by that reason. */
+  skippedWhy?: Record<string, number>;
+  /** Entries of a list that repeat a path listed before: dropped at the listing, never rows. */
+  repeated?: number;
   /** Rows written or, on a resume, already stored. */
   done: number;
   /** Of done: rows stored before a resume, and rows copied from another run of the same image. */

@@ -2,20 +2,12 @@
 
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { resolve, sep } from 'node:path';
 import { frameHead, PACK_FILES, type PackRequest } from '../datasets/pack.ts';
+import { listedFile } from './local-files.ts';
 
 /** Read whole below this; stream above, so a pack never holds a large file in memory. */
 const READ_WHOLE_BYTES = 4 * 1024 * 1024;
 const MAX_REQUEST_BYTES = 1024 * 1024;
-
-/** A manifest path -> the file under root, or null for anything that would leave it. */
-export function fileUnder(root: string, path: string): string | null {
-  const segments = path.split('/').filter(Boolean);
-  if (!segments.length || segments.some((s) => s === '.' || s === '..' || (sep === '\\' && s.includes('\\')) || s.includes('\0'))) return null;
-  const file = resolve(root, ...segments);
-  return file.startsWith(root + sep) ? file : null;
-}
 
 async function readRequest(req: IncomingMessage): Promise<PackRequest | null> {
   const chunks: Buffer[] = [];
@@ -61,8 +53,8 @@ function write(res: ServerResponse, bytes: Uint8Array): Promise<boolean> | boole
 }
 
 /** A file's state now: opened here, so that a file that cannot be read is its own 404. */
-async function openFile(root: string, path: string, maxBytes: number): Promise<Opened> {
-  const file = fileUnder(root, path);
+async function openFile(root: string, real: string, path: string, maxBytes: number): Promise<Opened> {
+  const file = await listedFile(root, real, path);
   const info = file ? await stat(file).catch(() => null) : null;
   if (!file || !info?.isFile()) return { status: 404, size: 0 };
   if (info.size > maxBytes) return { status: 413, size: info.size };
@@ -86,7 +78,8 @@ async function stream(res: ServerResponse, handle: FileHandle, size: number): Pr
   return true;
 }
 
-export async function servePack(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** `real`: root's real path; only files a listing of root gives are sent (local-files.ts). */
+export async function servePack(root: string, real: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'POST') {
     res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' }).end('POST a list of files');
     return;
@@ -98,7 +91,7 @@ export async function servePack(root: string, req: IncomingMessage, res: ServerR
   }
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
   // Stats and small reads of the next files overlap the writing of this one.
-  const opened = request.files.map((path) => openFile(root, path, request.maxBytes));
+  const opened = request.files.map((path) => openFile(root, real, path, request.maxBytes));
   try {
     for (const next of opened) {
       const entry = await next;

@@ -27,6 +27,9 @@ export function pwa(): PluginOption {
     // so the CLI, the tests and `npm run build` ship the same service worker.
     mode: 'production',
     injectRegister: false,
+    // The CLI's server answers only requests that carry its key's cookie, and a manifest link
+    // sends cookies only when asked to.
+    useCredentials: true,
     includeAssets: ['favicon.svg'],
     manifest: {
       name: 'tench',

@@ -1,20 +1,30 @@
 // Routes the dev server, the preview server and the CLI's server add to the app: a local folder
-// of images as a streamed manifest, and a local model folder. Missing files are 404s, never the
-// app's index.html (transformers.js probes optional model files and must see them missing).
+// of images as a streamed manifest, a local list file and the files it names, and a local model
+// folder. Missing files are 404s, never the app's index.html (transformers.js probes optional
+// model files and must see them missing). Only what a listing gives is served: see local-files.ts.
 
 import { createReadStream } from 'node:fs';
-import { opendir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { basename, join, resolve, sep } from 'node:path';
-import sirv from 'sirv';
+import { Readable } from 'node:stream';
+import { basename, dirname, resolve } from 'node:path';
 import type { Connect, Plugin } from 'vite';
 import { PACK_HEADER } from '../datasets/pack.ts';
+import { entries, manifestFormat } from '../datasets/manifest.ts';
 import { servePack } from './data-pack.ts';
+import { listedFile, realRoot, walkFiles } from './local-files.ts';
 import { proxyS3, s3Upstreams, S3_PROXY } from './s3-proxy.ts';
+
+export { walkFiles };
 
 export interface RouteOptions {
   /** A folder of images, listed at /data/manifest.jsonl and served under /data/files/. */
   dataDir?: string;
+  /**
+   * A list file on this disk, served as /data/files/<its name>; of its folder, only the files the
+   * list names by a relative URL are served, nothing else (no manifest, no packs).
+   */
+  dataList?: string;
   /** A model folder in the Hub's layout, served as /models/tench-local/<folder name>/. */
   modelDir?: string;
   /** The same-origin S3 route for buckets without CORS (on unless false). */
@@ -26,6 +36,7 @@ export interface RouteOptions {
 export const DATA_MANIFEST = '/data/manifest.jsonl';
 /** Many files of the folder in one response (src/datasets/pack.ts); named by the manifest's header. */
 export const DATA_PACK = '/data/pack';
+export const DATA_FILES = '/data/files/';
 /** Where a local model folder is served. The id must pass transformers.js's Hub id check
  * (letters, digits, '-', '_', '.'), or it does not look under localModelPath at all. */
 export const LOCAL_MODELS = 'tench-local';
@@ -34,56 +45,50 @@ export function localModelId(modelDir: string): string {
   return `${LOCAL_MODELS}/${name || 'model'}`;
 }
 
-/** Sorted recursive walk, yielding paths relative to root with '/' separators. */
-export async function* walkFiles(root: string, rel = ''): AsyncGenerator<{ path: string; size: number; mtimeMs: number }> {
-  const names: Array<{ name: string; dir: boolean }> = [];
-  for await (const entry of await opendir(join(root, rel))) {
-    if (entry.isDirectory()) names.push({ name: entry.name, dir: true });
-    else if (entry.isFile()) names.push({ name: entry.name, dir: false });
-  }
-  names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const { name, dir } of names) {
-    const path = rel ? `${rel}/${name}` : name;
-    if (dir) yield* walkFiles(root, path);
-    else {
-      const s = await stat(join(root, path));
-      yield { path, size: s.size, mtimeMs: Math.round(s.mtimeMs) };
-    }
-  }
-}
-
 /** Each path segment percent-encoded: names may hold '#', '?', '%' or spaces. */
 export function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
+/** The manifest's lines: a file to classify, or one the listing skipped and why (counted by the page). */
 async function serveManifest(root: string, res: ServerResponse): Promise<void> {
   res.writeHead(200, { 'content-type': 'application/jsonl; charset=utf-8', 'cache-control': 'no-store', [PACK_HEADER]: 'pack' });
-  for await (const f of walkFiles(root)) {
-    const line = JSON.stringify({ url: `files/${encodePath(f.path)}`, path: f.path, size: f.size, etag: `${f.size}-${f.mtimeMs}` });
+  // The answer starts now: a folder of millions of files takes a while to read before its first
+  // line, and the page counts silence against its request timeout.
+  res.flushHeaders();
+  const skipped: string[] = [];
+  const flush = async (line: string) => {
     if (!res.write(`${line}\n`)) await new Promise((r) => res.once('drain', r));
+  };
+  for await (const f of walkFiles(root, (s) => skipped.push(JSON.stringify({ skip: s.path, reason: s.reason })))) {
+    while (skipped.length) await flush(skipped.shift()!);
+    await flush(JSON.stringify({ url: `files/${encodePath(f.path)}`, path: f.path, size: f.size, etag: `${f.size}-${f.mtimeMs}` }));
   }
+  for (const line of skipped) await flush(line);
   res.end();
 }
 
-/**
- * One file of the data folder. Not through sirv: it decodes with decodeURI, which leaves '%3D',
- * '%23', '%3F' and the like encoded, so files whose names hold them would be missing. Each
- * segment is decoded whole here, and nothing outside the folder can be named.
- */
-async function serveDataFile(root: string, encoded: string, res: ServerResponse): Promise<void> {
-  let segments: string[];
+/** '/a%23b/c.png' -> 'a#b/c.png', each segment decoded whole; null when it does not decode. */
+function decodedPath(encoded: string): string | null {
   try {
-    segments = encoded.split('/').filter(Boolean).map(decodeURIComponent);
+    return encoded.split('/').map(decodeURIComponent).join('/');
   } catch {
-    return notFound(res);
+    return null;
   }
-  if (!segments.length || segments.some((s) => s === '.' || s === '..' || s.includes('/') || (sep === '\\' && s.includes('\\')) || s.includes('\0'))) return notFound(res);
-  const file = resolve(root, ...segments);
-  if (!file.startsWith(root + sep)) return notFound(res);
-  const info = await stat(file).catch(() => null);
-  if (!info?.isFile()) return notFound(res);
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': info.size, 'cache-control': 'no-store' });
+}
+
+const CONTENT_TYPES: Record<string, string> = { json: 'application/json', onnx: 'application/octet-stream', txt: 'text/plain; charset=utf-8' };
+
+/**
+ * One file, found by `find` (null: 404). Not through sirv: it decodes with decodeURI, which leaves
+ * '%3D', '%23', '%3F' and the like encoded, so files whose names hold them would be missing, and
+ * it follows links wherever they lead.
+ */
+async function sendFile(file: string | null, res: ServerResponse): Promise<void> {
+  const info = file ? await stat(file).catch(() => null) : null;
+  if (!file || !info?.isFile()) return notFound(res);
+  const type = CONTENT_TYPES[file.slice(file.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream';
+  res.writeHead(200, { 'content-type': type, 'content-length': info.size, 'cache-control': 'no-store' });
   await new Promise<void>((done) => createReadStream(file).on('error', () => done()).on('end', () => done()).pipe(res));
 }
 
@@ -91,42 +96,94 @@ function notFound(res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
 }
 
+/** Memoized, dropped if it fails, so that a later request tries again. */
+function memo<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | null = null;
+  return () => (made ??= make().catch((error: unknown) => {
+    made = null;
+    throw error;
+  }));
+}
+
+/**
+ * The files of the list's folder the list names (by a URL relative to the list, within its
+ * folder), as decoded paths. Read once, on the first request for one.
+ */
+async function namedByList(list: string): Promise<Set<string>> {
+  const base = `http://list.invalid${DATA_FILES}${encodeURIComponent(basename(list))}`;
+  const named = new Set<string>();
+  const body = Readable.toWeb(createReadStream(list)) as ReadableStream<Uint8Array>;
+  // The user's own file on this disk: the page applies the run's line limit when it reads it.
+  for await (const entry of entries(body, manifestFormat(list), Number.MAX_SAFE_INTEGER)) {
+    let url: URL;
+    try {
+      url = new URL(entry.url, base);
+    } catch {
+      continue;
+    }
+    if (url.origin !== 'http://list.invalid' || !url.pathname.startsWith(DATA_FILES)) continue;
+    const path = decodedPath(url.pathname.slice(DATA_FILES.length));
+    if (path) named.add(path);
+  }
+  return named;
+}
+
+function failed(res: ServerResponse): () => void {
+  return () => {
+    if (!res.headersSent) res.writeHead(500);
+    res.end();
+  };
+}
+
 export function routesMiddleware(options: RouteOptions): Connect.NextHandleFunction {
-  const model = options.modelDir ? sirv(resolve(options.modelDir), { dev: true }) : null;
   const upstreams = s3Upstreams(options.s3Endpoints ?? []);
   const modelPrefix = options.modelDir ? `/models/${localModelId(options.modelDir)}/` : null;
+  const dataDir = options.dataDir ? resolve(options.dataDir) : null;
+  const dataReal = dataDir ? memo(() => realRoot(dataDir)) : null;
+  const list = options.dataList ? resolve(options.dataList) : null;
+  const listDir = list ? dirname(list) : null;
+  const listReal = listDir ? memo(() => realRoot(listDir)) : null;
+  const listed = list ? memo(() => namedByList(list)) : null;
+  const modelDir = options.modelDir ? resolve(options.modelDir) : null;
+  const modelReal = modelDir ? memo(() => realRoot(modelDir)) : null;
+
+  /** A data file as the page names it: in the folder's listing, or the list (or one it names). */
+  const dataFile = async (encoded: string): Promise<string | null> => {
+    const path = decodedPath(encoded);
+    if (path === null) return null;
+    if (dataDir) return listedFile(dataDir, await dataReal!(), path);
+    if (!list) return null;
+    if (path === basename(list)) return list;
+    if (!(await listed!()).has(path)) return null;
+    return listedFile(listDir!, await listReal!(), path);
+  };
 
   return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => {
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
     if (options.s3Proxy !== false && (path === S3_PROXY || path.startsWith(`${S3_PROXY}/`))) return proxyS3(req, res, path, upstreams);
     if (path === DATA_MANIFEST) {
-      if (!options.dataDir) return notFound(res);
-      serveManifest(resolve(options.dataDir), res).catch((error) => {
+      if (!dataDir) return notFound(res);
+      serveManifest(dataDir, res).catch((error) => {
         if (!res.headersSent) res.writeHead(500);
         res.end(`\n{"error": ${JSON.stringify(String(error))}}\n`);
       });
       return;
     }
     if (path === DATA_PACK) {
-      if (!options.dataDir) return notFound(res);
-      servePack(resolve(options.dataDir), req, res).catch(() => {
-        if (!res.headersSent) res.writeHead(500);
-        res.end();
-      });
+      if (!dataDir) return notFound(res);
+      dataReal!().then((real) => servePack(dataDir, real, req, res)).catch(failed(res));
       return;
     }
-    if (path.startsWith('/data/files/')) {
-      if (!options.dataDir) return notFound(res);
-      serveDataFile(resolve(options.dataDir), path.slice('/data/files/'.length), res).catch(() => {
-        if (!res.headersSent) res.writeHead(500);
-        res.end();
-      });
+    if (path.startsWith(DATA_FILES)) {
+      dataFile(path.slice(DATA_FILES.length)).then((file) => sendFile(file, res)).catch(failed(res));
       return;
     }
     if (modelPrefix && path.startsWith(modelPrefix)) {
-      req.url = url.slice(modelPrefix.length - 1);
-      return model!(req, res, () => notFound(res));
+      const rel = decodedPath(path.slice(modelPrefix.length));
+      (rel === null ? Promise.resolve(null) : modelReal!().then((real) => listedFile(modelDir!, real, rel)))
+        .then((file) => sendFile(file, res)).catch(failed(res));
+      return;
     }
     if (path.startsWith(`/models/${LOCAL_MODELS}/`)) return notFound(res);
     next();

@@ -93,6 +93,32 @@ export async function standing(db: TenchDB, runId: string, path: string, failure
   return { order: row.order, upTo };
 }
 
+/** The paths a run has rows for, in key order: keys only, a page at a time, no row read. */
+export async function* storedPaths(db: TenchDB, runId: string, page = 10_000): AsyncGenerator<string> {
+  let range = IDBKeyRange.bound([runId], [runId, []]);
+  for (;;) {
+    const keys = await db.getAllKeys('results', range, page);
+    for (const key of keys) yield key[1];
+    if (keys.length < page) return;
+    range = IDBKeyRange.bound(keys[keys.length - 1]!, [runId, []], true);
+  }
+}
+
+/** Per run, how many rows it has stored and how many of them failed: what Past runs shows. */
+export async function storedCounts(db: TenchDB, runIds: readonly string[]): Promise<Map<string, { stored: number; failed: number }>> {
+  const tx = db.transaction('results');
+  const out = new Map<string, { stored: number; failed: number }>();
+  await Promise.all(runIds.map(async (id) => {
+    const [stored, failed] = await Promise.all([
+      tx.store.count(IDBKeyRange.bound([id], [id, []])),
+      // The cause index holds the failed rows alone.
+      tx.store.index('byCause').count(IDBKeyRange.bound([id], [id, []])),
+    ]);
+    out.set(id, { stored, failed });
+  }));
+  return out;
+}
+
 export async function countRows(db: TenchDB, runId: string): Promise<number> {
   return db.countFromIndex('results', 'bySeq', IDBKeyRange.bound([runId, -Infinity], [runId, Infinity]));
 }

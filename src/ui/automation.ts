@@ -11,6 +11,7 @@ import type { TenchDB } from '../store/db.ts';
 import { evaluation, failureTally, type Evaluation, type Failures } from '../store/evaluate.ts';
 import { countRows, eachRow, readRows, rowsByOrder, standing, type ResultRow } from '../store/results.ts';
 import { clearAll, deleteRun, getRun, interruptedRuns, listRuns, type RunRecord } from '../store/runs.ts';
+import { liveSentence } from './runs-view.ts';
 
 export interface AutomationRequest extends Omit<JobRequest, 'model'> {
   dataset: DatasetSpec;
@@ -49,8 +50,10 @@ export interface TenchAutomation {
   /** Ids of runs left 'running' by a page that is gone. */
   interrupted(): Promise<string[]>;
   record(id: string): Promise<RunRecord | undefined>;
-  remove(runId: string): Promise<void>;
-  clear(): Promise<void>;
+  /** Deletes a run with its rows; a run that a page is running is refused, in one sentence. */
+  remove(runId: string): Promise<{ deleted: true } | { refused: string }>;
+  /** Deletes every run but those a page is running: their ids come back. */
+  clear(): Promise<{ kept: string[] }>;
 }
 
 declare global {
@@ -81,9 +84,11 @@ export async function allRows(db: TenchDB, runId: string): Promise<ResultRow[]> 
   return rows;
 }
 
-export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void, onEnd: () => void = () => {}): void {
+/** `onRunsChanged` hears when a run started here begins (its record is there) and when it ends. */
+export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void, onRunsChanged: () => void = () => {}): void {
   let control: ReturnType<typeof newControl> | null = null;
   const hooks: JobHooks = {
+    onStart: () => onRunsChanged(),
     onProgress(p) {
       onProgress(p);
       window.tenchProgress?.(p);
@@ -96,7 +101,7 @@ export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void
       return await work(control);
     } finally {
       control = null;
-      onEnd();
+      onRunsChanged();
     }
   }
   window.tench = {
@@ -133,7 +138,10 @@ export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void
     runs: () => listRuns(db),
     interrupted: async () => [...(await interruptedRuns(await listRuns(db)))],
     record: (id) => getRun(db, id),
-    remove: (runId) => deleteRun(db, runId),
-    clear: () => clearAll(db),
+    async remove(runId) {
+      const done = await deleteRun(db, runId);
+      return 'live' in done ? { refused: liveSentence(runId, done.live) } : done;
+    },
+    clear: async () => ({ kept: (await clearAll(db)).kept.map((k) => k.id) }),
   };
 }

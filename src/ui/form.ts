@@ -2,6 +2,7 @@
 // run settings' fields, their defaults and how they are read come from settings.ts.
 
 import type { DatasetRuntime, DatasetSpec } from '../datasets/dataset.ts';
+import { DROPPED_FILES, folderName } from '../datasets/folder.ts';
 import { isEndpointUrl, parseS3Url } from '../datasets/s3.ts';
 import type { JobRequest, JobRuntime } from '../job.ts';
 import type { Dtype } from '../core/device.ts';
@@ -103,8 +104,7 @@ function folderChooser(onChosen: () => void) {
   input.addEventListener('change', () => {
     const files = [...(input.files ?? [])];
     if (!files.length) return;
-    const first = (files[0] as File & { webkitRelativePath?: string }).webkitRelativePath ?? '';
-    choose(first.split('/')[0] || 'folder', files);
+    choose(folderName(files), files);
   });
   const button = h('button', { type: 'button', onclick: async () => {
     const picker = (window as unknown as { showDirectoryPicker?(): Promise<FileSystemDirectoryHandle> }).showDirectoryPicker;
@@ -211,7 +211,7 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     const dir = handles.find((x): x is FileSystemDirectoryHandle => x?.kind === 'directory');
     if (dir) return folder.choose(dir.name, dir);
     const files = [...(e.dataTransfer?.files ?? [])];
-    if (files.length) folder.choose('dropped files', files);
+    if (files.length) folder.choose(DROPPED_FILES, files);
   });
 
   /** The keys typed in, when both halves are there. */

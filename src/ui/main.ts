@@ -4,13 +4,14 @@
 import { continueJob, newControl, runJob, type JobControl } from '../job.ts';
 import { openStore, type TenchDB } from '../store/db.ts';
 import { clearAll, deleteRun, interruptedRuns, listRuns, type RunRecord } from '../store/runs.ts';
+import { storedCounts } from '../store/results.ts';
 import { reasonOf } from '../core/outcome.ts';
 import { allRows, installAutomation } from './automation.ts';
 import { h, replace } from './dom.ts';
 import { createForm } from './form.ts';
 import { mountOfflineNotice } from './offline-notice.ts';
 import { createRunScreen, say } from './run-screen.ts';
-import { createRunsView } from './runs-view.ts';
+import { createRunsView, keptSentence, liveSentence } from './runs-view.ts';
 import { mountUpdatePrompt } from './update-prompt.ts';
 import './style.css';
 
@@ -22,10 +23,27 @@ async function main(): Promise<void> {
   const message = h('p', { class: 'message', role: 'status' });
   const screen = createRunScreen(db, message);
 
+  let listing = 0;
   async function refreshRuns(): Promise<RunRecord[]> {
+    const asked = ++listing;
     const runs = await listRuns(db);
-    runsView.show(runs, await interruptedRuns(runs), control !== null);
+    const [interrupted, counts] = await Promise.all([interruptedRuns(runs), storedCounts(db, runs.map((r) => r.id))]);
+    // A slower read for an earlier refresh does not draw over a later one.
+    if (asked === listing) runsView.show(runs, interrupted, control !== null, counts);
     return runs;
+  }
+
+  // Other tabs of the page share the store: each tells them when a run starts, ends or goes, so
+  // that their Past runs (and which Delete buttons they enable) follow.
+  const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('tench-runs') : null;
+  if (tabs) tabs.onmessage = () => void refreshRuns();
+  // A tab that closed or crashed tells nobody: look again when this one is looked at.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') void refreshRuns();
+  });
+  function changed(): Promise<RunRecord[]> {
+    tabs?.postMessage('runs');
+    return refreshRuns();
   }
 
   /** Runs a job with the form's buttons controlling it, then shows what it left in the store. */
@@ -34,34 +52,43 @@ async function main(): Promise<void> {
     form.busy(true);
     screen.clear();
     say(message, 'info', 'Starting…');
+    // Busy now: no Resume or Retry to press again while this one starts.
     void refreshRuns();
     const run = await work(control).catch((error: unknown) => ({ refused: reasonOf(error) }));
     control = null;
     form.busy(false);
     if ('refused' in run) say(message, 'error', run.refused);
     else await screen.show(run);
-    await refreshRuns();
+    await changed();
   }
 
-  const hooks = screen.hooks(() => control !== null);
+  const screenHooks = screen.hooks(() => control !== null);
+  const hooks = {
+    ...screenHooks,
+    onStart(runId: string) {
+      screenHooks.onStart?.(runId);
+      void changed();
+    },
+  };
 
   const runsView = createRunsView({
     show: (run) => void screen.show(run),
     continue: (run, retry, folder) => void running((c) => continueJob(db, run.id, retry, { folder, ...form.secrets() }, hooks, c)),
     rows: (run) => allRows(db, run.id),
     async remove(run) {
-      await deleteRun(db, run.id);
-      if (screen.shown() === run.id) {
+      const done = await deleteRun(db, run.id);
+      if ('live' in done) say(message, 'error', liveSentence(run.id, done.live));
+      else if (screen.shown() === run.id) {
         screen.clear();
         say(message, 'info', `Run ${run.id} was deleted.`);
       }
-      await refreshRuns();
+      await changed();
     },
     async clear() {
-      await clearAll(db);
-      screen.clear();
-      say(message, 'info', 'Every run was deleted.');
-      await refreshRuns();
+      const { kept } = await clearAll(db);
+      if (!kept.some((k) => k.id === screen.shown())) screen.clear();
+      say(message, 'info', keptSentence(kept));
+      await changed();
     },
   });
 
@@ -78,7 +105,7 @@ async function main(): Promise<void> {
     (pause) => (pause ? control?.gate.pause() : control?.gate.resume()),
   );
 
-  installAutomation(db, screen.showProgress, () => void refreshRuns());
+  installAutomation(db, screen.showProgress, () => void changed());
 
   // The run on screen comes last: its gallery may be as long as the run, and the page scrolls it.
   replace(app,

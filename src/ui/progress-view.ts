@@ -39,7 +39,7 @@ export function createProgressView() {
     replace(note, p.note ?? '');
     const causes = Object.entries(p.byCause).map(([cause, n]) => `${cause} ${n}`).join(', ');
     replace(detail, p.device ? `Device: ${p.device}.` : '', p.resumed ? ` ${p.resumed} images already stored by this run.` : '',
-      p.cached ? ` ${p.cached} answered by earlier runs.` : '', p.skipped ? ` ${p.skipped} non-image files skipped.` : '',
+      p.cached ? ` ${p.cached} answered by earlier runs.` : '', skippedText(p),
       causes ? ` Errors by cause: ${causes}.` : '', p.bottleneck && p.state === 'running' ? ` Slowest stage: ${p.bottleneck}.` : '');
     replace(stages, h('tr', {}, h('th', {}, 'stage'), h('th', {}, 'in'), h('th', {}, 'out'), h('th', {}, 'queued'), h('th', {}, 'busy')),
       ...p.stages.filter((s) => s.name !== 'list').map((s) =>
@@ -48,4 +48,11 @@ export function createProgressView() {
   }
 
   return { root, show };
+}
+
+/** " 3 non-image files skipped. 2 files skipped, each a link leading outside the dataset folder." */
+export function skippedText(p: Pick<Progress, 'skipped' | 'skippedWhy'>): string {
+  const why = Object.entries(p.skippedWhy ?? {});
+  const others = p.skipped - why.reduce((n, [, k]) => n + k, 0);
+  return [...(others > 0 ? [` ${others} non-image files skipped.`] : []), ...why.map(([reason, n]) => ` ${plural(n, 'file')} skipped, each ${reason}.`)].join('');
 }

@@ -5,7 +5,7 @@
 import { describe } from '../datasets/dataset.ts';
 import type { Continuation } from '../job.ts';
 import { exportFile, MEDIA_TYPES, type ExportFormat } from '../store/export.ts';
-import type { RunRecord } from '../store/runs.ts';
+import { liveIn, type LiveIn, type RunRecord } from '../store/runs.ts';
 import { h, plural, replace } from './dom.ts';
 
 export interface RunActions {
@@ -49,17 +49,45 @@ export function stateOf(run: RunRecord, interrupted: ReadonlySet<string>): strin
   return interrupted.has(run.id) ? 'interrupted' : run.state;
 }
 
+/** What a run has stored, counted from its rows: what Past runs shows of it. */
+export interface StoredCount {
+  stored: number;
+  failed: number;
+}
+
+/** Why a live run cannot be deleted, and what to do about it, in one sentence. */
+export function liveSentence(id: string, where: LiveIn): string {
+  return where === 'here' ? `Run ${id} is running in this tab: cancel it first.` : `Run ${id} is running in another tab: cancel it there first.`;
+}
+
+/** What Clear all did, when it kept the runs that a page is running. */
+export function keptSentence(kept: ReadonlyArray<{ id: string; live: LiveIn }>): string {
+  if (!kept.length) return 'Every run was deleted.';
+  const where = kept.every((k) => k.live === 'here') ? 'in this tab' : kept.every((k) => k.live === 'elsewhere') ? (kept.length === 1 ? 'in another tab' : 'in other tabs') : 'in this tab and another';
+  return kept.length === 1
+    ? `Every other run was deleted; run ${kept[0]!.id} was kept: it is running ${where}.`
+    : `Every other run was deleted; runs ${kept.map((k) => k.id).join(', ')} were kept: they are running ${where}.`;
+}
+
+/** Why a run's Delete is disabled: it is running, here or in another tab. */
+function liveTitle(id: string): string {
+  return liveIn(id) === 'here' ? 'running in this tab: cancel it first' : 'running in another tab: cancel it there first';
+}
+
 export function createRunsView(actions: RunActions) {
   const list = h('ol', { class: 'runs', 'data-testid': 'runs' });
+  // Runs that a page is running: Clear all keeps them.
+  let live = 0;
   const clear = h('button', { type: 'button', class: 'danger', onclick: () => {
-    if (confirm('Delete every run and all their results?')) void actions.clear();
+    const asked = live ? `Delete every run but ${live === 1 ? 'the one' : `the ${live}`} running, and their results?` : 'Delete every run and all their results?';
+    if (confirm(asked)) void actions.clear();
   } }, 'Clear all');
   const root = h('section', { class: 'history' }, h('h2', {}, 'Past runs'), list, clear);
 
-  function item(run: RunRecord, interrupted: ReadonlySet<string>, busy: boolean): HTMLLIElement {
+  function item(run: RunRecord, interrupted: ReadonlySet<string>, busy: boolean, count: StoredCount): HTMLLIElement {
     const state = stateOf(run, interrupted);
-    const c = run.counts;
-    const stored = c ? c.written + (c.resumed ?? 0) : 0;
+    // Counted from the rows: a counter saved now and then lags behind them.
+    const { stored, failed } = count;
     // A run that failed before storing anything (its list was not there) has nothing to go on
     // from or to export: the form runs it again.
     const canGoOn = !busy && !!run.request && (state === 'interrupted' || state === 'cancelled' || (state === 'failed' && stored > 0));
@@ -76,22 +104,27 @@ export function createRunsView(actions: RunActions) {
       const body = exportFile(await actions.rows(run), choice.format, choice.what);
       download(`tench-${run.id}${choice.what === 'failures' ? '-failures' : ''}.${choice.format}`, body, MEDIA_TYPES[choice.format]);
     } }, h('option', { value: '' }, 'Export…'), ...EXPORTS.map((e, i) => h('option', { value: i }, e.label)));
+    // 'running' here means a page holds its lock: a record left running by a closed tab is interrupted.
+    const running = state === 'running';
     return h('li', { 'data-run': run.id, 'data-state': state },
       h('button', { type: 'button', class: 'link', onclick: () => actions.show(run) }, run.id),
       ' ', h('span', { class: `state ${state}` }, state),
-      ` · ${c ? `${plural(c.written + (c.resumed ?? 0), 'image')}, ${plural(c.failed, 'error')}` : 'no results yet'} · ${describe(run.dataset)} · ${run.model} `,
+      ` · ${stored || run.counts ? `${plural(stored, 'image')}, ${plural(failed, 'error')}` : 'no results yet'} · ${describe(run.dataset)} · ${run.model} `,
       canGoOn ? h('button', { type: 'button', onclick: go('missing') }, 'Resume') : null,
-      !busy && run.request && c && c.failed > 0 && state !== 'running' ? h('button', { type: 'button', onclick: go('failed') }, `Retry ${c.failed} failed`) : null,
+      !busy && run.request && failed > 0 && !running ? h('button', { type: 'button', onclick: go('failed') }, `Retry ${failed} failed`) : null,
       stored > 0 ? exportMenu : null,
-      h('button', { type: 'button', disabled: busy && state === 'running', onclick: () => {
+      h('button', { type: 'button', disabled: running, title: running ? liveTitle(run.id) : null, onclick: () => {
         if (confirm(`Delete run ${run.id} and its results?`)) void actions.remove(run);
       } }, 'Delete'));
   }
 
-  function show(runs: readonly RunRecord[], interrupted: ReadonlySet<string>, busy: boolean): void {
-    replace(list, ...runs.map((r) => item(r, interrupted, busy)));
+  /** `busy` while this page runs a job; `counts` from each run's rows. */
+  function show(runs: readonly RunRecord[], interrupted: ReadonlySet<string>, busy: boolean, counts: ReadonlyMap<string, StoredCount>): void {
+    replace(list, ...runs.map((r) => item(r, interrupted, busy, counts.get(r.id) ?? { stored: 0, failed: 0 })));
     root.hidden = runs.length === 0;
-    clear.disabled = busy || runs.length === 0;
+    live = runs.filter((r) => stateOf(r, interrupted) === 'running').length;
+    clear.disabled = runs.length === live;
+    clear.title = live ? `keeps the ${plural(live, 'run')} running` : '';
   }
 
   return { root, show };

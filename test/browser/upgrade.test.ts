@@ -16,6 +16,7 @@ describe('IndexedDB schema upgrade from version 1', () => {
     const path = findBrowser();
     if (!path.ok) throw new Error(path.reason);
     browser = await launch(path.path);
+    await server.admit(browser.context);
   });
 
   afterAll(async () => {

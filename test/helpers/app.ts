@@ -28,6 +28,7 @@ export async function openApp(routes: RouteOptions = {}, options: { userDataDir?
   const browser = findBrowser();
   if (!browser.ok) throw new Error(browser.reason);
   const launched = await launch(browser.path, options);
+  await server.admit(launched.context);
   // The Hub is out of reach, as on the machines these tests run on, even where it is not: the page
   // would make the real model its default. A test that wants it routes it again (later routes win).
   await launched.context.route(/^https:\/\/huggingface\.co\//, (route) => route.abort('internetdisconnected'));
@@ -109,4 +110,12 @@ export function storedText(page: Page): Promise<string> {
     }
     return parts.join('\n');
   });
+}
+
+/** The Cookie header the page tench opened sends: what a test in Node needs to be that page. */
+export async function keyCookie(served: { entry(path: string): string }): Promise<string> {
+  const response = await fetch(served.entry('/'), { redirect: 'manual' });
+  const set = response.headers.get('set-cookie');
+  if (response.status !== 303 || !set) throw new Error(`the entry URL answered ${response.status} without a cookie`);
+  return set.split(';')[0]!;
 }

@@ -44,8 +44,8 @@ export function readJsonl(path: string): OutRow[] {
   return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as OutRow);
 }
 
-/** The summary line: `classified N images (E errors) in S s, R images/s[; K resumed, C reused]`. */
-export function summary(stdout: string): { images: number; errors: number; seconds: number; rate: number; resumed: number; reused: number } | null {
-  const m = /^classified (\d+) images \((\d+) errors\) in ([\d.]+) s, ([\d.]+) images\/s(?: \(cancelled\))?(?:; (\d+) resumed, (\d+) reused)?$/m.exec(stdout);
-  return m ? { images: Number(m[1]), errors: Number(m[2]), seconds: Number(m[3]), rate: Number(m[4]), resumed: Number(m[5] ?? 0), reused: Number(m[6] ?? 0) } : null;
+/** The summary line: `classified N images (E errors) in S s, R images/s[; K resumed, C reused][; D repeats skipped]`. */
+export function summary(stdout: string): { images: number; errors: number; seconds: number; rate: number; resumed: number; reused: number; repeats: number } | null {
+  const m = /^classified (\d+) images \((\d+) errors\) in ([\d.]+) s, ([\d.]+) images\/s(?: \(cancelled\))?(?:; (\d+) resumed, (\d+) reused)?(?:; (\d+) repeats skipped)?$/m.exec(stdout);
+  return m ? { images: Number(m[1]), errors: Number(m[2]), seconds: Number(m[3]), rate: Number(m[4]), resumed: Number(m[5] ?? 0), reused: Number(m[6] ?? 0), repeats: Number(m[7] ?? 0) } : null;
 }
