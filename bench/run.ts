@@ -75,7 +75,36 @@ function benchRoutes(req: IncomingMessage, res: ServerResponse, next: () => void
   reportRoute(req, res, next);
 }
 
+/** Debian's packages each input needs, as the Python modules that stand for them. */
+const PYTHON_NEEDS: ReadonlyArray<{ module: string; pkg: string; forWhat: string; only?: () => boolean }> = [
+  { module: 'PIL', pkg: 'python3-pil', forWhat: 'the native baseline and the photos' },
+  { module: 'numpy', pkg: 'python3-numpy', forWhat: 'the native baseline' },
+  { module: 'skimage.data', pkg: 'python3-skimage', forWhat: 'the photos it makes from its sample pictures' },
+  { module: 'torch', pkg: 'python3-torch', forWhat: 'the small model', only: () => !existsSync(join(SMALL, 'onnx', 'model.onnx')) },
+  { module: 'onnx', pkg: 'python3-onnx', forWhat: 'the small model', only: () => !existsSync(join(SMALL, 'onnx', 'model.onnx')) },
+];
+
+/** One sentence naming what is missing, before any Python runs: never a traceback. */
+function missingPrerequisites(): string | null {
+  if (!existsSync(PYTHON)) return `the bench needs Debian's ${PYTHON}: apt-get install python3 ${PYTHON_NEEDS.map((n) => n.pkg).join(' ')}`;
+  const missing = PYTHON_NEEDS.filter((n) => (n.only?.() ?? true)).filter((n) => {
+    try {
+      execFileSync(PYTHON, ['-c', `import ${n.module}`], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (!missing.length) return null;
+  return `the bench needs ${missing.map((n) => `${n.pkg} for ${n.forWhat}`).join(', ')}: apt-get install ${missing.map((n) => n.pkg).join(' ')}`;
+}
+
 function ensureInputs(): void {
+  const missing = missingPrerequisites();
+  if (missing) {
+    console.error(`bench: ${missing}`);
+    process.exit(2);
+  }
   execFileSync(PYTHON, [join(ROOT, 'bench', 'photos.py'), PHOTOS], { stdio: 'inherit' });
   if (!existsSync(join(SMALL, 'onnx', 'model.onnx'))) {
     console.log('making the small model (3 layers, 192 pixels) with PyTorch…');

@@ -139,10 +139,19 @@ function countsOf(c: Counters): RunCounts {
   return { listed: c.listed, written: c.written, resumed: c.resumed, cached: c.cached, ok: c.ok, failed: c.failed, byCause: c.byCause };
 }
 
-/** Each item with its true label, where the dataset or its folder names say it. */
-async function* labelled(items: AsyncIterable<Item>, labels: readonly string[], options: LabelOptions): AsyncGenerator<Item> {
+/** True labels outside the model's classes kept with a run, at most: enough to name them. */
+const OUTSIDE_LABELS_KEPT = 1000;
+
+/**
+ * Each item with its true label, where the dataset or its folder names say it. A label that is
+ * none of the model's classes (nor a synonym of one) is noted in `outside`: the evaluation
+ * counts its images apart, as no prediction can match it.
+ */
+async function* labelled(items: AsyncIterable<Item>, labels: readonly string[], options: LabelOptions, outside: Set<string>): AsyncGenerator<Item> {
+  const classes = new Set(labels);
   for await (const item of items) {
     const label = trueLabel(item.path, item.label, labels, options);
+    if (label !== null && !classes.has(label) && outside.size < OUTSIDE_LABELS_KEPT) outside.add(label);
     yield label === null ? item : { ...item, label };
   }
 }
@@ -295,9 +304,14 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
 
   const limits = { maxBytes: valueOf(request, 'maxObjectBytes')!, timeoutMs: valueOf(request, 'requestTimeoutMs')! };
   const maxPixels = valueOf(request, 'maxPixels')!;
+  const outside = new Set(run.labels?.outside);
+  const keepCounts = (counters: Counters) => {
+    run.counts = countsOf(counters);
+    run.labels = { classes: info.value.labels.length, outside: [...outside] };
+  };
   const pipeline = runPipeline(
     {
-      items: labelled(inShard(sampled(dataset.items, request.sample), request.shard), info.value.labels, { from: request.labelsFrom, map: request.labelMap }),
+      items: labelled(inShard(sampled(dataset.items, request.sample), request.shard), info.value.labels, { from: request.labelsFrom, map: request.labelMap }, outside),
       known: await lookup(db, run, retry, request.topK),
       fetch: (source, fetchSignal) => fetchBytes(source, limits, dataset.s3, fetchSignal),
       fetchPack: (endpoint, files, fetchSignal) => fetchPack(endpoint, files, limits, fetchSignal),
@@ -347,16 +361,16 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
     // The record's counts follow the run, so a tab that dies leaves a record that says how far it got.
     if (performance.now() - saved > SAVE_COUNTS_MS) {
       saved = performance.now();
-      run.counts = countsOf(pipeline.counters());
+      keepCounts(pipeline.counters());
       void putRun(db, run).catch(() => {});
     }
   }, PROGRESS_EVERY_MS);
   try {
     const counters = await pipeline.done;
     run.state = 'done';
-    run.counts = countsOf(counters);
+    keepCounts(counters);
   } catch (error) {
-    run.counts = countsOf(pipeline.counters());
+    keepCounts(pipeline.counters());
     run.state = signal.aborted ? 'cancelled' : 'failed';
     run.error = signal.aborted ? 'cancelled' : reasonOf(error);
   } finally {

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Sample } from '../datasets/sample.ts';
-import { isEndpointUrl } from '../datasets/s3.ts';
+import { isEndpointUrl, isS3HttpsUrl, parseS3Url } from '../datasets/s3.ts';
 import type { Shard } from '../datasets/shard.ts';
 import { BUNDLED_MODEL, revisionProblem } from '../model/model.ts';
 import type { Progress } from '../pipeline/progress.ts';
@@ -14,12 +14,15 @@ import type { ExportFormat } from '../store/export.ts';
 import type { ResultRow } from '../store/results.ts';
 import type { RunRecord } from '../store/runs.ts';
 import type { AutomationRequest } from '../ui/automation.ts';
-import { withDefaults, type SettingValues } from '../settings.ts';
+import { valueOf, withDefaults, type SettingValues } from '../settings.ts';
 import { findBrowser, launch, type Launched } from './browser.ts';
 import { ensureBuilt } from './build.ts';
-import { EXIT } from './exit.ts';
+import { EXIT, exitOf, usage, type ExitStatus, type Outcome } from './exit.ts';
+import { emptyRun } from './empty-run.ts';
 import { awsCredentials } from './credentials.ts';
 import { chooseDataset, chooseModel, type DatasetChoice, type ModelChoice } from './inputs.ts';
+import { prepareHubModel } from './hub-model.ts';
+import { parseLabelMap } from '../model/label-map.ts';
 import type { ProgressSink } from './progress.ts';
 import { chooseDestination, type Destination } from './output.ts';
 import { serve, type Served } from './server.ts';
@@ -107,20 +110,24 @@ export async function classify(root: string, o: ClassifyOptions, io: Console, st
 }
 
 async function classifyWith(root: string, o: ClassifyOptions, io: Console, steering: Steering): Promise<number> {
-  const fail = (reason: string) => {
+  const fail = (reason: string, exit: ExitStatus = EXIT.failed) => {
     io.progress.stop();
     io.err(`tench: ${reason}`);
-    return EXIT.failed;
+    return exit;
   };
   // Stopped before the run started: the words were said when the signal came.
   const cancelled = () => EXIT.cancelled;
   if (steering.stopping) return cancelled();
   const checked = await steering.until(checkInputs(o));
   if (checked === STOPPED) return cancelled();
-  if (!checked.ok) return fail(checked.reason);
+  if (!checked.ok) return fail(checked.reason, exitOf(checked));
   const { model, dataset, labelMap, out, failuresOut, state } = checked.value;
+  // A Hub model is in this machine's Hugging Face cache before the browser starts (downloaded once).
+  const hubModel = model.routes.modelDir ? null : await steering.until(prepareHubModel(o.model, o.hub ?? {}, withDefaults(o.settings).dtype, io.err));
+  if (hubModel === STOPPED) return cancelled();
+  if (hubModel && !hubModel.ok) return fail(withOfflineHint(hubModel.reason, model, root));
   // Not cut short: it may be starting a browser, which must then be closed here.
-  const app = await openApp(root, checked.value.browserPath, { ...dataset.routes, ...model.routes }, state, o.headed, io);
+  const app = await openApp(root, checked.value.browserPath, { ...dataset.routes, ...model.routes, ...hubModel?.value.routes }, state, o.headed, io);
   if (!app.ok) return steering.stopping ? cancelled() : fail(app.reason);
   const { browser, server } = app;
 
@@ -155,8 +162,8 @@ async function classifyWith(root: string, o: ClassifyOptions, io: Console, steer
       dataset: dataset.spec(server.origin),
       model: model.input,
       credentials: dataset.credentials,
-      hub: { endpoint: o.hub?.endpoint, revision: o.hub?.revision },
-      ...(o.hub?.token ? { hubToken: { endpoint: o.hub.endpoint, token: o.hub.token } } : {}),
+      // The page reads a Hub model from this server, never from the hub: the token stays here.
+      hub: hubModel ? hubModel.value.hubFor(server.origin) : {},
       shard: o.shard,
       sample: o.sample ?? null,
       labelMap,
@@ -195,7 +202,12 @@ async function classifyWith(root: string, o: ClassifyOptions, io: Console, steer
     }
     if (run.state === 'failed') return fail(`the run failed: ${withOfflineHint(run.error ?? 'no reason given', model, root)}`);
     await report(page, run, o, io, written, out, failuresOut, { unsandboxed: browser.unsandboxed, progress: lastProgress });
-    return run.state === 'cancelled' ? EXIT.cancelled : EXIT.ok;
+    if (run.state === 'cancelled') return EXIT.cancelled;
+    const counts = run.counts ?? { ok: 0, failed: 0 };
+    const kind = dataset.routes.dataDir ? 'folder' : dataset.spec(server.origin).kind === 's3' ? 'prefix' : 'list';
+    const empty = emptyRun(counts.ok + counts.failed, { dataset: shownDataset(o.dataset), kind, shard: o.shard, listing: lastProgress, extensions: valueOf(run.request ?? {}, 'extensions') ?? [] });
+    if (empty) io.err(`tench: ${empty.line}`);
+    return empty?.exit ?? EXIT.ok;
   } finally {
     await outputs?.abort().catch(() => {});
     await browser.close();
@@ -221,11 +233,16 @@ function withOfflineHint(reason: string, model: ModelChoice, root: string): stri
   return `${reason}; without a network, the bundled demo model runs (random weights: its labels mean nothing): --model ${shown.startsWith('..') || isAbsolute(shown) ? bundled : shown}`;
 }
 
-/** Everything that can be wrong before a browser starts, each as one sentence. */
-async function checkInputs(o: ClassifyOptions): Promise<{ ok: true; value: Checked } | { ok: false; reason: string }> {
-  if (o.hub?.endpoint && !isEndpointUrl(o.hub.endpoint)) return { ok: false, reason: `HF_ENDPOINT ${o.hub.endpoint} is not an http(s) URL, such as https://hf-mirror.com` };
+/**
+ * Everything that can be wrong before a browser starts, each as one sentence: what was typed is a
+ * usage error (exit 2), what it names is the world's (exit 1).
+ */
+async function checkInputs(o: ClassifyOptions): Promise<Outcome<Checked>> {
+  if (o.hub?.endpoint && !isEndpointUrl(o.hub.endpoint)) return usage(`HF_ENDPOINT ${o.hub.endpoint} is not an http(s) URL, such as https://hf-mirror.com`);
   const revision = revisionProblem(o.model, o.hub ?? {});
-  if (revision) return { ok: false, reason: revision };
+  if (revision) return usage(revision);
+  const bucketUrl = o.dataset.startsWith('s3://') || isS3HttpsUrl(o.dataset) ? parseS3Url(o.dataset) : null;
+  if (bucketUrl && !bucketUrl.ok) return usage(bucketUrl.reason);
   const model = chooseModel(o.model);
   if (!model.ok) return model;
   const dataset = await chooseDataset(o.dataset, { endpoint: o.s3Endpoint, region: o.s3Region });
@@ -315,15 +332,18 @@ async function report(page: Page, run: RunRecord, o: ClassifyOptions, io: Consol
 
 async function readLabelMap(file: string | undefined): Promise<{ ok: true; value: Record<string, string> | undefined } | { ok: false; reason: string }> {
   if (file === undefined) return { ok: true, value: undefined };
-  let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(await readFile(file, 'utf8'));
+    text = await readFile(file, 'utf8');
   } catch (error) {
-    return { ok: false, reason: `--label-map ${file}: ${error instanceof SyntaxError ? 'not JSON' : (error as Error).message}` };
+    return { ok: false, reason: `--label-map ${file}: ${(error as Error).message}` };
   }
-  const entries = value && typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : null;
-  if (!entries || entries.some(([, v]) => typeof v !== 'string')) return { ok: false, reason: `--label-map ${file}: give a JSON object of class name to model label, such as {"cats": "tabby, tabby cat"}` };
-  return { ok: true, value: Object.fromEntries(entries) as Record<string, string> };
+  return parseLabelMap(text, `--label-map ${file}`);
+}
+
+/** The dataset as the user gave it, without a presigned list URL's signature. */
+function shownDataset(dataset: string): string {
+  return /^https?:\/\//i.test(dataset) ? dataset.split('?')[0]! : dataset;
 }
 
 function s3Options(o: ClassifyOptions) {

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SETTING_KEYS, settingOf, type SettingKey, type SettingValues } from '../settings.ts';
 import type { Console } from './classify.ts';
-import { EXIT } from './exit.ts';
+import { EXIT, exitOf, usage, type Outcome, type Refusal } from './exit.ts';
 import { printable } from './printable.ts';
 import { parseShard, resolveShard } from './shard-flags.ts';
 import { steer } from './steering.ts';
@@ -69,10 +69,29 @@ function shardArg(value: string) {
   return shard.value;
 }
 
-/** The S3 endpoint and region as given, else as the AWS variables every AWS tool reads say. */
-function s3Given(o: { s3Endpoint?: string; s3Region?: string }, env = process.env): { s3Endpoint?: string; s3Region?: string } {
-  const pick = (...values: Array<string | undefined>) => values.find((v) => v !== undefined && v !== '');
-  return { s3Endpoint: pick(o.s3Endpoint, env.AWS_ENDPOINT_URL_S3, env.AWS_ENDPOINT_URL), s3Region: pick(o.s3Region, env.AWS_REGION, env.AWS_DEFAULT_REGION) };
+interface S3Given {
+  s3Endpoint?: string;
+  s3Region?: string;
+}
+
+/**
+ * The S3 endpoint and region as given, else as the AWS variables every AWS tool reads say. An
+ * endpoint that is no URL is a usage error, named by where it came from.
+ */
+async function s3Given(o: S3Given, env = process.env): Promise<Outcome<S3Given>> {
+  const pick = (...named: Array<[string, string | undefined]>) => named.find(([, v]) => v !== undefined && v !== '');
+  const endpoint = pick(['--s3-endpoint', o.s3Endpoint], ['AWS_ENDPOINT_URL_S3', env.AWS_ENDPOINT_URL_S3], ['AWS_ENDPOINT_URL', env.AWS_ENDPOINT_URL]);
+  const region = pick(['--s3-region', o.s3Region], ['AWS_REGION', env.AWS_REGION], ['AWS_DEFAULT_REGION', env.AWS_DEFAULT_REGION]);
+  // Loaded here, not with this module: it brings the AWS SDK, which --help does without.
+  const { isEndpointUrl } = await import('../datasets/s3.ts');
+  if (endpoint && !isEndpointUrl(endpoint[1]!)) return usage(`${endpoint[0]} ${endpoint[1]} is not an http(s) URL, such as http://localhost:9000`);
+  return { ok: true, value: { s3Endpoint: endpoint?.[1], s3Region: region?.[1] } };
+}
+
+/** One sentence on stderr, and the status the refusal carries. */
+function refuse(refusal: Refusal, err: (line: string) => void): number {
+  err(`tench: ${refusal.reason}`);
+  return exitOf(refusal);
 }
 
 export async function main(argv: string[], io?: Console): Promise<number> {
@@ -122,8 +141,12 @@ export async function main(argv: string[], io?: Console): Promise<number> {
         const con = io ?? terminal(o.json);
         const shard = resolveShard({ shard: o.shard, shards: o.shards }, process.env);
         if (!shard.ok) {
-          con.err(`tench: ${shard.reason}`);
-          status = EXIT.usage;
+          status = refuse(shard, con.err);
+          return;
+        }
+        const s3 = await s3Given(o);
+        if (!s3.ok) {
+          status = refuse(s3, con.err);
           return;
         }
         status = await runClassify(ROOT, {
@@ -140,7 +163,7 @@ export async function main(argv: string[], io?: Console): Promise<number> {
           resume: o.resume,
           retryFailed: o.retryFailed,
           settings: givenSettings(o, settings),
-          ...s3Given(o),
+          ...s3.value,
           browser: o.browser,
           headed: o.headed,
         }, con, steering);
@@ -160,7 +183,9 @@ export async function main(argv: string[], io?: Console): Promise<number> {
     .action(async (parts: string[], o) => {
       const { merge } = await import('./merge.ts');
       // A part's paths are the dataset's own text: printed, never obeyed.
-      status = await merge({ inputs: parts, out: o.out, expectFrom: o.expectFrom, ...s3Given(o) }, io ?? { out: (l) => console.log(printable(l)), err: (l) => console.error(printable(l)) });
+      const lines = io ?? { out: (l: string) => console.log(printable(l)), err: (l: string) => console.error(printable(l)) };
+      const s3 = await s3Given(o);
+      status = s3.ok ? await merge({ inputs: parts, out: o.out, expectFrom: o.expectFrom, ...s3.value }, lines) : refuse(s3, lines.err);
     });
 
   program

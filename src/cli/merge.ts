@@ -11,7 +11,7 @@ import { isImagePath } from '../datasets/filter.ts';
 import { walkFiles } from '../server/routes.ts';
 import { csvLine, formatOf, fromSpreadsheetSafe, jsonlLine, resultColumns, resultCsvLine, resultsParquet, type ExportFormat, type ExportRecord } from '../store/export.ts';
 import { reasonOf } from '../core/outcome.ts';
-import { EXIT } from './exit.ts';
+import { EXIT, exitOf, usage, type ExitStatus, type Outcome } from './exit.ts';
 import { chooseDataset, type Checked, type S3Options } from './inputs.ts';
 import { chooseDestination, deliver } from './output.ts';
 import { partOf, partStem } from './shard-flags.ts';
@@ -124,9 +124,9 @@ async function fromParquet(bytes: Uint8Array): Promise<unknown[]> {
 }
 
 /** The rows of one part file, in the format its extension says. */
-export async function readResults(input: string): Promise<Checked<ExportRecord[]>> {
+export async function readResults(input: string): Promise<Outcome<ExportRecord[]>> {
   const format = formatOf(input);
-  if (!format) return { ok: false, reason: `${input}: the name must end in .jsonl, .csv or .parquet, which says the format` };
+  if (!format) return usage(`${input}: the name must end in .jsonl, .csv or .parquet, which says the format`);
   let values: unknown[];
   try {
     const bytes = await readFile(input);
@@ -185,12 +185,12 @@ function fileOf(records: readonly ExportRecord[], format: ExportFormat): Uint8Ar
 }
 
 export async function merge(o: MergeOptions, io: Lines): Promise<number> {
-  const fail = (reason: string) => {
+  const fail = (reason: string, exit: ExitStatus = EXIT.failed) => {
     io.err(`tench: ${reason}`);
-    return EXIT.failed;
+    return exit;
   };
   const out = chooseDestination('--out', o.out);
-  if (!out.ok) return fail(out.reason);
+  if (!out.ok) return fail(out.reason, exitOf(out));
   const parts = checkParts(o.inputs);
   if (!parts.ok) return fail(parts.reason);
   const s3: S3Options = { endpoint: o.s3Endpoint, region: o.s3Region };
@@ -198,7 +198,7 @@ export async function merge(o: MergeOptions, io: Lines): Promise<number> {
   const records: ExportRecord[] = [];
   for (const input of o.inputs) {
     const read = await readResults(input);
-    if (!read.ok) return fail(read.reason);
+    if (!read.ok) return fail(read.reason, exitOf(read));
     for (const record of read.value) records.push(record);
   }
   const doubled = doubledPaths(records);
@@ -219,5 +219,7 @@ export async function merge(o: MergeOptions, io: Lines): Promise<number> {
   const problem = await deliver(out.value, fileOf(records, out.value.format), s3);
   if (problem) return fail(`cannot write ${out.value.shown}: ${problem}`);
   io.out(`merged ${records.length} rows from ${o.inputs.length} parts into ${out.value.shown}`);
-  return EXIT.ok;
+  // Each shard of a dataset with no image finishes well, with an empty part (empty-run.ts): here,
+  // where every part is seen, is where that shows.
+  return records.length ? EXIT.ok : fail(`the ${o.inputs.length === 1 ? 'part holds' : `${o.inputs.length} parts hold`} no rows: no image of the dataset was classified`);
 }

@@ -1,7 +1,7 @@
 // The end-of-run report for a terminal: how good the predictions were where labels are known,
 // and how the failures split by cause. Plain text tables, widths from the data.
 
-import type { Evaluation, Failures } from '../store/evaluate.ts';
+import { outsideSentence, type Evaluation, type Failures } from '../store/evaluate.ts';
 
 const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
 
@@ -13,7 +13,8 @@ function table(header: string[], rows: string[][], rightFrom: number): string[] 
 
 /** Up to `maxClasses` classes, those with the most support first; the rest summed up in a line. */
 export function evaluationLines(e: Evaluation, maxClasses = 30): string[] {
-  if (e.labelled === 0) return [];
+  const outside = outsideSentence(e);
+  if (e.labelled === 0) return outside ? [outside] : [];
   const classes = e.perClass.filter((c) => c.support > 0).sort((a, b) => b.support - a.support || (a.label < b.label ? -1 : 1));
   const shown = classes.slice(0, maxClasses);
   const lines = [
@@ -22,6 +23,7 @@ export function evaluationLines(e: Evaluation, maxClasses = 30): string[] {
     ...table(['class', 'support', 'precision', 'recall'], shown.map((c) => [c.label, String(c.support), pct(c.precision), pct(c.recall)]), 1),
   ];
   if (classes.length > shown.length) lines.push(`… and ${classes.length - shown.length} more classes`);
+  if (outside) lines.push(outside);
   return lines;
 }
 

@@ -3,7 +3,7 @@
 
 import type { Shard } from '../datasets/shard.ts';
 import type { ExportFormat } from '../store/export.ts';
-import type { Checked } from './inputs.ts';
+import { usage, type Outcome } from './exit.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -18,12 +18,12 @@ export const COUNT_VARIABLE = 'TENCH_SHARDS';
 const WHOLE = /^\d+$/;
 
 /** `i/n` with 0 <= i < n. */
-export function parseShard(value: string): Checked<Shard> {
+export function parseShard(value: string): Outcome<Shard> {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
   const index = Number(m?.[1]);
   const count = Number(m?.[2]);
   if (!m || !Number.isSafeInteger(count) || count < 1 || index >= count) {
-    return { ok: false, reason: `--shard takes i/n, a 0-based shard index below a shard count of at least 1, such as 0/4, got ${JSON.stringify(value)}` };
+    return usage(`--shard takes i/n, a 0-based shard index below a shard count of at least 1, such as 0/4, got ${JSON.stringify(value)}`);
   }
   return { ok: true, value: { index, count } };
 }
@@ -31,12 +31,13 @@ export function parseShard(value: string): Checked<Shard> {
 /**
  * --shard wins; else the index from the batch system and the count from --shards or TENCH_SHARDS.
  * null: not sharded. A count without an index, or an index without a count, is a mistake in the
- * job's setup, not a reason to classify the whole dataset in every task.
+ * job's setup, not a reason to classify the whole dataset in every task. Every refusal is a usage
+ * error (exit 2): each task of the job would fail the same way.
  */
-export function resolveShard(flags: { shard?: Shard; shards?: number }, env: Env): Checked<Shard | null> {
+export function resolveShard(flags: { shard?: Shard; shards?: number }, env: Env): Outcome<Shard | null> {
   if (flags.shard) {
     if (flags.shards !== undefined && flags.shards !== flags.shard.count) {
-      return { ok: false, reason: `--shard ${flags.shard.index}/${flags.shard.count} and --shards ${flags.shards} disagree on the number of shards` };
+      return usage(`--shard ${flags.shard.index}/${flags.shard.count} and --shards ${flags.shards} disagree on the number of shards`);
     }
     return { ok: true, value: flags.shard };
   }
@@ -44,21 +45,21 @@ export function resolveShard(flags: { shard?: Shard; shards?: number }, env: Env
   const countText = env[COUNT_VARIABLE]?.trim();
   const countFrom = flags.shards !== undefined ? '--shards' : COUNT_VARIABLE;
   if (countText && flags.shards === undefined && (!WHOLE.test(countText) || Number(countText) < 1)) {
-    return { ok: false, reason: `${COUNT_VARIABLE} must be a whole number of at least 1, got ${JSON.stringify(countText)}` };
+    return usage(`${COUNT_VARIABLE} must be a whole number of at least 1, got ${JSON.stringify(countText)}`);
   }
   const count = flags.shards ?? (countText ? Number(countText) : undefined);
   if (!indexName) {
     return count === undefined
       ? { ok: true, value: null }
-      : { ok: false, reason: `${countFrom} says ${count} shards but not which one this is: pass --shard i/${count}, or run as a Kubernetes Indexed Job (${INDEX_VARIABLES[0]}) or an AWS Batch array job (${INDEX_VARIABLES[1]})` };
+      : usage(`${countFrom} says ${count} shards but not which one this is: pass --shard i/${count}, or run as a Kubernetes Indexed Job (${INDEX_VARIABLES[0]}) or an AWS Batch array job (${INDEX_VARIABLES[1]})`);
   }
   const indexText = env[indexName]!.trim();
-  if (!WHOLE.test(indexText)) return { ok: false, reason: `${indexName} must be a whole number, got ${JSON.stringify(indexText)}` };
+  if (!WHOLE.test(indexText)) return usage(`${indexName} must be a whole number, got ${JSON.stringify(indexText)}`);
   const index = Number(indexText);
   if (count === undefined) {
-    return { ok: false, reason: `${indexName} is ${index} but the number of shards is unknown: pass --shards N or set ${COUNT_VARIABLE} (in a Kubernetes Indexed Job, to the Job's completions)` };
+    return usage(`${indexName} is ${index} but the number of shards is unknown: pass --shards N or set ${COUNT_VARIABLE} (in a Kubernetes Indexed Job, to the Job's completions)`);
   }
-  if (index >= count) return { ok: false, reason: `${indexName} is ${index}, not below the ${count} shards that ${countFrom} gives` };
+  if (index >= count) return usage(`${indexName} is ${index}, not below the ${count} shards that ${countFrom} gives`);
   return { ok: true, value: { index, count } };
 }
 

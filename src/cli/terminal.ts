@@ -12,6 +12,12 @@ export function terminal(json: boolean): Console {
   const log = (line: string) => console.log(printable(line));
   const warn = (line: string) => console.error(printable(line));
   const progress = json ? jsonLines((l) => console.log(l)) : tty ? terminalBar(process.stderr) : logLines(warn);
+  // No one reads stdout any more (`tench classify ... --json | head -1`). The run goes on: what it
+  // makes goes to --out, not here, and hours of classifying should not end because a reader of its
+  // progress did. The rest of stdout is dropped (bin/tench.js); the exit says how the run went.
+  process.stdout.once('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') warn('tench: stdout was closed: what tench prints there is dropped, and the rows still go to --out');
+  });
   return {
     out: log,
     err: warn,
@@ -31,10 +37,11 @@ export function terminal(json: boolean): Console {
       : undefined,
     report(e, f) {
       if (json) {
-        if (e.labelled) {
+        if (e.labelled || e.outside.images) {
           console.log(jsonLine({
             type: 'evaluation', labelled: e.labelled, accuracy: e.accuracy, top5_accuracy: e.top5Accuracy, failed_labelled: e.failedLabelled,
             per_class: e.perClass.map((c) => ({ label: c.label, support: c.support, predicted: c.predicted, precision: c.precision, recall: c.recall })),
+            outside_labels: e.outside.labels, outside_images: e.outside.images,
           }));
         }
         if (f.total) console.log(jsonLine({ type: 'failures', total: f.total, by_cause: f.byCause }));

@@ -23,19 +23,53 @@ export interface LabelOptions {
   map?: Readonly<Record<string, string>>;
 }
 
+const folded = (text: string) => text.trim().toLowerCase();
+const byLabels = new WeakMap<readonly string[], Map<string, string | null>>();
+
+/**
+ * A model's labels by each way of writing them: the whole label and each of its comma-separated
+ * synonyms ("lens cap, lens cover": "lens cap", "lens cover"), case and surrounding space
+ * ignored. A synonym two classes share ("crane": the bird and the machine) names neither (null).
+ */
+function labelIndex(labels: readonly string[]): Map<string, string | null> {
+  let index = byLabels.get(labels);
+  if (index) return index;
+  index = new Map();
+  const synonyms = new Map<string, Set<string>>();
+  for (const label of labels) {
+    for (const name of label.split(',').map(folded).filter(Boolean)) {
+      if (!synonyms.has(name)) synonyms.set(name, new Set());
+      synonyms.get(name)!.add(label);
+    }
+  }
+  for (const [name, of] of synonyms) index.set(name, of.size === 1 ? [...of][0]! : null);
+  // A whole label always names its own class, whatever its synonyms share.
+  for (const label of labels) index.set(folded(label), label);
+  byLabels.set(labels, index);
+  return index;
+}
+
+/** The model's label a true label names (itself, or one of its synonyms), or null for none. */
+export function modelLabel(raw: string, labels: readonly string[]): string | null {
+  if (labels.includes(raw)) return raw;
+  return labelIndex(labels).get(folded(raw)) ?? null;
+}
+
 /**
  * The true label of an image, or null when nothing says it. WordNet ids map to the model's label
  * of that class (a 1000-class ImageNet model is assumed when the labels number 1000), so they
- * compare with predictions; a user's map goes first.
+ * compare with predictions; a user's map goes first; a name that is one of the model's labels
+ * or synonyms, in any case, becomes that label. A name that is none of them is kept as it is (the
+ * evaluation counts it apart).
  */
 export function trueLabel(path: string, given: string | undefined, labels: readonly string[], options: LabelOptions = {}): string | null {
   const from = options.from ?? 'auto';
   if (from === 'none') return null;
   const named = (raw: string) => {
     const mapped = options.map?.[raw];
-    if (mapped !== undefined) return mapped;
+    if (mapped !== undefined) return modelLabel(mapped, labels) ?? mapped;
     const i = SYNSET.test(raw) && labels.length === 1000 ? synsetIndex().get(raw) : undefined;
-    return i === undefined ? raw : labels[i]!;
+    return i === undefined ? modelLabel(raw, labels) ?? raw : labels[i]!;
   };
   const parts = path.split('/');
   if (from === 'folder') return parts.length > 1 ? named(parts[parts.length - 2]!) : null;

@@ -11,8 +11,38 @@ import { reasonOf } from '../core/outcome.ts';
 
 export type Fetched = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: boolean; reason: string };
 
-/** One try's outcome: a failure that another try may cure says so. */
-type Attempt = Fetched | { ok: false; tooLarge: false; reason: string; retryable: true };
+/**
+ * One try's outcome: a failure that another try may cure says so, and one the browser refused to
+ * show the page (no answer, or no CORS header: it does not say which) says that too.
+ */
+type Attempt = Fetched | { ok: false; tooLarge: false; reason: string; retryable: true; blocked?: true };
+
+/**
+ * Tries for a request the browser blocked. A missing CORS header fails every time, and the
+ * browser words it as it words a dropped connection, so a second try is all that tells them apart.
+ */
+const BLOCKED_TRIES = 2;
+
+/**
+ * Whether the browser gave the page nothing for a request to another origin: fetch's TypeError
+ * ("Failed to fetch" in Chromium, "NetworkError" in Firefox, "Load failed" in Safari). Node's
+ * fetch (no `location`) names its causes itself.
+ */
+function blockedByBrowser(error: unknown, url: string): boolean {
+  if (typeof location === 'undefined' || !(error instanceof TypeError) || !URL.canParse(url)) return false;
+  return new URL(url).origin !== location.origin && /failed to fetch|networkerror|load failed/i.test(error.message);
+}
+
+/** A row's reason for a request the browser blocked (blockedOrigin reads it back). */
+function blockedReason(url: string): string {
+  return `the browser could not read ${url}: the server is unreachable, or sends no CORS header allowing ${location.origin} to read it`;
+}
+
+/** The origin a row's error says the browser could not read, where blockedReason wrote it; else null. */
+export function blockedOrigin(reason: string): string | null {
+  const m = /^the browser could not read (\S+): the server is unreachable, or sends no CORS header/.exec(reason);
+  return m && URL.canParse(m[1]!) ? new URL(m[1]!).origin : null;
+}
 
 export interface FetchLimits {
   maxBytes: number;
@@ -65,10 +95,12 @@ function s3Client(access: S3Access): S3Client {
  * The reason says how many tries were made.
  */
 export async function fetchBytes(source: ItemSource, limits: FetchLimits, s3?: S3Access, signal?: AbortSignal, retry: RetryOptions = RETRY): Promise<Fetched> {
-  return tried(limits, signal, retry, async (idle) => {
+  let blocked = 0;
+  return tried(limits, signal, retry, async (idle): Promise<Fetched> => {
     const attempt = await fetchOnce(source, limits.maxBytes, s3, idle);
-    if ('retryable' in attempt) throw new RetryableFailure(attempt.reason);
-    return attempt;
+    if (!('retryable' in attempt)) return attempt;
+    if (attempt.blocked && ++blocked >= BLOCKED_TRIES) return { ok: false, tooLarge: false, reason: `${attempt.reason} (after ${blocked} tries)` };
+    throw new RetryableFailure(attempt.reason);
   }, (reason) => ({ ok: false, tooLarge: false, reason }));
 }
 
@@ -161,6 +193,7 @@ async function fetchOnce(source: ItemSource, maxBytes: number, s3: S3Access | un
         try {
           response = await fetch(source.url, { signal });
         } catch (error) {
+          if (!idle.timedOut() && !signal.aborted && blockedByBrowser(error, source.url)) return { ok: false, tooLarge: false, reason: blockedReason(source.url), retryable: true, blocked: true };
           return failed(error, 'request');
         }
         idle.touch();

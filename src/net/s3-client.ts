@@ -26,6 +26,11 @@ export interface S3Access {
 
 /** The route, on the app's own origin, of the S3 proxy the tench servers offer. */
 export const S3_PROXY = '/s3-proxy';
+/**
+ * Where the page asks whether that route is there: beside it, not under it, where every path is
+ * an S3 path (a virtual-hosted bucket's own listing is /s3-proxy/?list-type=2).
+ */
+export const S3_PROXY_STATUS = '/s3-proxy-status';
 
 /** Where the proxy is told to send a request on: the request's own origin, as signed. */
 export const UPSTREAM_HEADER = 'x-tench-upstream';

@@ -29,6 +29,7 @@ import { listStage, type FetchUnit } from './stages/list.ts';
 import { sinkStage, type Stored } from './stages/sink.ts';
 import { storeStage } from './stages/store.ts';
 import type { Counters, ItemResult, Known } from './types.ts';
+import { fileUrl } from '../model/model.ts';
 
 export type { Counters, ItemResult, Known };
 
@@ -137,6 +138,44 @@ function countersOf(q: Queues, state: RunState, busy: Busy, pools: Array<Pool<ne
   };
 }
 
+/**
+ * The inference workers, one session each, and how far their model has loaded. Ready as soon as
+ * one session is: it classifies while the others still load. A model from another origin is
+ * downloaded by the first session into the browser's cache, and the others read it there once it
+ * is: one download, not one per session.
+ */
+function sessionPool(session: SessionSettings, size: number, spawn: () => Bridge<InferApi>): { pool: Pool<InferApi>; model: ModelLoad } {
+  // Every session reads the same files: the largest figures any reported are the model's.
+  const model: ModelLoad = { loaded: 0, total: 0, ready: false };
+  const onLoad = callback((p: { loaded: number; total: number }) => {
+    model.loaded = Math.max(model.loaded, p.loaded);
+    model.total = Math.max(model.total, p.total);
+  });
+  const oneDownload = downloadedOnce(session);
+  let first: Promise<unknown> | null = null;
+  const pool = createPool<InferApi>({ name: 'inference worker', size, maxInFlight: 1, spawn, init: async (api) => {
+    const before = oneDownload ? first : null;
+    const loading = (async () => {
+      await before?.catch(() => {});
+      return api.load(session, onLoad);
+    })();
+    first ??= loading;
+    const loaded = await loading;
+    model.ready = true;
+    return loaded;
+  } });
+  return { pool, model };
+}
+
+/** Whether the sessions' model comes from another origin, through the browser's cache. */
+function downloadedOnce(session: SessionSettings): boolean {
+  try {
+    return typeof location !== 'undefined' && new URL(fileUrl(session.model, 'config.json')).origin !== location.origin;
+  } catch {
+    return false;
+  }
+}
+
 export function runPipeline<S>(input: PipelineInput<S>, outer: AbortSignal): Pipeline {
   const { settings } = input;
   // Aborted by the caller (cancel) or by the first stage that fails: every stage stops then.
@@ -152,19 +191,7 @@ export function runPipeline<S>(input: PipelineInput<S>, outer: AbortSignal): Pip
   const started = performance.now();
 
   const decodePool = createPool<DecodeApi>({ name: 'decode worker', size: settings.decoders, maxInFlight: settings.decodeInFlight, spawn: spawn.decoder, init: (api) => api.configure(input.decode) });
-  // Every session downloads the same files (or reads them from the browser's cache): the largest
-  // figures any reported are the model's.
-  const model: ModelLoad = { loaded: 0, total: 0, ready: false };
-  const onLoad = callback((p: { loaded: number; total: number }) => {
-    model.loaded = Math.max(model.loaded, p.loaded);
-    model.total = Math.max(model.total, p.total);
-  });
-  // Ready as soon as one session is: it classifies while the others still load.
-  const inferPool = createPool<InferApi>({ name: 'inference worker', size: settings.sessions, maxInFlight: 1, spawn: spawn.inferrer, init: async (api) => {
-    const loaded = await api.load(input.session, onLoad);
-    model.ready = true;
-    return loaded;
-  } });
+  const { pool: inferPool, model } = sessionPool(input.session, settings.sessions, spawn.inferrer);
   decodePool.ready.catch(fail);
   inferPool.ready.catch(fail);
   // A stopped run stops its workers at once: a call under way ends with them, and no stage waits.

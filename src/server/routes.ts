@@ -12,8 +12,8 @@ import type { Connect, Plugin } from 'vite';
 import { PACK_HEADER } from '../datasets/pack.ts';
 import { entries, manifestFormat } from '../datasets/manifest.ts';
 import { servePack } from './data-pack.ts';
-import { listedFile, realRoot, walkFiles } from './local-files.ts';
-import { proxyS3, s3Upstreams, S3_PROXY } from './s3-proxy.ts';
+import { listedFile, pathSegments, realRoot, walkFiles } from './local-files.ts';
+import { proxyS3, proxyStatus, s3Upstreams, S3_PROXY, S3_PROXY_STATUS } from './s3-proxy.ts';
 
 export { walkFiles };
 
@@ -27,11 +27,26 @@ export interface RouteOptions {
   dataList?: string;
   /** A model folder in the Hub's layout, served as /models/tench-local/<folder name>/. */
   modelDir?: string;
+  /**
+   * A Hub model the CLI keeps in the Hugging Face cache, served at /hub/ in the Hub's layout
+   * (/hub/<id>/resolve/<revision>/<file>): that model at that revision, nothing else.
+   */
+  hubModel?: HubModelFiles;
   /** The same-origin S3 route for buckets without CORS (on unless false). */
   s3Proxy?: boolean;
   /** S3-compatible endpoints the S3 route may forward to, besides AWS S3 itself. */
   s3Endpoints?: readonly string[];
 }
+
+/** A Hub model's files: the path of one in a cache, fetched there first if need be; null if none. */
+export interface HubModelFiles {
+  id: string;
+  revision: string;
+  file(path: string): Promise<string | null>;
+}
+
+/** Where the CLI's server serves a Hub model from its cache: the page takes it for the hub. */
+export const HUB_ROUTE = '/hub';
 
 export const DATA_MANIFEST = '/data/manifest.jsonl';
 /** Many files of the folder in one response (src/datasets/pack.ts); named by the manifest's header. */
@@ -128,6 +143,17 @@ async function namedByList(list: string): Promise<Set<string>> {
   return named;
 }
 
+/** '<id>/resolve/<revision>/<file>' of the one model served; null for anything else. */
+async function hubFile(model: HubModelFiles, rest: string): Promise<string | null> {
+  const prefix = `${model.id}/resolve/${encodeURIComponent(model.revision)}/`;
+  if (!rest.startsWith(prefix)) return null;
+  const file = decodedPath(rest.slice(prefix.length));
+  if (file === null || !pathSegments(file)) return null;
+  return model.file(file);
+}
+
+const reasonText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 function failed(res: ServerResponse): () => void {
   return () => {
     if (!res.headersSent) res.writeHead(500);
@@ -161,6 +187,7 @@ export function routesMiddleware(options: RouteOptions): Connect.NextHandleFunct
   return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => {
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
+    if (options.s3Proxy !== false && path === S3_PROXY_STATUS) return proxyStatus(res);
     if (options.s3Proxy !== false && (path === S3_PROXY || path.startsWith(`${S3_PROXY}/`))) return proxyS3(req, res, path, upstreams);
     if (path === DATA_MANIFEST) {
       if (!dataDir) return notFound(res);
@@ -186,6 +213,14 @@ export function routesMiddleware(options: RouteOptions): Connect.NextHandleFunct
       return;
     }
     if (path.startsWith(`/models/${LOCAL_MODELS}/`)) return notFound(res);
+    if (path.startsWith(`${HUB_ROUTE}/`)) {
+      if (!options.hubModel) return notFound(res);
+      hubFile(options.hubModel, path.slice(HUB_ROUTE.length + 1)).then((file) => sendFile(file, res)).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(reasonText(error));
+      });
+      return;
+    }
     next();
   };
 }

@@ -7,10 +7,11 @@
 
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { lookup } from 'node:dns';
 import { networkReason } from '../net/network-error.ts';
-import { S3_PROXY, UPSTREAM_HEADER } from '../net/s3-client.ts';
+import { S3_PROXY, S3_PROXY_STATUS, UPSTREAM_HEADER } from '../net/s3-client.ts';
 
-export { S3_PROXY };
+export { S3_PROXY, S3_PROXY_STATUS };
 
 /** Request headers that go on to S3: the signed ones and those that shape the answer. */
 const FORWARDED = /^(authorization|x-amz-.*|range|if-match|if-none-match|if-modified-since|if-unmodified-since|amz-sdk-.*)$/i;
@@ -48,12 +49,31 @@ function s3Error(res: ServerResponse, status: number, code: string, message: str
   res.writeHead(status, { 'content-type': 'application/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${text}</Message></Error>`);
 }
 
-export function proxyS3(req: IncomingMessage, res: ServerResponse, path: string, allowed: (target: URL) => boolean = s3Upstreams([])): void {
-  // The page asks whether the route is here before it relies on it.
-  if (path === S3_PROXY || path === `${S3_PROXY}/`) {
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"tench":"s3-proxy"}');
+/** '/s3-proxy/bucket/key?x' -> '/bucket/key?x'; '/s3-proxy?list-type=2' -> '/?list-type=2'. */
+export function upstreamPath(url: string): string {
+  const rest = url.slice(S3_PROXY.length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
+/** The page asks whether the route is here before it relies on it. */
+export function proxyStatus(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end('{"tench":"s3-proxy"}');
+}
+
+/**
+ * Names under .localhost are the loopback address (RFC 6761), as browsers resolve them; the
+ * system's resolver may not know them, and a virtual-hosted bucket of a local endpoint is one.
+ */
+function lookupLocalhost(hostname: string, options: object, callback: (...args: never[]) => void): void {
+  if (hostname === 'localhost' || hostname.endsWith('.localhost')) {
+    const all = (options as { all?: boolean }).all;
+    (callback as (e: null, a: unknown, f?: number) => void)(null, all ? [{ address: '127.0.0.1', family: 4 }] : '127.0.0.1', all ? undefined : 4);
     return;
   }
+  lookup(hostname, options, callback as never);
+}
+
+export function proxyS3(req: IncomingMessage, res: ServerResponse, path: string, allowed: (target: URL) => boolean = s3Upstreams([])): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'the S3 proxy only reads');
   const upstream = req.headers[UPSTREAM_HEADER];
   let target: URL;
@@ -77,8 +97,9 @@ export function proxyS3(req: IncomingMessage, res: ServerResponse, path: string,
     hostname: target.hostname,
     port: target.port || undefined,
     method: req.method,
-    path: (req.url ?? '/').slice(S3_PROXY.length) || '/',
+    path: upstreamPath(req.url ?? '/'),
     headers,
+    lookup: lookupLocalhost,
   }, (answer) => {
     const back: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(answer.headers)) {

@@ -57,6 +57,11 @@ export interface Evaluation {
   /** Classes seen as a true or a predicted label among labelled rows, sorted by name. */
   perClass: ClassStats[];
   confusion: Confusion;
+  /**
+   * Successful rows whose true label is none of the model's classes: no prediction can match it,
+   * so they are left out of `labelled` and every figure above, and counted here, by label.
+   */
+  outside: { images: number; labels: Array<{ label: string; images: number }>; classes: number | null };
 }
 
 export interface Failures {
@@ -76,7 +81,8 @@ export const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 
 
 const ratio = (n: number, d: number): number | null => (d > 0 ? n / d : null);
 
-export function evaluation(): Fold<EvalRow, Evaluation> {
+/** `outside`: the true labels that are none of the model's `classes` (the run record keeps both). */
+export function evaluation(outside: ReadonlySet<string> = new Set(), classes: number | null = null): Fold<EvalRow, Evaluation> {
   let rows = 0;
   let failed = 0;
   let failedLabelled = 0;
@@ -84,6 +90,7 @@ export function evaluation(): Fold<EvalRow, Evaluation> {
   let topKDepth = TOP_K_CHECKED;
   // true label -> predicted label -> count; every other figure is read off it at the end.
   const pairs = new Map<string, Map<string, number>>();
+  const apart = new Map<string, number>();
 
   return {
     add(row) {
@@ -94,6 +101,10 @@ export function evaluation(): Fold<EvalRow, Evaluation> {
         return;
       }
       if (row.trueLabel === null || row.label === null) return;
+      if (outside.has(row.trueLabel)) {
+        apart.set(row.trueLabel, (apart.get(row.trueLabel) ?? 0) + 1);
+        return;
+      }
       let predicted = pairs.get(row.trueLabel);
       if (!predicted) pairs.set(row.trueLabel, (predicted = new Map()));
       predicted.set(row.label, (predicted.get(row.label) ?? 0) + 1);
@@ -102,13 +113,14 @@ export function evaluation(): Fold<EvalRow, Evaluation> {
       if (first.some((p) => p.label === row.trueLabel)) top5Correct++;
     },
     result() {
-      return summarise(rows, failed, failedLabelled, top5Correct, topKDepth, pairs);
+      const labels = [...apart].map(([label, images]) => ({ label, images })).sort((a, b) => byName(a.label, b.label));
+      return { ...summarise(rows, failed, failedLabelled, top5Correct, topKDepth, pairs), outside: { images: labels.reduce((n, l) => n + l.images, 0), labels, classes } };
     },
   };
 }
 
 function summarise(rows: number, failed: number, failedLabelled: number, top5Correct: number, topKDepth: number,
-  pairs: ReadonlyMap<string, ReadonlyMap<string, number>>): Evaluation {
+  pairs: ReadonlyMap<string, ReadonlyMap<string, number>>): Omit<Evaluation, 'outside'> {
   const support = new Map<string, number>();
   const predicted = new Map<string, number>();
   const correct = new Map<string, number>();
@@ -172,8 +184,23 @@ function foldAll<Row, Result>(fold: Fold<Row, Result>, rows: Iterable<Row>): Res
   return fold.result();
 }
 
-export function evaluate(rows: Iterable<EvalRow>): Evaluation {
-  return foldAll(evaluation(), rows);
+export function evaluate(rows: Iterable<EvalRow>, outside?: ReadonlySet<string>, classes?: number): Evaluation {
+  return foldAll(evaluation(outside, classes ?? null), rows);
+}
+
+/** The evaluation fold for a run: its outside labels and class count from its record. */
+export function runEvaluation(run: { labels?: { classes: number; outside: string[] } }): Fold<EvalRow, Evaluation> {
+  return evaluation(new Set(run.labels?.outside), run.labels?.classes ?? null);
+}
+
+/** "3 true labels are not among the model's 1,000 classes: a, b, c; their 7 images are left out of the accuracy." */
+export function outsideSentence(e: Pick<Evaluation, 'outside'>, shown = 10): string | null {
+  const { labels, images, classes } = e.outside;
+  if (!labels.length) return null;
+  const names = labels.slice(0, shown).map((l) => l.label).join(', ') + (labels.length > shown ? `, and ${labels.length - shown} more` : '');
+  const among = classes === null ? "the model's classes" : `the model's ${classes.toLocaleString('en-US')} classes`;
+  const many = labels.length === 1;
+  return `${labels.length} true label${many ? ' is' : 's are'} not among ${among}: ${names}; ${images === 1 ? 'its 1 image is' : `their ${images} images are`} left out of the accuracy`;
 }
 
 export function failuresByCause(rows: Iterable<FailureRow>, limit = FAILURES_SHOWN): Failures {

@@ -83,6 +83,12 @@ export interface RunRecord {
   /** When this run (or its latest resumption) first stored a row (ms since the epoch). */
   firstRowAt?: number | null;
   counts: RunCounts | null;
+  /**
+   * The model's number of classes, and the true labels the dataset gave that are none of them
+   * (nor a synonym of one): their images are counted apart in the evaluation. Absent in runs made
+   * before it was kept.
+   */
+  labels?: { classes: number; outside: string[] };
   error: string | null;
   /** What was asked, as given: a resume or a retry runs it again. */
   request: StoredRequest;

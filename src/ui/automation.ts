@@ -8,7 +8,7 @@ import { modelIdentity, modelRefFromInput, type HubSource, type HubToken } from 
 import { renewing, type Credentials } from '../net/s3-client.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import type { TenchDB } from '../store/db.ts';
-import { evaluation, failureTally, type Evaluation, type Failures } from '../store/evaluate.ts';
+import { evaluation, failureTally, runEvaluation, type Evaluation, type Failures } from '../store/evaluate.ts';
 import { countRows, eachRow, readRows, rowsByOrder, standing, type ResultRow } from '../store/results.ts';
 import { clearAll, deleteRun, getRun, interruptedRuns, listRuns, type RunRecord } from '../store/runs.ts';
 import { liveSentence } from './runs-view.ts';
@@ -127,7 +127,8 @@ export function installAutomation(db: TenchDB, onProgress: (p: Progress) => void
     standing: (runId, path, failuresOnly) => standing(db, runId, path, failuresOnly),
     count: (runId) => countRows(db, runId),
     async report(runId, shown) {
-      const e = evaluation();
+      const run = await getRun(db, runId);
+      const e = run ? runEvaluation(run) : evaluation();
       const f = failureTally(shown);
       for await (const row of eachRow(db, runId)) {
         e.add(row);

@@ -2,7 +2,7 @@
 // The matrix is drawn the same way every time (fixed cell size, white background, no animation),
 // so screenshots and pixel reads of it are stable.
 
-import type { Confusion, Evaluation } from '../store/evaluate.ts';
+import { outsideSentence, type Confusion, type Evaluation } from '../store/evaluate.ts';
 import { h, plural, replace } from './dom.ts';
 
 const percent = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
@@ -17,11 +17,13 @@ export function createEvaluationView() {
 
   function show(runId: string, e: Evaluation): void {
     root.dataset.run = runId;
+    const outside = outsideSentence(e);
     if (e.labelled === 0) {
       replace(summary, e.failedLabelled
         ? `No successful image has a true label (${plural(e.failedLabelled, 'labelled image')} failed).`
-        : 'No image of this run has a true label, so there is nothing to evaluate.');
-      replace(note);
+        : outside ? 'No image of this run has a true label among the model\'s classes, so there is nothing to evaluate.'
+          : 'No image of this run has a true label, so there is nothing to evaluate.');
+      replace(note, outside ? `${capitalized(outside)}.` : '');
       replace(matrix);
       replace(table);
       details.hidden = true;
@@ -34,6 +36,7 @@ export function createEvaluationView() {
       `${topName} ${percent(e.top5Accuracy)} (${e.top5Correct} of ${e.labelled})`);
     const unlabelled = e.rows - e.failed - e.labelled;
     replace(note,
+      outside ? `${capitalized(outside)}. ` : '',
       e.failed ? `${plural(e.failed, 'failed image')} ${e.failed === 1 ? 'is' : 'are'} not counted in accuracy, precision or recall. ` : '',
       unlabelled ? `${plural(unlabelled, 'image')} without a true label ${unlabelled === 1 ? 'is' : 'are'} not counted. ` : '',
       e.topKDepth < 5 ? `The run kept ${e.topKDepth} labels per image, so top-5 is read as ${topName}.` : '');
@@ -171,3 +174,5 @@ export function confusionCanvas(confusion: Confusion): HTMLCanvasElement {
   }
   return canvas;
 }
+
+const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

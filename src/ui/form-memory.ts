@@ -1,12 +1,12 @@
-// What the form keeps across reloads: where the images are, the model and the run settings, as
-// typed, in localStorage. Never a key: password fields, the key fields named below and file
-// inputs are neither saved nor restored.
+// What the form keeps across reloads: where the images are, the label map, the model and the run
+// settings, as typed, in localStorage. Never a key: password fields, the key fields named below
+// and file inputs are neither saved nor restored.
 
 const STORAGE_KEY = 'tench-form';
 /** Fields that hold secrets even where they are not password fields. */
 const NEVER = new Set(['accessKeyId', 'secretAccessKey', 'sessionToken']);
 
-type Field = HTMLInputElement | HTMLSelectElement;
+type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 
 const keepable = (f: Field): boolean =>
   !NEVER.has(f.name) && !(f instanceof HTMLInputElement && (f.type === 'password' || f.type === 'file'));

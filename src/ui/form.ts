@@ -6,6 +6,7 @@ import { DROPPED_FILES, folderName } from '../datasets/folder.ts';
 import { isEndpointUrl, parseS3Url } from '../datasets/s3.ts';
 import type { JobRequest, JobRuntime } from '../job.ts';
 import type { Dtype } from '../core/device.ts';
+import { parseLabelMap } from '../model/label-map.ts';
 import { BUNDLED_MODEL, DEFAULT_HUB, SUGGESTED_MODEL, modelRefFromInput, revisionProblem } from '../model/model.ts';
 import { SETTING_KEYS, settingOf, withDefaults, type Setting, type SettingKey, type SettingValues } from '../settings.ts';
 import { h } from './dom.ts';
@@ -139,6 +140,8 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     showKind();
   });
   const settings = settingFields();
+  // The CLI's --label-map, pasted rather than read from a file: such a map is a few lines.
+  const labelMap = h('textarea', { name: 'labelMap', rows: 2, cols: 50, spellcheck: 'false', placeholder: '{"cats": "tabby, tabby cat", "dogs": "golden retriever"}' });
   const fieldsOf = (group: string) => [...settings.values()].filter((f) => f.group === group).map((f) => f.field);
   const model = h('input', { name: 'model', value: BUNDLED_MODEL, list: 'models', size: 36 });
   const models = h('datalist', { id: 'models' },
@@ -164,6 +167,8 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     offer.update();
   });
   dtype.addEventListener('change', () => offer.update());
+  // Another hub typed: whether it answers is asked again.
+  hubEndpoint.addEventListener('change', () => void offer.probe());
   const run = h('button', { type: 'submit', class: 'primary' }, 'Run');
   const cancel = h('button', { type: 'button', disabled: true, onclick: () => onCancel() }, 'Cancel');
   const pause = h('button', { type: 'button', disabled: true, 'aria-pressed': 'false' }, 'Pause');
@@ -191,12 +196,13 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     e.preventDefault();
     onRun();
   } },
-  h('fieldset', {}, h('legend', {}, 'Images'), field('Source', kind), datasetBox, ...fieldsOf('images')),
+  h('fieldset', {}, h('legend', {}, 'Images'), field('Source', kind), datasetBox, ...fieldsOf('images'),
+    field('Label map', labelMap, 'optional: your class names (folder names or the list\'s labels) to the model\'s labels, as JSON')),
   h('fieldset', {}, h('legend', {}, 'Model'), field('Model', model, 'a Hub id or the bundled test model'), models, ...fieldsOf('model'), offer.root, hubFields),
   h('fieldset', {}, h('legend', {}, 'Run'), ...fieldsOf('run')),
   h('div', { class: 'buttons' }, run, pause, cancel));
 
-  const restored = rememberForm(root, [kind, manifest, s3url, endpoint, region, model, hubEndpoint, revision, ...[...settings.values()].map((f) => f.control)]);
+  const restored = rememberForm(root, [kind, manifest, s3url, endpoint, region, labelMap, model, hubEndpoint, revision, ...[...settings.values()].map((f) => f.control)]);
   modelChosen = restored.has('model');
   showKind();
   offer.update();
@@ -237,7 +243,12 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
     const revisionWrong = revisionProblem(model.value, hub());
     if (revisionWrong) return { error: `Revision: ${revisionWrong}.` };
     if (hubEndpoint.value.trim() && !isEndpointUrl(hubEndpoint.value.trim())) return { error: `Hub: give an http(s) URL such as https://hf-mirror.com, got "${hubEndpoint.value.trim()}".` };
-    return { request: { ...withDefaults(given as Partial<SettingValues>), dataset, model: modelRefFromInput(model.value, origin, hub()) }, runtime: { ...runtime, ...token() } };
+    const map = labelMap.value.trim() ? parseLabelMap(labelMap.value, 'Label map') : null;
+    if (map && !map.ok) return { error: `${map.reason}.` };
+    return {
+      request: { ...withDefaults(given as Partial<SettingValues>), dataset, model: modelRefFromInput(model.value, origin, hub()), ...(map ? { labelMap: map.value } : {}) },
+      runtime: { ...runtime, ...token() },
+    };
   }
 
   function busy(running: boolean): void {
@@ -251,5 +262,12 @@ export function createForm(onRun: () => void, onCancel: () => void, onPause: (pa
   /** What a run resumed from Past runs needs and no run stores: the keys and the hub's token. */
   const secrets = (): JobRuntime => ({ credentials: credentials(), ...token() });
 
-  return { root, read, busy, secrets };
+  /** Puts `id` in the model field, as if typed: the user's choice from now on. */
+  function useModel(id: string): void {
+    model.value = id;
+    model.dispatchEvent(new Event('input', { bubbles: true }));
+    model.focus();
+  }
+
+  return { root, read, busy, secrets, useModel };
 }

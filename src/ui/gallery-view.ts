@@ -76,7 +76,7 @@ export function createGalleryView(db: TenchDB) {
       ` ${text}`);
   const count = h('span', { class: 'hint', 'data-testid': 'gallery-count' });
   const controls = h('div', { class: 'gallery-controls' },
-    h('label', { class: 'inline' }, 'class ', classSelect),
+    h('label', { class: 'inline class-filter' }, 'class ', classSelect),
     radio('all', 'all'), radio('wrong', 'wrong only'), radio('errors', 'errors only'), count);
   const grid = h('div', { class: 'gallery-grid', 'data-testid': 'gallery-grid' });
   const detail = createGalleryDetail(db);

@@ -6,10 +6,12 @@ import { openStore, type TenchDB } from '../store/db.ts';
 import { clearAll, deleteRun, interruptedRuns, listRuns, type RunRecord } from '../store/runs.ts';
 import { storedCounts } from '../store/results.ts';
 import { reasonOf } from '../core/outcome.ts';
+import { BUNDLED_MODEL } from '../model/model.ts';
 import { allRows, installAutomation } from './automation.ts';
 import { h, replace } from './dom.ts';
 import { createForm } from './form.ts';
 import { mountOfflineNotice } from './offline-notice.ts';
+import { runHint } from './run-hints.ts';
 import { createRunScreen, say } from './run-screen.ts';
 import { createRunsView, keptSentence, liveSentence } from './runs-view.ts';
 import { mountUpdatePrompt } from './update-prompt.ts';
@@ -22,6 +24,15 @@ async function main(): Promise<void> {
 
   const message = h('p', { class: 'message', role: 'status' });
   const screen = createRunScreen(db, message);
+
+  /** The run on screen, and on its status line what it does not say itself (run-hints.ts). */
+  async function show(run: RunRecord | undefined): Promise<void> {
+    if (!run) return;
+    // Read first: the line is whole when the page says the run is shown.
+    const hint = await runHint(db, run, () => form.useModel(BUNDLED_MODEL));
+    await screen.show(run);
+    if (hint && screen.shown() === run.id) say(message, hint.tone, ...message.childNodes, ...hint.parts);
+  }
 
   let listing = 0;
   async function refreshRuns(): Promise<RunRecord[]> {
@@ -58,7 +69,7 @@ async function main(): Promise<void> {
     control = null;
     form.busy(false);
     if ('refused' in run) say(message, 'error', run.refused);
-    else await screen.show(run);
+    else await show(run);
     await changed();
   }
 
@@ -72,7 +83,7 @@ async function main(): Promise<void> {
   };
 
   const runsView = createRunsView({
-    show: (run) => void screen.show(run),
+    show: (run) => void show(run),
     continue: (run, retry, folder) => void running((c) => continueJob(db, run.id, retry, { folder, ...form.secrets() }, hooks, c)),
     rows: (run) => allRows(db, run.id),
     async remove(run) {
@@ -107,15 +118,19 @@ async function main(): Promise<void> {
 
   installAutomation(db, screen.showProgress, () => void changed());
 
-  // The run on screen comes last: its gallery may be as long as the run, and the page scrolls it.
+  // The run's bar and counts under the buttons that steer it, then the status line, then the rest
+  // of its progress (style.css orders them so, and holds the bar in view while the run goes on);
+  // the run's results come last: its gallery may be as long as the run, and the page scrolls it.
+  const [progress, ...results] = screen.roots;
   replace(app,
     form.root,
+    progress,
     message,
     runsView.root,
-    ...screen.roots);
+    ...results);
 
   const runs = await refreshRuns();
-  await screen.show(runs[0]);
+  await show(runs[0]);
   mountOfflineNotice(app);
   mountUpdatePrompt();
   document.body.dataset.ready = 'true';

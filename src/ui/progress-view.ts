@@ -10,12 +10,16 @@ export function createProgressView() {
   // What needs the user: a full disk, for one.
   const note = h('p', { class: 'note', role: 'alert', 'data-testid': 'progress-note', hidden: true });
   const stages = h('table', { class: 'stages' });
-  const root = h('section', { class: 'progress', 'aria-live': 'polite' }, bar, counts, note, detail, stages);
+  // The bar, the counts and what needs the user: held in view while the run goes on (style.css).
+  const head = h('div', { class: 'progress-head', 'data-testid': 'progress-head' }, bar, counts, note);
+  const root = h('section', { class: 'progress', 'aria-live': 'polite' }, head, detail, stages);
 
   /** A bar that moves back and forth: how far along is not known yet. */
   const unknown = () => bar.removeAttribute('value');
 
   function show(p: Progress): void {
+    // Held in view while the run goes on; once it has ended, it stays where it is.
+    head.classList.toggle('live', p.state === 'starting' || p.state === 'running' || p.state === 'paused');
     const loading = p.model && (p.state === 'running' || p.state === 'starting' || p.state === 'paused') ? p.model : null;
     if (loading) {
       // The model's download first: its bytes, then the session being made ready.

@@ -6,7 +6,7 @@ import { describe } from '../datasets/dataset.ts';
 import type { JobHooks } from '../job.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import type { TenchDB } from '../store/db.ts';
-import { evaluation, failureTally } from '../store/evaluate.ts';
+import { failureTally, runEvaluation } from '../store/evaluate.ts';
 import { countRows, eachRow, readRows, type ResultRow } from '../store/results.ts';
 import { interruptedRuns, type RunRecord } from '../store/runs.ts';
 import { reasonOf } from '../core/outcome.ts';
@@ -83,7 +83,7 @@ export function createRunScreen(db: TenchDB, message: HTMLElement) {
 
   /** One pass over the run's rows feeds the evaluation, the failures and the gallery's index. */
   async function showViews(run: RunRecord, asked: number): Promise<void> {
-    const scores = evaluation();
+    const scores = runEvaluation(run);
     const failures = failureTally();
     const entries: GalleryEntry[] = [];
     for await (const row of eachRow(db, run.id)) {

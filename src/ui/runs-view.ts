@@ -74,6 +74,24 @@ function liveTitle(id: string): string {
   return liveIn(id) === 'here' ? 'running in this tab: cancel it first' : 'running in another tab: cancel it there first';
 }
 
+/**
+ * The runs Past runs lists, newest first. A run that failed before it stored a row (its model or
+ * its list could not be read) is an attempt: listed while it is the newest run of its dataset and
+ * model, it gives way to the next one, so that trying again does not pile up failures. `folded`
+ * counts those not listed; they stay in the store until deleted (Clear all).
+ */
+export function listedRuns(runs: readonly RunRecord[], counts: ReadonlyMap<string, StoredCount>): { listed: RunRecord[]; folded: number } {
+  const seen = new Set<string>();
+  const listed: RunRecord[] = [];
+  for (const run of runs) {
+    const key = `${describe(run.dataset)}\u0000${run.model}`;
+    const attempt = run.state === 'failed' && !(counts.get(run.id)?.stored ?? 0);
+    if (!attempt || !seen.has(key)) listed.push(run);
+    seen.add(key);
+  }
+  return { listed, folded: runs.length - listed.length };
+}
+
 export function createRunsView(actions: RunActions) {
   const list = h('ol', { class: 'runs', 'data-testid': 'runs' });
   // Runs that a page is running: Clear all keeps them.
@@ -82,7 +100,8 @@ export function createRunsView(actions: RunActions) {
     const asked = live ? `Delete every run but ${live === 1 ? 'the one' : `the ${live}`} running, and their results?` : 'Delete every run and all their results?';
     if (confirm(asked)) void actions.clear();
   } }, 'Clear all');
-  const root = h('section', { class: 'history' }, h('h2', {}, 'Past runs'), list, clear);
+  const folded = h('p', { class: 'hint', 'data-testid': 'runs-folded', hidden: true });
+  const root = h('section', { class: 'history' }, h('h2', {}, 'Past runs'), list, folded, clear);
 
   function item(run: RunRecord, interrupted: ReadonlySet<string>, busy: boolean, count: StoredCount): HTMLLIElement {
     const state = stateOf(run, interrupted);
@@ -120,7 +139,10 @@ export function createRunsView(actions: RunActions) {
 
   /** `busy` while this page runs a job; `counts` from each run's rows. */
   function show(runs: readonly RunRecord[], interrupted: ReadonlySet<string>, busy: boolean, counts: ReadonlyMap<string, StoredCount>): void {
-    replace(list, ...runs.map((r) => item(r, interrupted, busy, counts.get(r.id) ?? { stored: 0, failed: 0 })));
+    const shown = listedRuns(runs, counts);
+    replace(list, ...shown.listed.map((r) => item(r, interrupted, busy, counts.get(r.id) ?? { stored: 0, failed: 0 })));
+    folded.hidden = shown.folded === 0;
+    replace(folded, `${plural(shown.folded, 'earlier attempt')} that failed before storing anything ${shown.folded === 1 ? 'is' : 'are'} not listed: a newer run of the same images and model came after.`);
     root.hidden = runs.length === 0;
     live = runs.filter((r) => stateOf(r, interrupted) === 'running').length;
     clear.disabled = runs.length === live;

@@ -48,7 +48,7 @@ describe('tench classify refuses to start', () => {
     const r = await runCli(['classify', SAMPLES, '--model', 'google/vit-base-patch16-224', '--out', out]);
     expect(r.code).toBe(1);
     const last = r.stderr.trim().split('\n').at(-1)!;
-    expect(last).toMatch(/^tench: the run failed: model google\/vit-base-patch16-224 \(its ONNX export Xenova\/vit-base-patch16-224\): cannot reach https:\/\/huggingface\.co\/.+; without a network, the bundled demo model runs \(random weights: its labels mean nothing\): --model (\S+)$/);
+    expect(last).toMatch(/^tench: model google\/vit-base-patch16-224 \(its ONNX export Xenova\/vit-base-patch16-224\): cannot reach https:\/\/huggingface\.co\/.+; without a network, the bundled demo model runs \(random weights: its labels mean nothing\): --model (\S+)$/);
     const suggested = /--model (\S+)$/.exec(last)![1]!;
     const again = await runCli(['classify', SAMPLES, '--model', suggested, '--out', out]);
     expect(again.code, again.stderr).toBe(0);

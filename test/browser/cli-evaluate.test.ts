@@ -114,3 +114,32 @@ describe('tench classify: which files, which subset, which labels', () => {
     expect(r.stderr.trim()).toBe(`tench: --label-map ${bad}: give a JSON object of class name to model label, such as {"cats": "tabby, tabby cat"}`);
   });
 });
+
+describe('tench classify: true labels written as people write them', () => {
+  const reference = referenceByName(loadReference('tench-tiny-vit'));
+
+  it('takes any synonym of a class in any case, and counts labels outside the classes apart, naming them once', async () => {
+    const dir = tempDir();
+    const names = [...reference.keys()].filter((n) => reference.get(n)!.atSize).slice(0, 6);
+    for (const n of names) copyFileSync(join(SAMPLES, n), join(dir, n));
+    // Each image labelled with its reference top-1 class, written as one of its synonyms (the
+    // last), in upper case, with space around it; two more images labelled outside the classes.
+    const lines = ['url,label'];
+    names.forEach((n, i) => {
+      const label = reference.get(n)!.top_k[0]!.label;
+      const written = i < 4 ? ` ${label.split(', ').at(-1)!.toUpperCase()} ` : 'not-a-class';
+      lines.push(`${n},"${written}"`);
+    });
+    writeFileSync(join(dir, 'list.csv'), `${lines.join('\n')}\n`);
+    const r = await runCli(['classify', join(dir, 'list.csv'), '--model', TINY_MODEL, '--device', 'wasm', '--out', join(tempDir(), 'o.jsonl'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const evaluation = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.type === 'evaluation');
+    // 4 labelled by synonym, all right by the reference; 2 outside, left out of the accuracy.
+    expect(evaluation).toMatchObject({ labelled: 4, accuracy: 1, outside_images: 2, outside_labels: [{ label: 'not-a-class', images: 2 }] });
+    const text = await runCli(['classify', join(dir, 'list.csv'), '--model', TINY_MODEL, '--device', 'wasm', '--out', join(tempDir(), 'o.jsonl')]);
+    expect(text.stderr).toContain('accuracy 100.0% (4 of 4 labelled images)');
+    expect(text.stderr.split('\n').filter((l) => l.includes('not among'))).toEqual([
+      "1 true label is not among the model's 1,000 classes: not-a-class; their 2 images are left out of the accuracy",
+    ]);
+  });
+});

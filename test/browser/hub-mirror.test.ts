@@ -29,17 +29,22 @@ function expectReferenceLabels(rows: Array<{ path: string; label: string | null 
   for (const row of rows) expect(row.label, row.path).toBe(reference.get(row.path.split('/').pop()!)!.top_k[0]!.label);
 }
 
-/** What reached the mirror: the model's files at the revision, each with the token. */
+/**
+ * What reached the mirror: the model's files at the revision, each with the token. (The page also
+ * asks the hub it is given for the suggested model's size, a HEAD that needs no token.)
+ */
 function expectMirrored(mirror: HubMirror): void {
-  const paths = new Set(mirror.requests.map((r) => r.path));
+  const model = mirror.requests.filter((r) => r.path.startsWith(`/${REPO}/`));
+  const paths = new Set(model.map((r) => r.path));
   for (const file of ['config.json', 'preprocessor_config.json', 'onnx/model.onnx']) expect([...paths]).toContain(`/${REPO}/resolve/${REVISION}/${file}`);
-  expect(mirror.requests.every((r) => r.authorization === `Bearer ${TOKEN}`), JSON.stringify(mirror.requests)).toBe(true);
+  expect(model.every((r) => r.authorization === `Bearer ${TOKEN}`), JSON.stringify(mirror.requests)).toBe(true);
+  expect(mirror.requests.filter((r) => !r.path.startsWith(`/${REPO}/`)).every((r) => r.method === 'HEAD' && r.authorization === null), JSON.stringify(mirror.requests)).toBe(true);
 }
 
 describe('a Hub model through a mirror', () => {
   it('in the CLI: HF_ENDPOINT, --revision and HF_TOKEN, then from the cache with the mirror stopped', async () => {
     const mirror = await startHubMirror(TINY_MODEL, REPO, REVISION);
-    const env = { HF_ENDPOINT: mirror.endpoint, HF_TOKEN: TOKEN, TENCH_STATE: freshState() };
+    const env = { HF_ENDPOINT: mirror.endpoint, HF_TOKEN: TOKEN, TENCH_STATE: freshState(), HF_HUB_CACHE: tempDir('tench-hf-') };
     const out = tempDir();
     try {
       const first = await runCli(['classify', samplesAt(), '--model', REPO, '--revision', REVISION, '--out', join(out, 'first.jsonl')], env);
@@ -57,7 +62,8 @@ describe('a Hub model through a mirror', () => {
 
   it('says HF_ENDPOINT is not a URL, in one sentence', async () => {
     const r = await runCli(['classify', SAMPLES, '--model', REPO, '--out', join(tempDir(), 'x.jsonl')], { HF_ENDPOINT: 'hf-mirror.com' });
-    expect(r.code).toBe(1);
+    // A setting given wrong, as a bad flag value is.
+    expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('tench: HF_ENDPOINT hf-mirror.com is not an http(s) URL, such as https://hf-mirror.com');
   });
 
@@ -95,6 +101,25 @@ describe('a Hub model through a mirror', () => {
       expect(second.state, second.error ?? '').toBe('done');
       expectReferenceLabels(await page.evaluate((id) => window.tench!.rows(id, -1, 1000), second.id));
     });
+  });
+
+  it('in the page, downloads the weights once for all its sessions', async () => {
+    const mirror = await startHubMirror(TINY_MODEL, REPO, REVISION);
+    const app = await openApp();
+    try {
+      const run = await app.page.evaluate(([model, endpoint, revision]) => window.tench!.run({
+        dataset: { kind: 'manifest', url: `${location.origin}/samples/manifest.txt` }, model, hub: { endpoint, revision },
+        device: 'wasm', dtype: 'fp32', sessions: 3, decoders: null, batchSize: 2, topK: 5, limit: null,
+      }), [REPO, mirror.endpoint, REVISION] as const);
+      expect(run.state, run.error ?? '').toBe('done');
+      expect(run.settings?.sessions).toBe(3);
+      // Whole downloads: transformers.js may also ask for a file's first byte, to learn its size.
+      const weights = mirror.requests.filter((r) => r.method === 'GET' && !r.range && r.path === `/${REPO}/resolve/${REVISION}/onnx/model.onnx`);
+      expect(weights).toHaveLength(1);
+    } finally {
+      await app.close();
+      await mirror.close();
+    }
   });
 
   it('in the installed app offline, with the model used once online', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../../src/cli/build.ts';
 import type { ResultRow } from '../../src/store/results.ts';
-import { openApp, type OpenApp } from '../helpers/app.ts';
+import { openApp, pageCookie, type OpenApp } from '../helpers/app.ts';
 import { tempDir } from '../helpers/dataset.ts';
 import { ROOT, SAMPLES } from '../helpers/paths.ts';
 
@@ -56,7 +56,9 @@ describe('tench as an installable app that works offline', () => {
   it('links a valid web app manifest whose icons are PNGs of the stated sizes', async () => {
     const href = await app.page.evaluate(() => document.querySelector<HTMLLinkElement>('link[rel=manifest]')?.href ?? null);
     expect(href).toBe(`${app.origin}/manifest.webmanifest`);
-    const response = await fetch(href!);
+    // As the page asks: the app's server answers only requests with its key.
+    const headers = { cookie: await pageCookie(app) };
+    const response = await fetch(href!, { headers });
     expect(response.status).toBe(200);
     const manifest = await response.json() as Manifest;
     expect(manifest).toMatchObject({ name: 'tench', short_name: 'tench', start_url: '/', scope: '/', display: 'standalone' });
@@ -68,7 +70,7 @@ describe('tench as an installable app that works offline', () => {
     expect(any).toEqual(expect.arrayContaining(['192x192', '512x512']));
     expect(icons.some((i) => i.purpose?.split(' ').includes('maskable'))).toBe(true);
     for (const icon of icons) {
-      const file = await fetch(new URL(icon.src, href!));
+      const file = await fetch(new URL(icon.src, href!), { headers });
       expect(file.status, icon.src).toBe(200);
       expect(file.headers.get('content-type'), icon.src).toBe('image/png');
       expect(icon.type).toBe('image/png');

@@ -6,7 +6,7 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from 'no
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Progress } from '../../src/pipeline/progress.ts';
-import { openApp, runFromForm, storedText, type OpenApp } from '../helpers/app.ts';
+import { keyCookie, openApp, pageCookie, runFromForm, storedText, type OpenApp } from '../helpers/app.ts';
 import { BROKEN, sampleDataset } from '../helpers/dataset.ts';
 import { TINY_MODEL } from '../helpers/paths.ts';
 import { S3RVER_KEYS, startS3, type S3Server } from '../helpers/s3.ts';
@@ -97,6 +97,39 @@ describe('an S3 bucket that sends no CORS headers', () => {
     });
   });
 
+  it("lists a bucket's root through the proxy, virtual-hosted and path-style, and classifies its images", async () => {
+    // s3rver takes a Host it does not know as a bucket's name, virtual-hosted; names under
+    // .localhost reach it on loopback, as the proxy resolves them.
+    const bucket = 'vhost.localhost';
+    const root = await startS3([{ name: bucket, cors: false }]);
+    const port = new URL(root.endpoint).port;
+    const local = `http://localhost:${port}`;
+    const images = (await root.upload(bucket, '', sampleDataset())).filter((k) => /\.(png|jpg)$/.test(k));
+    const app = await openApp({ modelDir: TINY_MODEL, s3Endpoints: [local] });
+    try {
+      const cookie = await pageCookie(app);
+      const listed = (body: string) => [...body.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]!).filter((k) => images.includes(k)).sort();
+      const virtual = await get(`${app.origin}/s3-proxy/?list-type=2`, { cookie, 'x-tench-upstream': `http://${bucket}:${port}` });
+      expect(virtual.status, virtual.body).toBe(200);
+      expect(listed(virtual.body)).toEqual([...images].sort());
+      const pathStyle = await get(`${app.origin}/s3-proxy/${bucket}?list-type=2`, { cookie, 'x-tench-upstream': local });
+      expect(pathStyle.status, pathStyle.body).toBe(200);
+      expect(listed(pathStyle.body)).toEqual([...images].sort());
+      // The page, from the bucket's root: the listing and every image through the proxy.
+      const run = await app.page.evaluate(([u, endpoint]) => window.tench!.run({
+        dataset: { kind: 's3', url: u, endpoint, region: null },
+        model: 'tench-local/tench-tiny-vit', device: 'wasm', dtype: 'fp32', sessions: 1, decoders: null, batchSize: 4, topK: 3, limit: null,
+      }), [`s3://anonymous@${bucket}/`, local] as const);
+      expect(run.state, run.error ?? '').toBe('done');
+      const rows = await app.page.evaluate((id) => window.tench!.rows(id, -1, 1000), run.id);
+      expect(rows.filter((r) => images.includes(r.path)).map((r) => r.path).sort()).toEqual([...images].sort());
+      expect(rows.filter((r) => images.includes(r.path) && r.error !== null).map((r) => r.path).sort()).toEqual(BROKEN.map((b) => b.name).sort());
+    } finally {
+      await app.close();
+      await root.close();
+    }
+  });
+
   it('explains CORS, in the page, when the server offers no proxy', async () => {
     const app = await openApp({ modelDir: TINY_MODEL, s3Proxy: false });
     try {
@@ -119,6 +152,7 @@ describe('an S3 bucket that sends no CORS headers', () => {
     let connections = 0;
     let bystanderOrigin: string;
     let server: Awaited<ReturnType<typeof serve>>;
+    let cookie: string;
     beforeAll(async () => {
       // A service on this machine that is not S3: the proxy must never connect to it.
       bystander = createServer((_q, r) => r.end('secret'));
@@ -126,6 +160,7 @@ describe('an S3 bucket that sends no CORS headers', () => {
       await new Promise<void>((ready) => bystander.listen(0, '127.0.0.1', ready));
       bystanderOrigin = `http://127.0.0.1:${(bystander.address() as AddressInfo).port}`;
       server = await serve(ROOT, { s3Endpoints: [s3.endpoint] });
+      cookie = await keyCookie(server);
     });
     afterAll(async () => {
       await server?.close();
@@ -133,11 +168,11 @@ describe('an S3 bucket that sends no CORS headers', () => {
     });
 
     it('forwards to the endpoint it was started with, and refuses any other origin before connecting', async () => {
-      const allowed = await get(`${server.origin}/s3-proxy/closed?list-type=2`, { 'x-tench-upstream': s3.endpoint });
+      const allowed = await get(`${server.origin}/s3-proxy/closed?list-type=2`, { cookie, 'x-tench-upstream': s3.endpoint });
       expect(allowed.status).toBe(200);
       expect(allowed.body).toContain('<ListBucketResult');
       for (const upstream of [bystanderOrigin, 'http://169.254.169.254', 'https://s3.amazonaws.com.example.org', 'http://s3.amazonaws.com']) {
-        const refused = await get(`${server.origin}/s3-proxy/latest/meta-data/`, { 'x-tench-upstream': upstream });
+        const refused = await get(`${server.origin}/s3-proxy/latest/meta-data/`, { cookie, 'x-tench-upstream': upstream });
         expect(refused.status, upstream).toBe(403);
         expect(refused.body).toContain('<Code>UpstreamNotAllowed</Code>');
         expect(refused.body).toContain(`the S3 proxy forwards only to AWS S3 and to the endpoints its server was started with, and ${new URL(upstream).origin} is neither`);
@@ -147,9 +182,13 @@ describe('an S3 bucket that sends no CORS headers', () => {
 
     it('answers only requests addressed to its own loopback name', async () => {
       const port = new URL(server.origin).port;
-      const rebound = await get(`${server.origin}/s3-proxy/closed?list-type=2`, { host: `attacker.example:${port}`, 'x-tench-upstream': s3.endpoint });
+      const rebound = await get(`${server.origin}/s3-proxy/closed?list-type=2`, { cookie, host: `attacker.example:${port}`, 'x-tench-upstream': s3.endpoint });
       expect(rebound).toEqual({ status: 421, body: `this server answers only as http://127.0.0.1:${port} or http://localhost:${port}` });
-      expect((await get(`${server.origin}/s3-proxy`, { host: `localhost:${port}` })).status).toBe(200);
+      expect((await get(`${server.origin}/s3-proxy-status`, { cookie, host: `localhost:${port}` })).status).toBe(200);
+      // Without the key, as any other process on this machine would ask: nothing is forwarded.
+      const keyless = await get(`${server.origin}/s3-proxy/closed?list-type=2`, { 'x-tench-upstream': s3.endpoint });
+      expect(keyless.status).toBe(403);
+      expect(keyless.body).not.toContain('ListBucketResult');
     });
   });
 });

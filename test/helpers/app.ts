@@ -119,3 +119,8 @@ export async function keyCookie(served: { entry(path: string): string }): Promis
   if (response.status !== 303 || !set) throw new Error(`the entry URL answered ${response.status} without a cookie`);
   return set.split(';')[0]!;
 }
+
+/** The Cookie header the page of an open app sends to its server, for a test's own requests in Node. */
+export async function pageCookie(app: Pick<OpenApp, 'context' | 'origin'>): Promise<string> {
+  return (await app.context.cookies(app.origin)).map((c) => `${c.name}=${c.value}`).join('; ');
+}

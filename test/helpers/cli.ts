@@ -22,7 +22,8 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [resolve(ROOT, 'bin', 'tench.js'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, TENCH_STATE: freshState(), ...env },
+      // A Hugging Face cache of its own too, unless the test shares one: never the user's.
+      env: { ...process.env, TENCH_STATE: freshState(), HF_HUB_CACHE: mkdtempSync(join(tmpdir(), 'tench-hf-')), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -2,7 +2,9 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { freshState } from './cli.ts';
 import { ROOT } from './paths.ts';
 
@@ -18,7 +20,7 @@ export interface LiveCli {
 export function spawnCli(args: string[], env: Record<string, string | undefined> = {}): LiveCli {
   const child = spawn(process.execPath, [resolve(ROOT, 'bin', 'tench.js'), ...args, '--json'], {
     cwd: ROOT,
-    env: { ...process.env, TENCH_STATE: freshState(), ...env },
+    env: { ...process.env, TENCH_STATE: freshState(), HF_HUB_CACHE: mkdtempSync(join(tmpdir(), 'tench-hf-')), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];

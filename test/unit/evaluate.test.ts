@@ -2,7 +2,7 @@
 // plainest loop over them, not copied from the module under test.
 
 import { describe, expect, it } from 'vitest';
-import { evaluate, evaluation, failuresByCause, type EvalRow } from '../../src/store/evaluate.ts';
+import { evaluate, evaluation, failuresByCause, outsideSentence, type EvalRow } from '../../src/store/evaluate.ts';
 import type { ErrorCause } from '../../src/core/outcome.ts';
 
 interface Row extends EvalRow {
@@ -146,5 +146,38 @@ describe('failuresByCause', () => {
     expect(f.items.map((i) => i.path)).toEqual(failed.slice(0, 200).map((r) => r.path));
     expect(f.more).toBe(failed.length - 200);
     expect(failuresByCause([])).toEqual({ total: 0, byCause: {}, items: [], more: 0 });
+  });
+});
+
+describe('true labels that are none of the model classes', () => {
+  // The model's classes: every label the hand-made rows use, true or predicted.
+  const classes = new Set(rows.flatMap((r) => [...(r.trueLabel === null ? [] : [r.trueLabel]), ...r.topK.map((t) => t.label)]));
+  const withOutside: Row[] = [
+    ...rows,
+    ok('z1', 'zebra', 'cat', 'dog'),
+    ok('z2', 'zebra', 'dog', 'cat'),
+    ok('q1', 'quokka', 'fox', 'owl'),
+    bad('z3', 'zebra', 'decode_failed'),
+  ];
+  const outside = new Set(withOutside.flatMap((r) => (r.trueLabel !== null && !classes.has(r.trueLabel) ? [r.trueLabel] : [])));
+
+  it('are counted apart, by label, and left out of every accuracy figure', () => {
+    const e = evaluate(withOutside, outside, 1000);
+    const inside = evaluate(rows);
+    // The figures of the rows whose labels are classes are exactly those without the others.
+    expect({ ...e, outside: undefined }).toEqual({ ...inside, rows: withOutside.length, failed: inside.failed + 1, failedLabelled: inside.failedLabelled + 1, outside: undefined });
+    const successful = withOutside.filter((r) => r.error === null && r.trueLabel !== null && outside.has(r.trueLabel));
+    expect(e.outside).toEqual({
+      images: successful.length,
+      labels: [{ label: 'quokka', images: 1 }, { label: 'zebra', images: 2 }],
+      classes: 1000,
+    });
+  });
+
+  it('are named once, in one sentence', () => {
+    expect(outsideSentence(evaluate(withOutside, outside, 1000))).toBe("2 true labels are not among the model's 1,000 classes: quokka, zebra; their 3 images are left out of the accuracy");
+    expect(outsideSentence(evaluate(rows, new Set(), 1000))).toBeNull();
+    const one = evaluate([ok('q1', 'quokka', 'fox')], new Set(['quokka']), 7);
+    expect(outsideSentence(one)).toBe("1 true label is not among the model's 7 classes: quokka; its 1 image is left out of the accuracy");
   });
 });

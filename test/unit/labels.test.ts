@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { trueLabel } from '../../src/model/synsets.ts';
+import { modelLabel, trueLabel } from '../../src/model/synsets.ts';
 import { ROOT, TINY_MODEL } from '../helpers/paths.ts';
 
 // The bundled model's labels, by class index, and ImageNet's WordNet ids in class order, read here
@@ -42,5 +42,29 @@ describe('trueLabel', () => {
   it('uses the user\'s map before the built-in one, and keeps no label with from: none', () => {
     expect(trueLabel(`${synsets[0]}/x.jpg`, undefined, labels, { map: { [synsets[0]!]: 'my tench' } })).toBe('my tench');
     expect(trueLabel(`${synsets[0]}/x.jpg`, 'given', labels, { from: 'none' })).toBeNull();
+  });
+
+  it("names a model label by any of its synonyms, whatever the case and surrounding space", () => {
+    // Read from the model's own labels: the one for "lens cap" lists more names than that.
+    const lensCap = labels.find((l) => l.split(', ').includes('lens cap'))!;
+    expect(lensCap).not.toBe('lens cap');
+    expect(trueLabel('x.jpg', 'lens cap', labels)).toBe(lensCap);
+    expect(trueLabel('x.jpg', ' Lens Cap ', labels)).toBe(lensCap);
+    const keeshond = labels.find((l) => l.split(', ').includes('keeshond'))!;
+    expect(trueLabel('x.jpg', 'Keeshond', labels)).toBe(keeshond);
+    expect(trueLabel('x.jpg', keeshond.toUpperCase(), labels)).toBe(keeshond);
+    // The user's map may give a synonym too.
+    expect(trueLabel('cats/x.jpg', undefined, labels, { from: 'folder', map: { cats: 'Keeshond' } })).toBe(keeshond);
+  });
+
+  it('keeps a name that is none of the model labels as it is, and names no class by a shared synonym', () => {
+    expect(trueLabel('x.jpg', 'not a class', labels)).toBe('not a class');
+    expect(modelLabel('not a class', labels)).toBeNull();
+    // Synonyms two classes share, found in the labels themselves.
+    const seen = new Map<string, number>();
+    for (const l of labels) for (const s of new Set(l.split(',').map((x) => x.trim().toLowerCase()))) seen.set(s, (seen.get(s) ?? 0) + 1);
+    const shared = [...seen].filter(([s, n]) => n > 1 && !labels.some((l) => l.toLowerCase() === s)).map(([s]) => s);
+    expect(shared.length).toBeGreaterThan(0);
+    for (const s of shared) expect(modelLabel(s, labels), s).toBeNull();
   });
 });

@@ -31,7 +31,7 @@ describe('what the CLI prints of the data', () => {
     const err = vi.spyOn(console, 'error').mockImplementation(() => {});
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     const label = `tench${TITLE}${RED}`;
-    const evaluation = { labelled: 2, correct: 1, accuracy: 0.5, top5Accuracy: 1, topKDepth: 5, failedLabelled: 0, perClass: [{ label, support: 2, predicted: 1, precision: 1, recall: 0.5 }] } as unknown as Evaluation;
+    const evaluation = { labelled: 2, correct: 1, accuracy: 0.5, top5Accuracy: 1, topKDepth: 5, failedLabelled: 0, perClass: [{ label, support: 2, predicted: 1, precision: 1, recall: 0.5 }], outside: { images: 0, labels: [], classes: null } } as unknown as Evaluation;
     const failures = { total: 1, byCause: { fetch_failed: 1 }, failed: [] } as unknown as Failures;
     for (const json of [false, true]) {
       const con = terminal(json);

@@ -128,8 +128,8 @@ describe('part files', () => {
     expect(inFolder('--out', 'results/', { shard: null })).toEqual({ ok: true, value: 'results/part-00000-of-00001.jsonl' });
     expect(inFolder('--failures', 'results/', { shard, format: 'csv', base: 'failures' })).toEqual({ ok: true, value: 'results/failures-00003-of-00016.csv' });
     expect(inFolder('--out', 'mine.csv', { shard, format: 'csv' })).toEqual({ ok: true, value: 'mine.csv' });
-    expect(inFolder('--out', 'mine.csv', { shard, format: 'parquet' })).toEqual({ ok: false, reason: '--out mine.csv names a csv file but --format says parquet' });
-    expect(inFolder('--out', 'https://h/k.csv?X-Amz-Signature=secret', { shard, format: 'jsonl' })).toEqual({ ok: false, reason: '--out https://h/k.csv names a csv file but --format says jsonl' });
+    expect(inFolder('--out', 'mine.csv', { shard, format: 'parquet' })).toEqual({ ok: false, reason: '--out mine.csv names a csv file but --format says parquet', exit: 2 });
+    expect(inFolder('--out', 'https://h/k.csv?X-Amz-Signature=secret', { shard, format: 'jsonl' })).toEqual({ ok: false, reason: '--out https://h/k.csv names a csv file but --format says jsonl', exit: 2 });
     expect(chooseDestination('--out', 's3://bucket/tench/', { shard, format: 'parquet' })).toMatchObject({ ok: true, value: { kind: 's3', bucket: 'bucket', key: 'tench/part-00003-of-00016.parquet', format: 'parquet' } });
     // Without the folder rule, a folder is still no file name.
     expect(chooseDestination('--out', 'results/')).toMatchObject({ ok: false });

@@ -3,7 +3,7 @@
 import { AutoModelForImageClassification, Tensor, env } from '@huggingface/transformers';
 import type { SessionSettings } from './api.ts';
 import { ortWasmPaths } from './ort-files.ts';
-import { hubSource } from '../../src/model/model.ts';
+import { fileUrl, hubSource } from '../../src/model/model.ts';
 
 export interface Session {
   /** One forward pass over n images of 3 x h x w; returns the logits, n x classes. */
@@ -52,12 +52,43 @@ function configureEnv(s: SessionSettings): void {
   // The service worker already precaches ONNX Runtime's wasm; a second copy in transformers.js's
   // cache would cost another 27 MB of the origin's quota.
   env.useWasmCache = false;
+  // A model the CLI's server serves (a model folder, or the Hugging Face cache it keeps: the
+  // tench-local and hub routes of src/server/routes.ts) is on this machine already: another copy
+  // in each state folder's browser profile would only fill the disk.
+  const url = new URL(fileUrl(s.model, 'config.json'));
+  const servedHere = url.origin === self.location.origin && /^\/(hub|models\/tench-local)\//.test(url.pathname);
+  env.useBrowserCache = !servedHere;
+  env.useCustomCache = servedHere;
+  if (servedHere) env.customCache = smallFilesCache();
   const onnx = env.backends.onnx as { wasm?: Record<string, unknown> };
   if (onnx.wasm) {
     onnx.wasm.wasmPaths = ortWasmPaths(s.device);
     onnx.wasm.numThreads = s.numThreads;
     onnx.wasm.proxy = false;
   }
+}
+
+/** Files kept in memory, the small ones only (the configs, not the weights). */
+const SMALL_FILE_BYTES = 1 << 20;
+
+/**
+ * A cache of a model's small files, in this worker's memory. transformers.js sums its download
+ * into one total only when it finds one of the model's files cached (config.json, which it reads
+ * first); with no cache at all, the page could show bytes but no total.
+ */
+function smallFilesCache() {
+  const kept = new Map<string, { body: ArrayBuffer; headers: Headers }>();
+  return {
+    async match(request: string) {
+      const hit = kept.get(request);
+      return hit ? new Response(hit.body.slice(0), { headers: hit.headers }) : undefined;
+    },
+    async put(request: string, response: Response) {
+      const size = Number(response.headers.get('content-length'));
+      if (!(size > 0 && size <= SMALL_FILE_BYTES)) return;
+      kept.set(request, { body: await response.arrayBuffer(), headers: new Headers(response.headers) });
+    },
+  };
 }
 
 /** Bytes of the model's files as they come: of one file, or (no file) of all of them. */

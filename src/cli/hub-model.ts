@@ -1,0 +1,78 @@
+// A Hub model for a CLI run: its files in the machine's Hugging Face cache (downloaded there once,
+// with the progress on stderr), and served to the page by the CLI's own server as a mirror of the
+// Hub on the page's origin (HUB_ROUTE). The page never reaches the hub, nor holds the token.
+
+import { SingleBar } from 'cli-progress';
+import type { Dtype } from '../core/device.ts';
+import { DTYPE_FILES, hubRef, hubSource, type HubSource } from '../model/model.ts';
+import { HUB_ROUTE, type RouteOptions } from '../server/routes.ts';
+import { hubCache, hubCacheDir, hubOffline } from './hub-cache.ts';
+
+/** What a model needs to start: labels and preprocessing, then the weights of the dtype asked. */
+const START_FILES = ['config.json', 'preprocessor_config.json'] as const;
+
+export interface HubModel {
+  routes: RouteOptions;
+  /** The hub the page reads the model from: the CLI's server, once its origin is known. */
+  hubFor(origin: string): HubSource;
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 10e6 ? 1 : 0)} MB`;
+
+/** A bar on a terminal, two lines elsewhere (a log keeps no redrawn bar). */
+function downloadReporter(err: (line: string) => void, dir: string) {
+  const tty = process.stderr.isTTY === true;
+  let bar: SingleBar | null = null;
+  let current = '';
+  return (d: { file: string; loaded: number; total: number; done: boolean }) => {
+    if (d.file !== current) {
+      current = d.file;
+      err(`downloading ${d.file}${d.total ? ` (${mb(d.total)})` : ''} into ${dir}`);
+      if (tty && d.total) {
+        bar = new SingleBar({ format: '  {bar} {percentage}% · {done} of {size}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, undefined);
+        bar.start(d.total, 0, { done: mb(0), size: mb(d.total) });
+      }
+    }
+    bar?.update(d.loaded, { done: mb(d.loaded), size: mb(d.total) });
+    if (d.done) {
+      bar?.stop();
+      bar = null;
+      current = '';
+      err(`downloaded ${d.file} (${mb(d.loaded)})`);
+    }
+  };
+}
+
+/**
+ * The model's start files and weights in the cache, or one sentence why not: offline with nothing
+ * cached, a hub that cannot be reached, a file the model does not have.
+ */
+export async function prepareHubModel(input: string, hub: Partial<HubSource> & { token?: string }, dtype: Dtype, err: (line: string) => void,
+  env: Record<string, string | undefined> = process.env): Promise<{ ok: true; value: HubModel } | { ok: false; reason: string }> {
+  const ref = hubRef(input, hub);
+  const source = hubSource(hub);
+  const dir = hubCacheDir(env);
+  const offline = hubOffline(env);
+  const named = ref.asked ? `${ref.asked} (its ONNX export ${ref.id})` : ref.id;
+  const cache = hubCache({ dir, endpoint: source.endpoint, id: ref.id, revision: source.revision, token: hub.token, offline, onDownload: downloadReporter(err, dir) });
+  const needed = [...START_FILES, DTYPE_FILES[dtype].file];
+  if (offline && !(await cache.holds(needed))) {
+    return { ok: false, reason: `HF_HUB_OFFLINE is set and the Hugging Face cache ${dir} does not hold model ${named} at ${source.revision} (${needed.join(', ')}): run once with the network, or give --model a model folder` };
+  }
+  for (const file of needed) {
+    let path: string | null;
+    try {
+      path = await cache.file(file);
+    } catch (error) {
+      return { ok: false, reason: `model ${named}: ${(error as Error).message}` };
+    }
+    if (!path) return { ok: false, reason: `model ${named} has no ${file} at ${source.endpoint}, revision ${source.revision}${file.startsWith('onnx/') ? ` (try another --dtype)` : ''}` };
+  }
+  return {
+    ok: true,
+    value: {
+      routes: { hubModel: { id: ref.id, revision: source.revision, file: (f) => cache.file(f) } },
+      hubFor: (origin) => ({ endpoint: `${origin}${HUB_ROUTE}`, revision: source.revision }),
+    },
+  };
+}
