@@ -9,41 +9,17 @@
 // count Chromium's shared code once per process, over 1 GiB for any run here), and the
 // high-water mark of each one.
 
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bombGif, bombPng, cleanPng, type PngSpec } from '../helpers/bombs.ts';
 import { readJsonl, runCli, type OutRow } from '../helpers/cli.ts';
+import { descendants } from '../helpers/processes.ts';
 import { tempDir } from '../helpers/dataset.ts';
 import { TINY_MODEL } from '../helpers/paths.ts';
 
 const GiB = 1024 ** 3;
 
-/** Every process below `root`, from /proc: pid -> parent. */
-function descendants(root: number): number[] {
-  const parents = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // ended while we looked
-    }
-  }
-  const found = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, ppid] of parents) {
-      if (!found.has(pid) && found.has(ppid)) {
-        found.add(pid);
-        grew = true;
-      }
-    }
-  }
-  found.delete(root);
-  return [...found];
-}
 
 /** A process's memory from /proc: resident, resident anonymous, proportional (shared pages split between their users), high-water mark. */
 function memoryOf(pid: number): { name: string; rss: number; anon: number; pss: number; hwm: number } | null {

@@ -3,13 +3,14 @@
 // escapes. Each run must end by itself with one sentence, in bounded time and memory.
 
 import { spawn } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshState, readJsonl, runCli, summary, type CliResult } from '../helpers/cli.ts';
+import { descendants, procFile } from '../helpers/processes.ts';
 import { tempDir } from '../helpers/dataset.ts';
 import { ROOT, SAMPLES, TINY_MODEL } from '../helpers/paths.ts';
 
@@ -36,31 +37,10 @@ async function listen(server: Server | ReturnType<typeof createNetServer>): Prom
 
 /** The RSS of each process under `pid` (the CLI: its browser and the browser's children), in bytes. */
 function descendantsRss(pid: number): number[] {
-  const parent = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const under = (p: number): boolean => {
-    for (let q = parent.get(p); q; q = parent.get(q)) if (q === pid) return true;
-    return false;
-  };
-  const out: number[] = [];
-  for (const p of parent.keys()) {
-    if (!under(p)) continue;
-    try {
-      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (rss) out.push(Number(rss[1]) * 1024);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
+  return descendants(pid).flatMap((p) => {
+    const rss = /VmRSS:\s+(\d+) kB/.exec(procFile(p, 'status') ?? '');
+    return rss ? [Number(rss[1]) * 1024] : [];
+  });
 }
 
 /** Runs the CLI and samples its browser's largest process every 200 ms. */

@@ -3,36 +3,23 @@
 // the renderers run under seccomp, as a sandboxed Chromium's do.
 
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freshState, runCli } from '../helpers/cli.ts';
 import { repeatedDataset, tempDir } from '../helpers/dataset.ts';
 import { ROOT, TINY_MODEL } from '../helpers/paths.ts';
+import { descendants, procFile } from '../helpers/processes.ts';
 
 const NOBODY = 65534;
 const asRoot = process.getuid?.() === 0;
 const canSwitchUser = asRoot && existsSync('/usr/sbin/runuser');
 
 /** The processes below `pid`, with their command lines. */
-function descendants(pid: number): Array<{ pid: number; cmdline: string }> {
-  const parents = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const below = (p: number): boolean => p === pid || (parents.has(p) && p !== 1 && below(parents.get(p)!));
-  return [...parents.keys()].filter((p) => p !== pid && below(p)).flatMap((p) => {
-    try {
-      return [{ pid: p, cmdline: readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ') }];
-    } catch {
-      return [];
-    }
+function below(pid: number): Array<{ pid: number; cmdline: string }> {
+  return descendants(pid).flatMap((p) => {
+    const cmdline = procFile(p, 'cmdline');
+    return cmdline === null ? [] : [{ pid: p, cmdline: cmdline.replaceAll('\0', ' ') }];
   });
 }
 
@@ -65,7 +52,7 @@ describe("Chromium's sandbox", () => {
     for (let i = 0; i < 600 && !seen.length; i++) {
       await new Promise((r) => setTimeout(r, 100));
       if (!/"type":"progress".*"done":[1-9]/.test(stdout)) continue;
-      seen = descendants(child.pid!).filter((p) => p.cmdline.includes('--type=renderer')).flatMap((p) => {
+      seen = below(child.pid!).filter((p) => p.cmdline.includes('--type=renderer')).flatMap((p) => {
         try {
           return [{ ...p, seccomp: /^Seccomp:\s*(\d)/m.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))?.[1] ?? '?' }];
         } catch {
