@@ -8,7 +8,7 @@ import { decodeRgb, inspect } from '../../workers/decode/decode.ts';
 import { pngFitsBrowser } from '../../workers/decode/frames.ts';
 import { readHeader } from '../../workers/decode/header.ts';
 import { adler32, inflateInto } from '../../workers/decode/inflate.ts';
-import { imageDataBound, imageDataBytes, pngToRgb } from '../../workers/decode/png.ts';
+import { imageDataBound, imageDataBytes, PngTooLarge, pngToRgb } from '../../workers/decode/png.ts';
 import { bombGif, bombPng, cleanPng, imageDataSize, type PngSpec } from '../helpers/bombs.ts';
 
 const LIMITS = { maxPixels: 1_000_000_000, fullDecodePixels: 24_000_000, applyExifOrientation: false };
@@ -78,7 +78,8 @@ describe('inflateInto', () => {
     expect(done).toMatchObject({ ok: true });
     // zlib went on to the next code past the image, in the first 64 KB read, and no further.
     expect((done as { end: number }).end).toBeLessThan(imageDataSize(RGB16) + 2000);
-    expect(pngToRgb(new Uint8Array(file))).toEqual(pngToRgb(new Uint8Array(cleanPng(RGB16))));
+    // The PNG decoder does not even get that far: the data is more than the image can need.
+    expect(() => pngToRgb(new Uint8Array(file))).toThrow(PngTooLarge);
   });
 
   it('says a stream that ends early is truncated, and one that breaks is broken', () => {
@@ -124,7 +125,7 @@ describe('PNG', () => {
     expect(imageDataBound(1000)).toBeGreaterThan(1000 * 1.125);
   });
 
-  it('reads on past what an encoder would write when the data is padded before the image, as Pillow does', () => {
+  it('refuses image data padded past what an encoder would write, where Pillow reads on', () => {
     const clean = cleanPng(RGB16);
     const stream = idatOf(clean);
     // 200,000 empty stored blocks (1 MB) between the zlib header and the image's blocks.
@@ -133,15 +134,19 @@ describe('PNG', () => {
     for (let at = 0; at < padded.length; at += 65_536) idat.push(pngChunk('IDAT', padded.subarray(at, at + 65_536)));
     const file = new Uint8Array(Buffer.concat([clean.subarray(0, 33), ...idat, pngChunk('IEND', Buffer.alloc(0))]));
     expect(pngFitsBrowser(file)).toBe(false);
-    expect(pngToRgb(file)).toEqual(pngToRgb(new Uint8Array(clean)));
+    expect(() => pngToRgb(file)).toThrow(PngTooLarge);
+    // The same image, padded within the bound, is read through the padding.
+    const few = Buffer.concat([Buffer.from(stream.subarray(0, 2)), Buffer.alloc(100 * 5, Buffer.from([0, 0, 0, 0xff, 0xff])), Buffer.from(stream.subarray(2))]);
+    const within = new Uint8Array(Buffer.concat([clean.subarray(0, 33), pngChunk('IDAT', few), pngChunk('IEND', Buffer.alloc(0))]));
+    expect(pngToRgb(within)).toEqual(pngToRgb(new Uint8Array(clean)));
   });
 
-  it('decodes a 2 GiB bomb of 16-bit grey and of 16-bit colour to the picture alone, as Pillow does', async () => {
+  it('refuses a 2 GiB bomb of 16-bit grey and of 16-bit colour as too large, where the picture alone decodes', async () => {
     for (const spec of [GREY16, RGB16]) {
       const bomb = await decodeRgb(new Uint8Array(bombPng(spec, 2048)), LIMITS);
       const clean = await decodeRgb(new Uint8Array(cleanPng(spec)), LIMITS);
-      expect(bomb).toMatchObject({ ok: true, width: 16, height: 16 });
-      expect(bomb).toEqual(clean);
+      expect(bomb).toMatchObject({ ok: false, tooLarge: true, reason: expect.stringMatching(/^the PNG's image data is over \d+ bytes, more than any encoder makes of its 16x16 image/) });
+      expect(clean).toMatchObject({ ok: true, width: 16, height: 16 });
     }
   });
 });

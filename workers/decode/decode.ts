@@ -9,7 +9,7 @@ import { jpegComplete, readHeader, sniffFormat, undecodableReason, webpComplete,
 import { applyOrientation, withoutOrientation } from './orientation.ts';
 import { bmpToRgb } from './bmp.ts';
 import { gifToRgb } from './gif.ts';
-import { pngToRgb } from './png.ts';
+import { PngTooLarge, pngToRgb } from './png.ts';
 import { pngChecked } from './png-chunks.ts';
 import { bitmapPixels } from './readback.ts';
 import { toRgb, type Pixels } from './resample.ts';
@@ -108,6 +108,7 @@ export async function decodePixels(bytes: Uint8Array, header: Header, options: D
       clock?.lap('decode');
       decoded = { data: out.rgb, channels: 3, width: out.width, height: out.height };
     } catch (error) {
+      if (error instanceof PngTooLarge) return refuse(error.message, true);
       return refuse(`corrupt or truncated ${kind} (${error instanceof Error ? error.message.replace(/[:.]\s*$/, '') : 'unreadable'})`);
     }
   } else {

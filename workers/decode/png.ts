@@ -17,6 +17,8 @@
 import { inflateInto } from './inflate.ts';
 
 export class PngError extends Error {}
+/** Image data larger than any encoder makes of the image: refused as too large, never inflated. */
+export class PngTooLarge extends PngError {}
 
 const u32be = (b: Uint8Array, i: number) => ((b[i]! << 24) >>> 0) + (b[i + 1]! << 16) + (b[i + 2]! << 8) + b[i + 3]!;
 
@@ -401,13 +403,13 @@ export function pngToRgb(b: Uint8Array): { rgb: Uint8Array; width: number; heigh
   const [left, top] = interlaced ? [0, 0] : [x0, y0];
 
   const raw = new Uint8Array(imageDataBytes(fw, fh, depth, colorType, interlaced));
-  // An encoder's data for the image fits the bound; only a file that pads it is read again whole.
-  let run = imageRun(b, o, imageDataBound(raw.length) + 2 * READ);
-  let inflated = inflateInto(run.data, raw, (at) => run.reads[firstAbove(run.reads, at)]!);
-  if (!inflated.ok && inflated.truncated && !run.complete) {
-    run = imageRun(b, o, Infinity);
-    inflated = inflateInto(run.data, raw, (at) => run.reads[firstAbove(run.reads, at)]!);
-  }
+  // An encoder's data for the image fits the bound. More is data that is not the image: a
+  // decompression bomb's (a 16x16 PNG whose data inflates to 2 GiB), which Pillow would inflate
+  // up to the image's end and pass over; tench refuses it, as too large, without inflating it.
+  const bound = imageDataBound(raw.length);
+  const run = imageRun(b, o, bound + 1);
+  if (!run.complete) throw new PngTooLarge(`the PNG's image data is over ${bound} bytes, more than any encoder makes of its ${fw}x${fh} image: data that is not the image (a decompression bomb), never inflated`);
+  const inflated = inflateInto(run.data, raw, (at) => run.reads[firstAbove(run.reads, at)]!);
   // Pillow read the run up to where zlib stopped: all of it when the data ran out.
   const reached = !inflated.ok && inflated.truncated ? run.chunks.length - 1 : chunkHolding(run.offsets, Math.max(0, inflated.end - 1));
   checkRunSequence(b, run, reached, o.animation);
