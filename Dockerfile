@@ -18,10 +18,10 @@ ARG NODE_IMAGE=node:24-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
-# Dependencies first, so a change to the sources does not download them again. onnxruntime-node
-# (the benchmark's) would otherwise fetch CUDA binaries it does not need.
-COPY package.json package-lock.json ./
-RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+# Dependencies first, so a change to the sources does not download them again. .npmrc keeps every
+# dependency's install script from running (onnxruntime-node's would fetch CUDA libraries).
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
 COPY . .
 # Builds dist/ and stamps it with its sources' digest, so the runtime never builds (and /app is
 # not writable there).
@@ -38,7 +38,7 @@ RUN apt-get update \
 WORKDIR /app
 # What `tench classify` runs: no build tools, no browser-side libraries (they are in dist/), no
 # onnxruntime-node or sharp (see the README's install figures).
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /src/bin ./bin
 COPY --from=build /src/src ./src

@@ -92,7 +92,7 @@ describe('tench classify --resume after the process was killed', () => {
     cli.child.kill('SIGTERM');
     await cli.exit;
     expect(second.code).toBe(1);
-    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    expect(second.stderr.trim().split('\n'), second.stderr).toHaveLength(1);
     expect(second.stderr).toMatch(/^tench: .*(another tench|in use)/);
   });
 });
@@ -149,7 +149,8 @@ describe('tench classify --out to S3', () => {
 
   it('says in one sentence what is wrong with an output name', async () => {
     const r = await runCli(['classify', data, ...ARGS, '--out', 'results.json']);
-    expect(r.code).toBe(1);
+    // A bad flag value: exit 2, as for any usage error.
+    expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('tench: --out results.json: the name must end in .jsonl, .csv or .parquet, which says the format');
   });
 });
