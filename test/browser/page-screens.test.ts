@@ -35,6 +35,14 @@ describe('the page, screen by screen', () => {
   /** A full-page screenshot, checked to be the window's width and the page's height. */
   async function shoot(name: string): Promise<string> {
     const file = join(SCREENS, `${name}.png`);
+    // A paused run still stores the images it had in flight, and the page grows with them: shoot
+    // once its height has held still for half a second.
+    const pageHeight = () => page().evaluate(() => document.scrollingElement!.scrollHeight);
+    await expect.poll(async () => {
+      const before = await pageHeight();
+      await new Promise((r) => setTimeout(r, 500));
+      return before === (await pageHeight());
+    }, { timeout: 30_000 }).toBe(true);
     await page().screenshot({ path: file, fullPage: true });
     const { page: width, screen, height } = await page().evaluate(() => ({
       page: document.scrollingElement!.scrollWidth, screen: document.documentElement.clientWidth, height: document.scrollingElement!.scrollHeight,
