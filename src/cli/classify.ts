@@ -125,7 +125,7 @@ async function classifyWith(root: string, o: ClassifyOptions, io: Console, steer
   // A Hub model is in this machine's Hugging Face cache before the browser starts (downloaded once).
   const hubModel = model.routes.modelDir ? null : await steering.until(prepareHubModel(o.model, o.hub ?? {}, withDefaults(o.settings).dtype, io.err));
   if (hubModel === STOPPED) return cancelled();
-  if (hubModel && !hubModel.ok) return fail(withOfflineHint(hubModel.reason, model, root));
+  if (hubModel && !hubModel.ok) return fail(withOfflineHint(hubModel.reason, model, root), exitOf(hubModel));
   // Not cut short: it may be starting a browser, which must then be closed here.
   const app = await openApp(root, checked.value.browserPath, { ...dataset.routes, ...model.routes, ...hubModel?.value.routes }, state, o.headed, io);
   if (!app.ok) return steering.stopping ? cancelled() : fail(app.reason);

@@ -73,7 +73,15 @@ interface Located {
   etag: string | null;
 }
 
-const unquoted = (etag: string | null) => etag?.replace(/^W\//, '').replace(/"/g, '') || null;
+/**
+ * An etag that can name a blob: the hex digest the Hub gives (a git sha1, an LFS sha256). Anything
+ * else a server sends ('..', '/', a quoted date) is not taken as a file name: the bytes' own
+ * sha256 names the blob then.
+ */
+const blobName = (etag: string | null) => {
+  const bare = etag?.replace(/^W\//, '').replace(/"/g, '') ?? '';
+  return /^[0-9a-f]{40,64}$/i.test(bare) ? bare.toLowerCase() : null;
+};
 
 /**
  * GET the file, following redirects by hand: the commit and the etag are on the hub's own answer
@@ -88,15 +96,17 @@ async function locate(o: HubCacheOptions, file: string, signal?: AbortSignal): P
   for (let hops = 0; hops < 8; hops++) {
     const own = new URL(url).origin === hub;
     const response = await fetch(url, { redirect: 'manual', signal, headers: own && o.token ? { authorization: `Bearer ${o.token}` } : {} });
-    commit ??= response.headers.get('x-repo-commit');
-    etag ??= unquoted(response.headers.get('x-linked-etag'));
+    // Only a commit's own form names a snapshot folder: a server's header is no path to write to.
+    const said = response.headers.get('x-repo-commit');
+    if (said && COMMIT.test(said)) commit ??= said;
+    etag ??= blobName(response.headers.get('x-linked-etag'));
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
       url = new URL(location, url).href;
       continue;
     }
     if (!response.ok) return response.status;
-    return { response, commit, etag: etag ?? unquoted(response.headers.get('etag')) };
+    return { response, commit, etag: etag ?? blobName(response.headers.get('etag')) };
   }
   throw new Error(`${url}: too many redirects`);
 }

@@ -7,6 +7,7 @@ import type { Dtype } from '../core/device.ts';
 import { DTYPE_FILES, hubRef, hubSource, type HubSource } from '../model/model.ts';
 import { HUB_ROUTE, type RouteOptions } from '../server/routes.ts';
 import { hubCache, hubCacheDir, hubOffline } from './hub-cache.ts';
+import { usage, type Refusal } from './exit.ts';
 
 /** What a model needs to start: labels and preprocessing, then the weights of the dtype asked. */
 const START_FILES = ['config.json', 'preprocessor_config.json'] as const;
@@ -48,12 +49,16 @@ function downloadReporter(err: (line: string) => void, dir: string) {
  * cached, a hub that cannot be reached, a file the model does not have.
  */
 export async function prepareHubModel(input: string, hub: Partial<HubSource> & { token?: string }, dtype: Dtype, err: (line: string) => void,
-  env: Record<string, string | undefined> = process.env): Promise<{ ok: true; value: HubModel } | { ok: false; reason: string }> {
+  env: Record<string, string | undefined> = process.env): Promise<{ ok: true; value: HubModel } | Refusal> {
   const ref = hubRef(input, hub);
   const source = hubSource(hub);
   const dir = hubCacheDir(env);
   const offline = hubOffline(env);
   const named = ref.asked ? `${ref.asked} (its ONNX export ${ref.id})` : ref.id;
+  // The revision names folders of the cache (refs/<revision>, snapshots/<revision>), as git names refs.
+  if (source.revision.split('/').some((part) => part === '' || part === '.' || part === '..') || /[\0\\]/.test(source.revision)) {
+    return usage(`--revision ${source.revision} is not a branch, tag or commit name`);
+  }
   const cache = hubCache({ dir, endpoint: source.endpoint, id: ref.id, revision: source.revision, token: hub.token, offline, onDownload: downloadReporter(err, dir) });
   const needed = [...START_FILES, DTYPE_FILES[dtype].file];
   if (offline && !(await cache.holds(needed))) {
