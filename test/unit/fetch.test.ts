@@ -79,7 +79,9 @@ describe('fetchBytes', () => {
   it('stops at once when the caller cancels, without more tries', async () => {
     const cancel = new AbortController();
     const pending = fetchBytes({ kind: 'url', url: `${base}/hang` }, { maxBytes: 1 << 20, timeoutMs: 10_000 }, undefined, cancel.signal, FAST);
-    setTimeout(() => cancel.abort(new Error('cancelled')), 50);
+    // Cancelled once the server has the request (a fixed delay can come first on a busy machine).
+    while (!hits.get('/hang')) await new Promise((r) => setTimeout(r, 10));
+    cancel.abort(new Error('cancelled'));
     await expect(pending).rejects.toThrow('cancelled');
     expect(hits.get('/hang')).toBe(1);
   });
