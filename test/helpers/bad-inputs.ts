@@ -4,7 +4,7 @@
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { constants, deflateRawSync, deflateSync } from 'node:zlib';
+import { crc32, constants, deflateRawSync, deflateSync } from 'node:zlib';
 import { SAMPLES } from './paths.ts';
 
 export interface BadInput {
@@ -22,23 +22,6 @@ export interface BadInput {
 }
 
 // --- byte helpers -----------------------------------------------------------------------------------
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-// zlib.crc32 only arrived in Node 20.15, and the engines field allows older 20.x builds to run tests.
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 function u32be(n: number): Buffer {
   const b = Buffer.alloc(4);

@@ -2,23 +2,7 @@
 // image data inflates far past what their header needs (a 16x16 picture followed by gigabytes of
 // zeros in the same zlib stream), and GIFs whose first frame is far larger than their screen.
 
-import { constants, deflateRawSync } from 'node:zlib';
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+import { crc32, constants, deflateRawSync } from 'node:zlib';
 
 function u32be(n: number): Buffer {
   const b = Buffer.alloc(4);
