@@ -243,7 +243,7 @@ async function checkInputs(o: ClassifyOptions): Promise<Outcome<Checked>> {
   if (revision) return usage(revision);
   const bucketUrl = o.dataset.startsWith('s3://') || isS3HttpsUrl(o.dataset) ? parseS3Url(o.dataset) : null;
   if (bucketUrl && !bucketUrl.ok) return usage(bucketUrl.reason);
-  const model = chooseModel(o.model);
+  const model = chooseModel(o.model, withDefaults(o.settings).dtype);
   if (!model.ok) return model;
   const dataset = await chooseDataset(o.dataset, { endpoint: o.s3Endpoint, region: o.s3Region });
   if (!dataset.ok) return dataset;

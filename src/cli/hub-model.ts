@@ -3,8 +3,8 @@
 // Hub on the page's origin (HUB_ROUTE). The page never reaches the hub, nor holds the token.
 
 import { SingleBar } from 'cli-progress';
-import type { Dtype } from '../core/device.ts';
-import { DTYPE_FILES, hubRef, hubSource, type HubSource } from '../model/model.ts';
+import { DTYPES, type Dtype } from '../core/device.ts';
+import { DTYPE_FILES, hubRef, hubSource, missingDtypeFile, type HubSource } from '../model/model.ts';
 import { HUB_ROUTE, type RouteOptions } from '../server/routes.ts';
 import { hubCache, hubCacheDir, hubOffline } from './hub-cache.ts';
 import { usage, type Refusal } from './exit.ts';
@@ -45,6 +45,24 @@ function downloadReporter(err: (line: string) => void, dir: string) {
 }
 
 /**
+ * The dtypes whose files the hub has for this model, by a HEAD of each (a redirect to the file
+ * store is a file that exists), to name them when the one asked for is missing. A mirror may have
+ * no listing API, but every mirror answers for files.
+ */
+async function dtypesOnHub(endpoint: string, id: string, revision: string, token?: string): Promise<Dtype[]> {
+  const found = await Promise.all(DTYPES.map(async (d) => {
+    try {
+      const url = `${endpoint}/${id}/resolve/${encodeURIComponent(revision)}/${DTYPE_FILES[d].file}`;
+      const response = await fetch(url, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(5000), headers: token ? { authorization: `Bearer ${token}` } : {} });
+      return response.status < 400 ? d : null;
+    } catch {
+      return null;
+    }
+  }));
+  return found.filter((d): d is Dtype => d !== null);
+}
+
+/**
  * The model's start files and weights in the cache, or one sentence why not: offline with nothing
  * cached, a hub that cannot be reached, a file the model does not have.
  */
@@ -71,7 +89,10 @@ export async function prepareHubModel(input: string, hub: Partial<HubSource> & {
     } catch (error) {
       return { ok: false, reason: `model ${named}: ${(error as Error).message}` };
     }
-    if (!path) return { ok: false, reason: `model ${named} has no ${file} at ${source.endpoint}, revision ${source.revision}${file.startsWith('onnx/') ? ` (try another --dtype)` : ''}` };
+    if (path) continue;
+    const where = `model ${named} at ${source.endpoint}, revision ${source.revision},`;
+    if (file !== DTYPE_FILES[dtype].file) return { ok: false, reason: `${where} has no ${file}` };
+    return { ok: false, reason: missingDtypeFile(where, dtype, await dtypesOnHub(source.endpoint, ref.id, source.revision, hub.token)) };
   }
   return {
     ok: true,

@@ -2,7 +2,7 @@
 // start says why in one sentence before any browser starts.
 
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { s3AccessFor, type DatasetSpec } from '../datasets/dataset.ts';
 import { makeS3Client, type Credentials, type S3Access } from '../net/s3-client.ts';
@@ -11,6 +11,8 @@ import { DATA_MANIFEST, localModelId, type RouteOptions } from '../server/routes
 import { networkReason } from '../net/network-error.ts';
 import { awsCredentials } from './credentials.ts';
 import { reasonOf } from '../core/outcome.ts';
+import type { Dtype } from '../core/device.ts';
+import { DTYPE_FILES, dtypesAmong, missingDtypeFile } from '../model/model.ts';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -102,13 +104,23 @@ export interface ModelChoice {
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
 
-export function chooseModel(input: string): Checked<ModelChoice> {
+/** A model folder's weights for `dtype`, checked here: in the page, transformers.js would only say
+ * that it could not locate a file. */
+function weightsProblem(input: string, path: string, dtype: Dtype): string | null {
+  if (!existsSync(resolve(path, 'onnx'))) return `model folder ${input} has no onnx/ folder`;
+  if (existsSync(resolve(path, DTYPE_FILES[dtype].file))) return null;
+  const present = readdirSync(resolve(path, 'onnx')).map((name) => `onnx/${name}`);
+  return missingDtypeFile(`model folder ${input}`, dtype, dtypesAmong(present));
+}
+
+export function chooseModel(input: string, dtype: Dtype): Checked<ModelChoice> {
   const path = resolve(input);
   if (existsSync(path)) {
     if (!statSync(path).isDirectory()) return { ok: false, reason: `model ${input} is a file; give the model folder (with config.json and onnx/)` };
     if (!existsSync(resolve(path, 'config.json'))) return { ok: false, reason: `model folder ${input} has no config.json` };
     if (!existsSync(resolve(path, 'preprocessor_config.json'))) return { ok: false, reason: `model folder ${input} has no preprocessor_config.json` };
-    if (!existsSync(resolve(path, 'onnx'))) return { ok: false, reason: `model folder ${input} has no onnx/ folder` };
+    const problem = weightsProblem(input, path, dtype);
+    if (problem) return { ok: false, reason: problem };
     return { ok: true, value: { input: localModelId(path), routes: { modelDir: path } } };
   }
   if (input.startsWith('.') || input.startsWith('/') || input.startsWith('~') || input.split('/').length > 2 || !HUB_ID.test(input)) {

@@ -1,7 +1,7 @@
 // Where a model's files are, and what the page needs from them before any worker starts:
 // labels and preprocessing. The ONNX session itself is the inference workers' business.
 
-import type { Dtype } from '../core/device.ts';
+import { DTYPES, type Dtype } from '../core/device.ts';
 import { encoderShape, type EncoderShape } from '../pipeline/batching.ts';
 import { parsePreprocessor, type PreprocessSpec } from './preprocessor.ts';
 
@@ -41,7 +41,23 @@ export const DTYPE_FILES: Readonly<Record<Dtype, { file: string; bytesPerWeight:
   fp32: { file: 'onnx/model.onnx', bytesPerWeight: 4 },
   fp16: { file: 'onnx/model_fp16.onnx', bytesPerWeight: 2 },
   q8: { file: 'onnx/model_quantized.onnx', bytesPerWeight: 1 },
+  int8: { file: 'onnx/model_int8.onnx', bytesPerWeight: 1 },
+  uint8: { file: 'onnx/model_uint8.onnx', bytesPerWeight: 1 },
+  q4: { file: 'onnx/model_q4.onnx', bytesPerWeight: 0.5 },
+  q4f16: { file: 'onnx/model_q4f16.onnx', bytesPerWeight: 0.5 },
 });
+
+/** The dtypes whose files are among `files` (paths in the model folder, as DTYPE_FILES names them). */
+export function dtypesAmong(files: Iterable<string>): Dtype[] {
+  const present = new Set(files);
+  return DTYPES.filter((d) => present.has(DTYPE_FILES[d].file));
+}
+
+/** A model without the file of the dtype asked for, in one sentence: the file, and the dtypes it does have. */
+export function missingDtypeFile(model: string, dtype: Dtype, has: readonly Dtype[]): string {
+  const instead = has.length ? `the dtypes it has are ${has.join(', ')}` : `it has no other dtype's file (${DTYPE_FILES.fp32.file} for fp32) either`;
+  return `${model} has no ${DTYPE_FILES[dtype].file} for dtype ${dtype}; ${instead}`;
+}
 
 /**
  * A model folder in the Hub's layout. `base` holds model folders (transformers.js's

@@ -3,6 +3,7 @@
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { DTYPES } from '../../src/core/device.ts';
 import { SETTING_KEYS, settingOf, withDefaults } from '../../src/settings.ts';
 
 async function help(): Promise<string> {
@@ -40,6 +41,18 @@ describe('the settings table', () => {
       if (s.default === null) expect(parsed.ok, s.flag).toBe(false);
       else expect(parsed, s.flag).toEqual({ ok: true, value: s.default });
     }
+  });
+
+  it('gives each choice of a field with words for its choices a label, and names each dtype in its label', () => {
+    for (const key of SETTING_KEYS) {
+      const s = settingOf(key);
+      const labels = s.field?.choiceLabels;
+      if (!labels) continue;
+      expect(Object.keys(labels).sort(), s.flag).toEqual([...(s.choices ?? [])].sort());
+    }
+    expect(settingOf('dtype').choices).toEqual(DTYPES);
+    // The page's select shows the words, so the value the CLI takes must still be read in them.
+    for (const dtype of DTYPES) expect(settingOf('dtype').field?.choiceLabels?.[dtype], dtype).toMatch(new RegExp(`^\\d+-bit.*\\(${dtype}\\)$`));
   });
 
   it('fills what was not given with the defaults, and says in one sentence what is wrong with a value', () => {
