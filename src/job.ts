@@ -329,6 +329,7 @@ async function execute(db: TenchDB, run: RunRecord, request: JobRequest, runtime
         device: resolved.device,
         dtype: resolved.dtype,
         numThreads: plan.threads,
+        batchSize: plan.batchSize,
         labels: info.value.labels,
         inputWidth: info.value.preprocess.inputWidth,
         inputHeight: info.value.preprocess.inputHeight,

@@ -65,8 +65,10 @@ export function findBrowser(explicit?: string, lookup: Lookup = here): { ok: tru
 
 /**
  * Flags that work headless on a machine without a GPU or network. WebGPU is switched on
- * everywhere; on a machine with no GPU it runs on SwiftShader. The sandbox is on unless it cannot
- * start (sandboxArgs): the browser decodes files from anywhere.
+ * everywhere; on a machine with no GPU it runs on SwiftShader. WebNN is switched on too: a
+ * browser built with a WebNN backend then offers it (--device webnn), and one without says so
+ * when asked for a context. The sandbox is on unless it cannot start (sandboxArgs): the browser
+ * decodes files from anywhere.
  */
 export const CHROMIUM_ARGS: readonly string[] = Object.freeze([
   '--disable-background-networking',
@@ -75,8 +77,33 @@ export const CHROMIUM_ARGS: readonly string[] = Object.freeze([
   '--no-first-run',
   '--disable-default-apps',
   '--enable-unsafe-webgpu',
+  '--enable-features=WebMachineLearningNeuralNetwork',
   '--disable-dev-shm-usage',
 ]);
+
+/**
+ * Chromium reads only the last --enable-features (or --disable-features) it is given: the lists
+ * of all of them are joined into one, in order, so that features from $TENCH_CHROMIUM_ARGS add to
+ * ours rather than drop them.
+ */
+export function mergeFeatureFlags(args: readonly string[]): string[] {
+  const lists = new Map<string, string[]>();
+  const out: string[] = [];
+  for (const arg of args) {
+    const match = /^(--(?:enable|disable)-features)=(.*)$/.exec(arg);
+    if (!match) {
+      out.push(arg);
+      continue;
+    }
+    const [, flag, value] = match as unknown as [string, string, string];
+    if (!lists.has(flag)) {
+      lists.set(flag, []);
+      out.push(flag);
+    }
+    lists.get(flag)!.push(...value.split(',').filter(Boolean));
+  }
+  return out.map((arg) => (lists.has(arg) ? `${arg}=${[...new Set(lists.get(arg))].join(',')}` : arg));
+}
 
 /**
  * More flags from $TENCH_CHROMIUM_ARGS, space-separated, after CHROMIUM_ARGS: a container with a
@@ -129,7 +156,7 @@ async function launchOnce(executablePath: string, options: { headed?: boolean; u
     executablePath,
     headless: !options.headed,
     chromiumSandbox: !sandbox.unsandboxed,
-    args: [...CHROMIUM_ARGS, ...sandbox.args, ...extraArgs(process.env.TENCH_CHROMIUM_ARGS)],
+    args: mergeFeatureFlags([...CHROMIUM_ARGS, ...sandbox.args, ...extraArgs(process.env.TENCH_CHROMIUM_ARGS)]),
     handleSIGINT: false,
     handleSIGTERM: false,
     handleSIGHUP: false,

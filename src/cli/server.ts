@@ -15,7 +15,7 @@ import type { BrowserContext } from 'playwright-core';
 import sirv from 'sirv';
 import type { Connect } from 'vite';
 import { ISOLATION_HEADERS } from '../server/isolation.ts';
-import { CONTENT_SECURITY_POLICY_HEADER } from '../server/csp.ts';
+import { cspHeaderFor } from '../server/csp.ts';
 import { routesMiddleware, type RouteOptions } from '../server/routes.ts';
 
 export interface Served {
@@ -50,9 +50,9 @@ export async function serve(outDir: string, routes: RouteOptions, port = 0, befo
   const app = sirv(outDir, {
     etag: true,
     dotfiles: false,
-    setHeaders: (res) => {
+    setHeaders: (res, pathname) => {
       setIsolation(res);
-      res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY_HEADER);
+      res.setHeader('Content-Security-Policy', cspHeaderFor(pathname));
     },
   });
   // Only requests addressed to this server by its own loopback name: a page elsewhere whose host

@@ -8,7 +8,16 @@ export type RequestedDevice = 'auto' | Device;
 /** Downloads in flight unless the run says: enough to hide a remote store's latency. */
 export const FETCH_CONCURRENCY = 16;
 
-/** What we learned from navigator.gpu, reduced to the facts the choice depends on. */
+/** What we learned of navigator.ml: whether a CPU context opens, and the browser's words if not. */
+export interface WebnnFacts {
+  present: boolean;
+  /** Why there is none, as the browser put it; empty when there is. */
+  reason: string;
+}
+
+export const NO_WEBNN: WebnnFacts = Object.freeze({ present: false, reason: 'this browser has no navigator.ml' });
+
+/** What we learned from navigator.gpu (and navigator.ml), reduced to the facts the choice depends on. */
 export interface AdapterFacts {
   present: boolean;
   /** A software adapter (SwiftShader): WebGPU runs, far slower than WASM. */
@@ -17,6 +26,8 @@ export interface AdapterFacts {
   shaderF16: boolean;
   maxBufferSize: number;
   maxStorageBufferBindingSize: number;
+  /** Absent where nobody asked the browser: then there is no WebNN to choose. */
+  webnn?: WebnnFacts;
 }
 
 export const NO_ADAPTER: AdapterFacts = Object.freeze({
@@ -30,25 +41,53 @@ export const NO_ADAPTER: AdapterFacts = Object.freeze({
 
 export type Resolved = { ok: true; device: Device; dtype: Dtype; reason: string } | { ok: false; reason: string };
 
+/** Half-precision weights, which a WebGPU adapter runs only with shader-f16. */
+function needsShaderF16(dtype: Dtype): boolean {
+  return dtype === 'fp16' || dtype === 'q4f16';
+}
+
+/** What the same weights run as without shader-f16: fp16 as fp32, q4f16 as q4. */
+function withoutF16(dtype: Dtype): Dtype {
+  return dtype === 'q4f16' ? 'q4' : 'fp32';
+}
+
+function resolveWebgpu(dtype: Dtype, adapter: AdapterFacts): Resolved {
+  if (!adapter.present) {
+    return { ok: false, reason: 'WebGPU was asked for but this browser has no WebGPU adapter (try --device wasm, or a Chromium with --enable-unsafe-webgpu)' };
+  }
+  if (needsShaderF16(dtype) && !adapter.shaderF16) {
+    const runs = withoutF16(dtype);
+    return { ok: true, device: 'webgpu', dtype: runs, reason: `the WebGPU adapter (${adapter.description}) has no shader-f16, so ${dtype} runs as ${runs}` };
+  }
+  return { ok: true, device: 'webgpu', dtype, reason: `WebGPU was asked for (${adapter.description})` };
+}
+
+function resolveWebnn(dtype: Dtype, webnn: WebnnFacts): Resolved {
+  if (webnn.present) return { ok: true, device: 'webnn', dtype, reason: 'WebNN was asked for' };
+  return { ok: true, device: 'wasm', dtype, reason: `WebNN was asked for but this browser has none (${webnn.reason})` };
+}
+
+/** Why a WebGPU adapter is passed over in `auto`, or null when it is the one to use. */
+function adapterPassedOver(dtype: Dtype, adapter: AdapterFacts): string | null {
+  if (!adapter.present) return 'no WebGPU adapter';
+  if (adapter.fallback) return `the only WebGPU adapter is a software one (${adapter.description}), slower than WASM`;
+  if (needsShaderF16(dtype) && !adapter.shaderF16) return `the WebGPU adapter (${adapter.description}) has no shader-f16 for an ${dtype} model`;
+  return null;
+}
+
+/**
+ * `auto`: a hardware WebGPU adapter first; else WebNN where the browser opens a context for it
+ * (the CPU through the browser's own kernels, faster than ONNX Runtime's WebAssembly); else WASM.
+ */
 export function resolveRuntime(requested: RequestedDevice, dtype: Dtype, adapter: AdapterFacts): Resolved {
   if (requested === 'wasm') return { ok: true, device: 'wasm', dtype, reason: 'WASM was asked for' };
-  if (requested === 'webgpu') {
-    if (!adapter.present) {
-      return { ok: false, reason: 'WebGPU was asked for but this browser has no WebGPU adapter (try --device wasm, or a Chromium with --enable-unsafe-webgpu)' };
-    }
-    if (dtype === 'fp16' && !adapter.shaderF16) {
-      return { ok: true, device: 'webgpu', dtype: 'fp32', reason: `the WebGPU adapter (${adapter.description}) has no shader-f16, so fp16 runs as fp32` };
-    }
-    return { ok: true, device: 'webgpu', dtype, reason: `WebGPU was asked for (${adapter.description})` };
-  }
-  if (!adapter.present) return { ok: true, device: 'wasm', dtype, reason: 'no WebGPU adapter' };
-  if (adapter.fallback) {
-    return { ok: true, device: 'wasm', dtype, reason: `the only WebGPU adapter is a software one (${adapter.description}), slower than WASM` };
-  }
-  if (dtype === 'fp16' && !adapter.shaderF16) {
-    return { ok: true, device: 'wasm', dtype, reason: `the WebGPU adapter (${adapter.description}) has no shader-f16 for an fp16 model` };
-  }
-  return { ok: true, device: 'webgpu', dtype, reason: `WebGPU adapter ${adapter.description}` };
+  if (requested === 'webgpu') return resolveWebgpu(dtype, adapter);
+  const webnn = adapter.webnn ?? NO_WEBNN;
+  if (requested === 'webnn') return resolveWebnn(dtype, webnn);
+  const passedOver = adapterPassedOver(dtype, adapter);
+  if (passedOver === null) return { ok: true, device: 'webgpu', dtype, reason: `WebGPU adapter ${adapter.description}` };
+  if (webnn.present) return { ok: true, device: 'webnn', dtype, reason: `WebNN on the CPU (${passedOver})` };
+  return { ok: true, device: 'wasm', dtype, reason: passedOver };
 }
 
 /** WASM threads per session: the cores shared among the sessions, at least one each. */
@@ -57,8 +96,8 @@ export function wasmThreads(cores: number, sessions: number, crossOriginIsolated
   return Math.max(1, Math.floor(Math.max(1, cores) / Math.max(1, sessions)));
 }
 
-/** Reads the adapter once, in the page. */
-export async function probeAdapter(): Promise<AdapterFacts> {
+/** Reads the WebGPU adapter once, in the page. */
+async function probeGpu(): Promise<AdapterFacts> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) return NO_ADAPTER;
   let adapter: GPUAdapter | null = null;
@@ -83,6 +122,36 @@ export async function probeAdapter(): Promise<AdapterFacts> {
   };
 }
 
+/**
+ * Opens a WebNN context on the CPU, as ONNX Runtime's WebNN provider will, and lets it go. A
+ * browser that shows navigator.ml may still have no backend for it: then createContext throws,
+ * and its message says why.
+ */
+export async function probeWebnn(): Promise<WebnnFacts> {
+  type Ml = { createContext(options: { deviceType: string }): Promise<{ destroy?(): void }> };
+  const ml = (globalThis.navigator as (Navigator & { ml?: Ml }) | undefined)?.ml;
+  if (!ml) return NO_WEBNN;
+  try {
+    const context = await ml.createContext({ deviceType: 'cpu' });
+    context.destroy?.();
+    return { present: true, reason: '' };
+  } catch (error) {
+    return { present: false, reason: browserWords(error) };
+  }
+}
+
+/** The browser's sentence without its "Failed to execute 'createContext' on 'ML': " frame. */
+function browserWords(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^Failed to execute '[^']*' on '[^']*':\s*/, '').replace(/\.$/, '') || 'createContext failed';
+}
+
+/** Reads what the browser offers to compute on, once, in the page. */
+export async function probeAdapter(): Promise<AdapterFacts> {
+  const [gpu, webnn] = await Promise.all([probeGpu(), probeWebnn()]);
+  return { ...gpu, webnn };
+}
+
 export interface Plan {
   fetchConcurrency: number;
   sessions: number;
@@ -100,6 +169,20 @@ export interface Machine {
   flopsPerImage: number | null;
 }
 
+/** The batch a WebNN session is made for; every batch it runs is padded or split to it. */
+export const WEBNN_BATCH = 8;
+
+function webnnPlan(machine: Machine, overrides: Partial<Plan>): Plan {
+  const { cores } = machine;
+  return {
+    fetchConcurrency: overrides.fetchConcurrency ?? FETCH_CONCURRENCY,
+    sessions: overrides.sessions ?? (cores >= 2 ? 2 : 1),
+    decoders: overrides.decoders ?? Math.max(1, Math.min(4, Math.floor(cores / 4))),
+    batchSize: overrides.batchSize ?? WEBNN_BATCH,
+    threads: overrides.threads ?? 1,
+  };
+}
+
 /** Below this a model costs less per image than decoding a photo does (ViT-B/16: 35 GFLOPs). */
 export const LIGHT_MODEL_FLOPS = 1e9;
 
@@ -115,9 +198,14 @@ export const LIGHT_MODEL_FLOPS = 1e9;
  *   has no fused multiply-add), so a decoder for every three cores and a session for each other
  *   core plus one: a worker more than the cores, so that no core idles while a stage waits on
  *   the next. Batches of 16 halve the per-batch cost of 8 (npm run bench).
+ * - WebNN: the browser's kernels compute, with threads of their own, so ONNX Runtime's WebAssembly
+ *   gets one thread a session, and sessions carry the parallelism: two on two cores or more
+ *   (ViT-B/16 on two cores: 518 ms an image on one session, 331 on two). WebNN fixes every shape
+ *   when the session is made, so the batch size is fixed too (WEBNN_BATCH unless the run says).
  * - Fetches: enough in flight to hide a round trip to S3 at a few hundred images a second.
  */
 export function defaultPlan(device: Device, machine: Machine, overrides: Partial<Plan> = {}): Plan {
+  if (device === 'webnn') return webnnPlan(machine, overrides);
   const { cores } = machine;
   const light = machine.flopsPerImage !== null && machine.flopsPerImage < LIGHT_MODEL_FLOPS;
   let sessions: number;

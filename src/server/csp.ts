@@ -27,6 +27,19 @@ export const CONTENT_SECURITY_POLICY = Object.entries(DIRECTIVES).map(([name, va
 export const CONTENT_SECURITY_POLICY_HEADER = `${CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`;
 
 /**
+ * The inference worker's own policy (a dedicated worker is held to the policy its script was sent
+ * with, not the page's): the same, and eval besides, because ONNX Runtime's WebAssembly glue builds
+ * small functions with `new Function` when it opens a WebNN session. The worker runs no markup and
+ * reads only the model's files and the tensors the page hands it; the page keeps the strict policy.
+ */
+export const INFER_WORKER_CSP_HEADER = CONTENT_SECURITY_POLICY_HEADER.replace("script-src 'self' 'wasm-unsafe-eval'", "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'");
+
+/** The policy a built file is served with: the inference worker's script gets its own. */
+export function cspHeaderFor(pathname: string): string {
+  return /^\/assets\/infer\.worker-[\w-]+\.js$/.test(pathname) ? INFER_WORKER_CSP_HEADER : CONTENT_SECURITY_POLICY_HEADER;
+}
+
+/**
  * The policy as a <meta> tag in the built index.html, so that it holds on any static host. Only
  * in the build: the dev server injects styles inline for hot reloading.
  */

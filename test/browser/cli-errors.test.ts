@@ -63,7 +63,7 @@ describe('tench classify refuses to start', () => {
   it('when a flag has a bad value (usage error, exit 2)', async () => {
     const bad = await runCli(['classify', SAMPLES, '--device', 'gpu']);
     expect(bad.code).toBe(2);
-    expect(oneLine(bad.stderr)).toMatch(/--device .*'gpu' is invalid\. --device takes one of auto, webgpu, wasm, got "gpu"/);
+    expect(oneLine(bad.stderr)).toMatch(/--device .*'gpu' is invalid\. --device takes one of auto, webgpu, webnn, wasm, got "gpu"/);
     const zero = await runCli(['classify', SAMPLES, '--batch-size', '0']);
     expect(zero.code).toBe(2);
     expect(oneLine(zero.stderr)).toMatch(/--batch-size takes a whole number of at least 1, got "0"/);

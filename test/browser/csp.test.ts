@@ -3,10 +3,13 @@
 // script.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_HEADER } from '../../src/server/csp.ts';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureBuilt } from '../../src/cli/build.ts';
+import { CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_HEADER, INFER_WORKER_CSP_HEADER } from '../../src/server/csp.ts';
 import { openApp, runTiny, type OpenApp } from '../helpers/app.ts';
 import { sampleDataset } from '../helpers/dataset.ts';
-import { TINY_MODEL } from '../helpers/paths.ts';
+import { ROOT, TINY_MODEL } from '../helpers/paths.ts';
 
 const violations = (errors: string[]) => errors.filter((e) => /Content Security Policy/i.test(e));
 
@@ -30,6 +33,17 @@ describe('the Content-Security-Policy', () => {
     expect(meta).toBe(CONTENT_SECURITY_POLICY);
     const response = await app.page.request.get(app.origin);
     expect(response.headers()['content-security-policy']).toBe(CONTENT_SECURITY_POLICY_HEADER);
+  });
+
+  it('allows eval in the inference worker alone (ONNX Runtime needs it for WebNN), the page and its other scripts keep the strict policy', async () => {
+    const assets = readdirSync(join(await ensureBuilt(ROOT, () => {}), 'assets'));
+    const policyOf = async (name: string) => (await app.page.request.get(`${app.origin}/assets/${name}`)).headers()['content-security-policy'];
+    const infer = assets.find((n) => /^infer\.worker-.*\.js$/.test(n))!;
+    const decode = assets.find((n) => /^decode\.worker-.*\.js$/.test(n))!;
+    expect(await policyOf(infer)).toBe(INFER_WORKER_CSP_HEADER);
+    expect(INFER_WORKER_CSP_HEADER).toContain("'unsafe-eval'");
+    expect(await policyOf(decode)).toBe(CONTENT_SECURITY_POLICY_HEADER);
+    expect(CONTENT_SECURITY_POLICY_HEADER).not.toContain("'unsafe-eval'");
   });
 
   it('lets a whole run through on wasm and WebGPU, gallery and download included, with no violation', async () => {

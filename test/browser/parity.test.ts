@@ -1,5 +1,6 @@
 // Same answers as the Python reference: every kind of image, two models with different
-// preprocessing, in the real browser, compared with PyTorch + Pillow.
+// preprocessing, in the real browser, compared with PyTorch + Pillow, on each backend: WASM and
+// WebGPU (SwiftShader here) in Debian's Chromium, WebNN in a Chromium that has it.
 
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { readJsonl, runCli, type OutRow } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/dataset.ts';
 import { FIXTURES, SAMPLES, TINY_MODEL } from '../helpers/paths.ts';
 import { loadReference, type Reference } from '../helpers/reference.ts';
+import { webnnBrowser } from '../helpers/webnn-browser.ts';
 
 /** Why each unreadable fixture must fail, in tench's words. */
 const UNREADABLE: Record<string, RegExp> = {
@@ -25,10 +27,17 @@ function dataset(): string {
   return dir;
 }
 
-async function classify(dir: string, model: string, extra: string[] = []): Promise<Map<string, OutRow>> {
+type Backend = 'wasm' | 'webgpu' | 'webnn';
+
+/** The CLI's flags for a backend; WebNN's browser is unpacked on first use. */
+const backendArgs = (device: Backend): string[] => ['--device', device, ...(device === 'webnn' ? ['--browser', webnnBrowser()] : [])];
+
+async function classify(dir: string, model: string, extra: string[] = [], device: Backend = 'wasm'): Promise<Map<string, OutRow>> {
   const out = join(tempDir(), 'out.jsonl');
-  const r = await runCli(['classify', dir, '--model', model, '--out', out, '--device', 'wasm', '--batch-size', '8', ...extra]);
+  const r = await runCli(['classify', dir, '--model', model, '--out', out, '--batch-size', '8', ...backendArgs(device), ...extra]);
   expect(r.code, r.stderr).toBe(0);
+  // It ran where it was asked to, not on a fallback.
+  expect(r.stderr).toContain(`device: ${device}, dtype: fp32;`);
   return new Map(readJsonl(out).map((row) => [row.path, row]));
 }
 
@@ -65,17 +74,20 @@ describe('preprocessing parity with the Python reference', () => {
     dir = dataset();
   });
 
-  it('ViT processor (224x224, bilinear, mean 0.5): every kind of image', async () => {
-    const reference = loadReference('tench-tiny-vit');
-    const result = compare(reference, await classify(dir, TINY_MODEL));
-    expect(result.atSize).toBeGreaterThanOrEqual(10);
-    console.log(`tench-tiny-vit: ${result.readable} readable images match; largest top-1 drift ${result.worst.drift.toExponential(2)} (${result.worst.path})`);
-  });
+  // WebGPU on SwiftShader takes about a second an image: every image still, each model once.
+  describe.each(['wasm', 'webgpu', 'webnn'] as const)('on %s', (device) => {
+    it('ViT processor (224x224, bilinear, mean 0.5): every kind of image', async () => {
+      const reference = loadReference('tench-tiny-vit');
+      const result = compare(reference, await classify(dir, TINY_MODEL, [], device));
+      expect(result.atSize).toBeGreaterThanOrEqual(10);
+      console.log(`${device} tench-tiny-vit: ${result.readable} readable images match; largest top-1 drift ${result.worst.drift.toExponential(2)} (${result.worst.path})`);
+    }, 600_000);
 
-  it('shortest-edge + center-crop processor (160x160, bicubic, ImageNet mean/std)', async () => {
-    const reference = loadReference('tench-tiny-vit-bicubic');
-    const result = compare(reference, await classify(dir, join(FIXTURES, 'models', 'tench-tiny-vit-bicubic')));
-    console.log(`tench-tiny-vit-bicubic: ${result.readable} readable images match; largest top-1 drift ${result.worst.drift.toExponential(2)} (${result.worst.path})`);
+    it('shortest-edge + center-crop processor (160x160, bicubic, ImageNet mean/std)', async () => {
+      const reference = loadReference('tench-tiny-vit-bicubic');
+      const result = compare(reference, await classify(dir, join(FIXTURES, 'models', 'tench-tiny-vit-bicubic'), [], device));
+      console.log(`${device} tench-tiny-vit-bicubic: ${result.readable} readable images match; largest top-1 drift ${result.worst.drift.toExponential(2)} (${result.worst.path})`);
+    }, 600_000);
   });
 
   it('applies EXIF orientation only when asked, as ImageOps.exif_transpose does', async () => {

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { pick } from '../../src/pipeline/pool.ts';
-import { defaultPlan, NO_ADAPTER, resolveRuntime, wasmThreads, type AdapterFacts } from '../../src/pipeline/runtime.ts';
+import { defaultPlan, NO_ADAPTER, resolveRuntime, wasmThreads, WEBNN_BATCH, type AdapterFacts } from '../../src/pipeline/runtime.ts';
+import { fixedBatch } from '../../workers/infer/classify.ts';
 import { encoderShape, flopsPerImage, largestActivationBytes, largestBatch } from '../../src/pipeline/batching.ts';
 
 const gpu: AdapterFacts = { present: true, fallback: false, description: 'nvidia hopper', shaderF16: true, maxBufferSize: 2 ** 32, maxStorageBufferBindingSize: 2 ** 31 };
 const swiftshader: AdapterFacts = { ...gpu, fallback: true, description: 'google swiftshader', shaderF16: false };
+const webnn = { present: true, reason: '' };
+const noWebnn = { present: false, reason: 'WebNN is not supported on this platform' };
+const gpuNoF16: AdapterFacts = { ...gpu, description: 'intel gen9', shaderF16: false };
 
 describe('resolveRuntime', () => {
   it('auto picks WebGPU on a hardware adapter, WASM on a software one or none', () => {
@@ -25,7 +29,46 @@ describe('resolveRuntime', () => {
   });
 });
 
+describe('resolveRuntime with WebNN', () => {
+  it('runs WebNN when asked and the browser opens a context, else WASM with the browser\'s reason', () => {
+    expect(resolveRuntime('webnn', 'fp32', { ...NO_ADAPTER, webnn })).toEqual({ ok: true, device: 'webnn', dtype: 'fp32', reason: 'WebNN was asked for' });
+    expect(resolveRuntime('webnn', 'fp32', { ...gpu, webnn: noWebnn })).toEqual({
+      ok: true, device: 'wasm', dtype: 'fp32', reason: 'WebNN was asked for but this browser has none (WebNN is not supported on this platform)',
+    });
+    expect(resolveRuntime('webnn', 'fp32', NO_ADAPTER)).toMatchObject({ device: 'wasm', reason: expect.stringContaining('no navigator.ml') });
+  });
+
+  it('auto prefers a hardware adapter, then WebNN, then WASM', () => {
+    expect(resolveRuntime('auto', 'fp32', { ...gpu, webnn })).toMatchObject({ device: 'webgpu' });
+    expect(resolveRuntime('auto', 'fp32', { ...swiftshader, webnn })).toMatchObject({ device: 'webnn', reason: expect.stringContaining('software') });
+    expect(resolveRuntime('auto', 'fp32', { ...NO_ADAPTER, webnn })).toMatchObject({ device: 'webnn', reason: 'WebNN on the CPU (no WebGPU adapter)' });
+    expect(resolveRuntime('auto', 'fp32', { ...swiftshader, webnn: noWebnn })).toMatchObject({ device: 'wasm', reason: expect.stringContaining('slower than WASM') });
+  });
+
+  it('auto passes over an adapter without shader-f16 for half-precision weights, fp16 and q4f16 alike', () => {
+    expect(resolveRuntime('auto', 'q4f16', { ...gpuNoF16, webnn })).toMatchObject({ device: 'webnn', dtype: 'q4f16' });
+    expect(resolveRuntime('auto', 'fp16', gpuNoF16)).toMatchObject({ device: 'wasm', reason: expect.stringContaining('shader-f16') });
+    expect(resolveRuntime('auto', 'q4f16', gpuNoF16)).toMatchObject({ device: 'wasm', reason: expect.stringContaining('shader-f16 for an q4f16') });
+    expect(resolveRuntime('auto', 'q4', gpuNoF16)).toMatchObject({ device: 'webgpu', dtype: 'q4' });
+  });
+
+  it('runs q4f16 as q4 on WebGPU without shader-f16, and says so', () => {
+    expect(resolveRuntime('webgpu', 'q4f16', gpuNoF16)).toEqual({
+      ok: true, device: 'webgpu', dtype: 'q4', reason: 'the WebGPU adapter (intel gen9) has no shader-f16, so q4f16 runs as q4',
+    });
+    expect(resolveRuntime('webgpu', 'q4f16', gpu)).toMatchObject({ dtype: 'q4f16' });
+  });
+});
+
 describe('plans', () => {
+  it('WebNN: sessions carry the parallelism, one WASM thread each, a fixed batch', () => {
+    const machine = { cores: 2, crossOriginIsolated: true, largestBatch: 64, flopsPerImage: 35e9 };
+    expect(defaultPlan('webnn', machine)).toEqual({ fetchConcurrency: 16, sessions: 2, decoders: 1, batchSize: WEBNN_BATCH, threads: 1 });
+    expect(defaultPlan('webnn', { ...machine, cores: 1 })).toMatchObject({ sessions: 1, threads: 1 });
+    expect(defaultPlan('webnn', { ...machine, cores: 16, flopsPerImage: 1e8 }, { sessions: 3, batchSize: 4 })).toMatchObject({ sessions: 3, batchSize: 4, threads: 1, decoders: 4 });
+  });
+
+
   it('shares cores among WASM sessions, one thread each without isolation', () => {
     expect(wasmThreads(8, 2, true)).toBe(4);
     expect(wasmThreads(2, 4, true)).toBe(1);
@@ -72,5 +115,25 @@ describe('batch sizing', () => {
     expect(largestBatch(vitBase, { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 27 })).toBe(27);
     expect(largestBatch(vitBase, { maxBufferSize: 2 ** 32, maxStorageBufferBindingSize: 2 ** 32 })).toBe(64);
     expect(largestBatch(null, { maxBufferSize: 2 ** 32, maxStorageBufferBindingSize: 2 ** 32 })).toBe(16);
+  });
+});
+
+describe('fixedBatch', () => {
+  // A fake session of batch 4 whose logits for an image are its first pixel and that plus one.
+  const calls: number[] = [];
+  const run = async (pixels: Float32Array, n: number) => {
+    calls.push(n);
+    if (n !== 4) throw new Error(`shape ${n}`);
+    return Float32Array.from({ length: 2 * n }, (_, i) => pixels[Math.floor(i / 2) * 3]! + (i % 2));
+  };
+  const images = (n: number) => Float32Array.from({ length: 3 * n }, (_, i) => Math.floor(i / 3) + 10);
+
+  it('pads a short batch and splits a long one, keeping only the real rows\' logits', async () => {
+    calls.length = 0;
+    const fixed = fixedBatch(run, 4, 3);
+    expect([...(await fixed(images(1), 1))]).toEqual([10, 11]);
+    expect([...(await fixed(images(6), 6))]).toEqual([10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15, 16]);
+    expect([...(await fixed(images(4), 4))]).toHaveLength(8);
+    expect(calls).toEqual([4, 4, 4, 4]);
   });
 });

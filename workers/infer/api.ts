@@ -18,6 +18,11 @@ export interface SessionSettings {
   labels: string[];
   inputWidth: number;
   inputHeight: number;
+  /**
+   * WebNN only: the batch its shapes are fixed to when the session is made, every run padded or
+   * split to it; absent, WEBNN_BATCH (src/pipeline/runtime.ts), the plan's default.
+   */
+  batchSize?: number;
 }
 
 export interface Loaded {

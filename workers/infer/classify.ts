@@ -84,3 +84,33 @@ export async function classifyInChunks(
   }
   return { ok: true, predictions, fitted };
 }
+
+type Run = (pixels: Float32Array, n: number) => Promise<Float32Array>;
+
+/**
+ * A run for a session whose batch dimension is fixed (WebNN): every pass gets exactly `size`
+ * images, a short batch padded with zeros and a long one split, and the padded rows' logits are
+ * dropped, so callers send any number of images.
+ */
+export function fixedBatch(run: Run, size: number, imageLength: number): Run {
+  return async (pixels, n) => {
+    if (n === size) return run(pixels, n);
+    const parts: Float32Array[] = [];
+    for (let first = 0; first < n; first += size) {
+      const m = Math.min(size, n - first);
+      const images = pixels.subarray(first * imageLength, (first + m) * imageLength);
+      const padded = m === size ? images : new Float32Array(size * imageLength);
+      if (m < size) padded.set(images);
+      const logits = await run(padded, size);
+      parts.push(logits.subarray(0, (logits.length / size) * m));
+    }
+    if (parts.length === 1) return parts[0]!;
+    const out = new Float32Array(parts.reduce((sum, p) => sum + p.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  };
+}

@@ -2,11 +2,14 @@
 
 import { expose, transfer } from 'comlink';
 import type { Classified, InferApi, LoadProgress, Loaded, SessionSettings } from './api.ts';
-import { classifyInChunks, type ChunkOutcome } from './classify.ts';
+import { classifyInChunks, fixedBatch, type ChunkOutcome } from './classify.ts';
 import { openSession, type Bytes, type Session } from './session.ts';
 import { reasonOf } from '../../src/core/outcome.ts';
+import { WEBNN_BATCH } from '../../src/pipeline/runtime.ts';
 
-let loading: Promise<{ session: Session; settings: SessionSettings; loaded: Loaded }> | null = null;
+type Run = Session['run'];
+
+let loading: Promise<{ run: Run; settings: SessionSettings; loaded: Loaded }> | null = null;
 let lostReason: string | null = null;
 /** Calls waiting on a run; told if the device goes. Not a race against `session.lost`, which
  * would leave a reaction, and with it the call's batch, on that promise for every call. */
@@ -36,6 +39,13 @@ function downloadMeter(onProgress: ((p: LoadProgress) => void) | undefined) {
   };
 }
 
+/** The session's forward pass; on WebNN, whose shapes are fixed, always at the fixed batch. */
+function runnerOf(session: Session, settings: SessionSettings): Run {
+  const run: Run = (pixels, n) => session.run(pixels, n);
+  if (settings.device !== 'webnn') return run;
+  return fixedBatch(run, settings.batchSize ?? WEBNN_BATCH, 3 * settings.inputWidth * settings.inputHeight);
+}
+
 async function open(settings: SessionSettings, onProgress?: (p: LoadProgress) => void) {
   const started = performance.now();
   const session = await openSession(settings, downloadMeter(onProgress));
@@ -45,8 +55,9 @@ async function open(settings: SessionSettings, onProgress?: (p: LoadProgress) =>
   });
   const loadMs = performance.now() - started;
   // Kernels compile on the first run; do it now so the pool counts this worker ready only then.
-  await session.run(new Float32Array(3 * settings.inputWidth * settings.inputHeight), 1);
-  return { session, settings, loaded: { loadMs, warmupMs: performance.now() - started - loadMs } };
+  const run = runnerOf(session, settings);
+  await run(new Float32Array(3 * settings.inputWidth * settings.inputHeight), 1);
+  return { run, settings, loaded: { loadMs, warmupMs: performance.now() - started - loadMs } };
 }
 
 const api = {
@@ -63,7 +74,7 @@ const api = {
 
   async classify(tensors, topK): Promise<Classified> {
     if (!loading) throw new Error('inference worker used before load()');
-    const { session, settings } = await loading;
+    const { run, settings } = await loading;
     // A broken session hands the batch back, so that a fresh worker can run it.
     const broken = (reason: string): Classified => transfer({ ok: false, reason, outOfMemory: false, broken: true, tensors }, tensors.map((t) => t.buffer));
     if (lostReason !== null) return broken(`the GPU device was lost (${lostReason})`);
@@ -73,7 +84,7 @@ const api = {
     const out = await new Promise<ChunkOutcome>((resolve) => {
       listener = (reason) => resolve({ ok: false, reason: `the GPU device was lost (${reason})`, outOfMemory: false });
       onLoss.add(listener);
-      classifyInChunks(tensors, (pixels, n) => session.run(pixels, n), topK, settings.labels)
+      classifyInChunks(tensors, run, topK, settings.labels)
         .then(resolve, (error: unknown) => resolve({ ok: false, reason: reasonOf(error), outOfMemory: false }));
     }).finally(() => onLoss.delete(listener));
     if (out.ok) return transfer({ ...out, inferMs: performance.now() - started, tensors }, tensors.map((t) => t.buffer));

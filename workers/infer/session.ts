@@ -4,6 +4,7 @@ import { AutoModelForImageClassification, Tensor, env } from '@huggingface/trans
 import type { SessionSettings } from './api.ts';
 import { ortWasmPaths } from './ort-files.ts';
 import { fileUrl, hubSource } from '../../src/model/model.ts';
+import { WEBNN_BATCH } from '../../src/pipeline/runtime.ts';
 
 export interface Session {
   /** One forward pass over n images of 3 x h x w; returns the logits, n x classes. */
@@ -15,6 +16,34 @@ export interface Session {
 declare global {
   /** The worker's GPU device, reachable from devtools and tests: destroying it simulates a lost GPU. */
   var tenchGpuDevice: GPUDevice | undefined;
+  /** This worker's GPU buffers now: bytes created and not destroyed, and how many were ever made. */
+  var tenchGpuBytes: { live: number; created: number } | undefined;
+}
+
+/**
+ * Counts the GPU buffers of this worker's realm, from before ONNX Runtime makes its first one, so
+ * that the bench and a test can see whether a long run's GPU memory stays flat. A buffer dropped
+ * without destroy() stays counted: it holds its memory until collected.
+ */
+function countGpuBuffers(): void {
+  if (globalThis.tenchGpuBytes || typeof GPUDevice === 'undefined') return;
+  const counts = { live: 0, created: 0 };
+  const sizes = new WeakMap<GPUBuffer, number>();
+  const create = GPUDevice.prototype.createBuffer;
+  const destroy = GPUBuffer.prototype.destroy;
+  GPUDevice.prototype.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
+    const buffer = create.call(this, descriptor);
+    sizes.set(buffer, descriptor.size);
+    counts.live += descriptor.size;
+    counts.created++;
+    return buffer;
+  };
+  GPUBuffer.prototype.destroy = function (this: GPUBuffer) {
+    counts.live -= sizes.get(this) ?? 0;
+    sizes.delete(this);
+    return destroy.call(this);
+  };
+  globalThis.tenchGpuBytes = counts;
 }
 
 /** The device ONNX Runtime made for this worker's session, when it runs on WebGPU. */
@@ -94,12 +123,32 @@ function smallFilesCache() {
 /** Bytes of the model's files as they come: of one file, or (no file) of all of them. */
 export type Bytes = { file?: string; loaded: number; total: number };
 
+/**
+ * The names exporters give a ViT input's free dimensions (ours: batch; Optimum's: batch_size,
+ * num_channels, height, width), fixed for WebNN, which compiles a graph for one shape only: a
+ * free dimension left would send its nodes to the CPU. Names a model lacks are ignored.
+ */
+function fixedDimensions(s: SessionSettings): Record<string, number> {
+  const batch = s.batchSize ?? WEBNN_BATCH;
+  return { batch, batch_size: batch, num_channels: 3, height: s.inputHeight, width: s.inputWidth };
+}
+
+/** transformers.js's device and session options: WebNN on the CPU, its shapes fixed. */
+function placement(s: SessionSettings) {
+  if (s.device !== 'webnn') return { device: s.device };
+  return {
+    device: 'webnn-cpu' as const,
+    session_options: { executionProviders: [{ name: 'webnn', deviceType: 'cpu' }], freeDimensionOverrides: fixedDimensions(s) },
+  };
+}
+
 /** `onBytes` hears the download: transformers.js sums all the files it expects (their sizes asked
  * first) where it can, and tells each file's progress as well. */
 export async function openSession(s: SessionSettings, onBytes?: (b: Bytes) => void): Promise<Session> {
   configureEnv(s);
+  if (s.device === 'webgpu') countGpuBuffers();
   const model = await AutoModelForImageClassification.from_pretrained(s.model.id, {
-    device: s.device,
+    ...placement(s),
     dtype: s.dtype,
     local_files_only: s.model.base !== null,
     revision: s.model.base === null ? hubSource(s.model.hub).revision : undefined,
