@@ -8,6 +8,9 @@
 //   npm run bench -- --quick   no ViT-B/16-sized model, no 10,000-image memory run, no million rows
 //   npm run bench -- --memory  only the peak-memory runs (1,000 and 10,000 images)
 //   npm run bench -- --sink    only the CLI's output memory (10,000 to 1,000,000 rows)
+//   npm run bench -- --dtypes  only q8 against fp32 on ViT-B/16, WASM and native (bench/dtypes.ts)
+//   npm run bench -- --webnn   only WebNN against WASM on ViT-B/16, in a Chromium with WebNN (bench/webnn.ts)
+//   npm run bench -- --webgpu  only the WebGPU path: placement, GPU buffers, sweep, kernels (bench/webgpu.ts)
 //
 // Needs Debian's python3-pil, python3-numpy and python3-skimage for the photographs and the
 // Pillow baseline, and the small model (make_fixtures.py --small, which needs python3-torch).
@@ -29,7 +32,10 @@ import type { Bench, EndToEnd, Rate, Scenario } from './bench-page.ts';
 import { cpuMeter, type CpuMeter } from './cpu.ts';
 import { peakDuring } from './memory.ts';
 import { plainCall, removeProfiles, reportRoute } from './plain-browser.ts';
+import { dtypesBench } from './dtypes.ts';
 import type { ImageSet, PreprocessResult } from './preprocess.worker.ts';
+import { webgpuBench } from './webgpu.ts';
+import { webnnBench } from './webnn.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CACHE = join(ROOT, '.cache');
@@ -42,6 +48,10 @@ const PYTHON = '/usr/bin/python3';
 const quick = process.argv.includes('--quick');
 const memoryOnly = process.argv.includes('--memory');
 const sinkOnly = process.argv.includes('--sink');
+const dtypesOnly = process.argv.includes('--dtypes');
+const webnnOnly = process.argv.includes('--webnn');
+// --webgpu: bench/webgpu.ts alone (placement, GPU buffers, sweep, kernels); --placement: its placement lines.
+const webgpuOnly = process.argv.includes('--webgpu') || process.argv.includes('--placement');
 const cores = cpus().length;
 
 function table(rows: Array<Array<string | number>>): string {
@@ -254,9 +264,16 @@ function sinkMemory(): void {
 
 async function main(): Promise<void> {
   if (sinkOnly) return sinkMemory();
+  if (webgpuOnly) return webgpuBench({ root: ROOT, dist: await buildBenchApp(), routes: benchRoutes, placementOnly: !process.argv.includes('--webgpu') });
   const browserPath = findBrowser();
   if (!browserPath.ok) throw new Error(browserPath.reason);
   ensureInputs();
+  if (webnnOnly) {
+    return webnnBench({ python: PYTHON, dist: await buildBenchApp(), routes: benchRoutes, modelDir: VIT_BASE, photosDir: MIXED, photos: 32, cores });
+  }
+  if (dtypesOnly) {
+    return dtypesBench({ root: ROOT, python: PYTHON, browserPath: browserPath.path, dist: await buildBenchApp(), routes: benchRoutes, modelDir: VIT_BASE, photosDir: MIXED, photos: 64, threads: cores });
+  }
   const hasVitBase = existsSync(join(VIT_BASE, 'onnx', 'model.onnx'));
   console.log('building the app and the bench page…');
   const dist = await buildBenchApp();
