@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, runFromForm, storedText, type OpenApp } from '../helpers/app.ts';
+import { modelControls, openApp, runFromForm, storedText, type OpenApp } from '../helpers/app.ts';
 import { SAMPLES, TINY_MODEL } from '../helpers/paths.ts';
 
 const REAL = 'google/vit-base-patch16-224';
@@ -39,13 +39,7 @@ describe('the first run', () => {
     await new Promise((done) => slowList?.close(done));
   });
 
-  const page = () => app.page;
-  const offer = () => page().getByTestId('model-offer');
-  const model = () => page().getByLabel('Model', { exact: true });
-  const reload = async () => {
-    await page().reload();
-    await page().waitForFunction(() => document.body.dataset.ready === 'true');
-  };
+  const { page, offer, model, reload } = modelControls(() => app);
 
   it('says the bundled model runs offline and the Hub cannot be reached, and offers the real one anyway', async () => {
     await expect(model().inputValue()).resolves.toBe('tench-tiny-vit');

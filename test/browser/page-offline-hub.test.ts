@@ -4,7 +4,7 @@
 // the bundled model, as the CLI does, with a button that chooses it.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, runFromForm, type OpenApp } from '../helpers/app.ts';
+import { modelControls, openApp, runFromForm, type OpenApp } from '../helpers/app.ts';
 import { TINY_MODEL } from '../helpers/paths.ts';
 
 const REAL = 'google/vit-base-patch16-224';
@@ -21,13 +21,7 @@ describe('the page without the Hub', () => {
     await app?.close();
   });
 
-  const page = () => app.page;
-  const offer = () => page().getByTestId('model-offer');
-  const model = () => page().getByLabel('Model', { exact: true });
-  const reload = async () => {
-    await page().reload();
-    await page().waitForFunction(() => document.body.dataset.ready === 'true');
-  };
+  const { page, offer, model, reload } = modelControls(() => app);
 
   it('says the Hub cannot be reached and the bundled model runs offline, and lets the user try anyway', async () => {
     await expect.poll(() => offer().getAttribute('data-hub'), { timeout: 10_000 }).toBe('unreachable');

@@ -124,3 +124,17 @@ export async function keyCookie(served: { entry(path: string): string }): Promis
 export async function pageCookie(app: Pick<OpenApp, 'context' | 'origin'>): Promise<string> {
   return (await app.context.cookies(app.origin)).map((c) => `${c.name}=${c.value}`).join('; ');
 }
+
+/** The first screen's model controls, read afresh from the app's page each time (a reload replaces them). */
+export function modelControls(app: () => OpenApp) {
+  const page = () => app().page;
+  return {
+    page,
+    offer: () => page().getByTestId('model-offer'),
+    model: () => page().getByLabel('Model', { exact: true }),
+    async reload() {
+      await page().reload();
+      await page().waitForFunction(() => document.body.dataset.ready === 'true');
+    },
+  };
+}
