@@ -5,7 +5,6 @@
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -14,18 +13,11 @@ import { DTYPE_FILES } from '../src/model/model.ts';
 import { localModelId } from '../src/server/routes.ts';
 import type { DevicesResult } from './devices-page.ts';
 import { plainCall, removeProfiles } from './plain-browser.ts';
-import { PIXELS_ROUTE, preparePixels, servePixels } from './prepared-pixels.ts';
+import { PIXELS_ROUTE, preparePixels, servePixels, type PreparedBench } from './prepared-pixels.ts';
 
-export interface DtypesOptions {
+export interface DtypesOptions extends PreparedBench {
   root: string;
-  python: string;
   browserPath: string;
-  dist: string;
-  /** The bench page's own routes (its report, no CSP), which the pixels route goes before. */
-  routes: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
-  modelDir: string;
-  photosDir: string;
-  photos: number;
   threads: number;
 }
 

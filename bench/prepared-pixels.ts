@@ -33,8 +33,19 @@ export function preparePixels(python: string, modelDir: string, photosDir: strin
   return { size: config.image_size, count: paths.length };
 }
 
+/** What a bench over prepared photos is given: the built app, the model, the photos. */
+export interface PreparedBench {
+  python: string;
+  dist: string;
+  /** The bench page's own routes (its report, no CSP), which the pixels route goes before. */
+  routes: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+  modelDir: string;
+  photosDir: string;
+  photos: number;
+}
+
 /** The app with the model folder and the prepared file at PIXELS_ROUTE, the bench's routes before the rest. */
-export function servePixels(o: { dist: string; modelDir: string; routes: (req: IncomingMessage, res: ServerResponse, next: () => void) => void }, pixelsFile: string): Promise<Served> {
+export function servePixels(o: Pick<PreparedBench, 'dist' | 'modelDir' | 'routes'>, pixelsFile: string): Promise<Served> {
   return serve(o.dist, { modelDir: o.modelDir }, 0, (req, res, next) => {
     if ((req.url ?? '').split('?')[0] !== PIXELS_ROUTE) return o.routes(req, res, next);
     res.writeHead(200, { 'content-type': 'application/octet-stream' });

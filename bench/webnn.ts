@@ -4,22 +4,15 @@
 // often WebNN's top-1 label is WASM's.
 
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localModelId } from '../src/server/routes.ts';
 import { webnnBrowser } from '../test/helpers/webnn-browser.ts';
 import type { DeviceVariant, DevicesResult } from './devices-page.ts';
 import { plainCall, removeProfiles } from './plain-browser.ts';
-import { PIXELS_ROUTE, preparePixels, servePixels } from './prepared-pixels.ts';
+import { PIXELS_ROUTE, preparePixels, servePixels, type PreparedBench } from './prepared-pixels.ts';
 
-export interface WebnnOptions {
-  python: string;
-  dist: string;
-  routes: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
-  modelDir: string;
-  photosDir: string;
-  photos: number;
+export interface WebnnOptions extends PreparedBench {
   cores: number;
 }
 
