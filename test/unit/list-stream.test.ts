@@ -13,6 +13,13 @@ import type { RetryOptions } from '../../src/net/retry.ts';
 /** The downloads' policy, with the waits shortened: four tries. */
 const QUICK: RetryOptions = { retries: 3, factor: 1, minTimeout: 5, maxTimeout: 5, randomize: false };
 
+/**
+ * The timeout where a test waits it out (a stalled body is only found stalled once it passes).
+ * Short, yet long enough for a loopback server that does answer on a busy machine. Tests in which
+ * nothing stalls keep a second, so that no stall is seen where none was made.
+ */
+const STALL_MS = 250;
+
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
 const servers: Array<{ server: Server; sockets: Set<Socket> }> = [];
@@ -58,7 +65,7 @@ describe('a list read over http', () => {
   it('gives up on a server that accepts and never answers, after the policy\'s tries, naming the list and the timeout', async () => {
     const { url, connections } = await serve(() => {});
     const started = Date.now();
-    await expect(list(url, { timeoutMs: 300 })).rejects.toThrow(`cannot read the list ${url}: no answer for 0.3 s (after 4 tries)`);
+    await expect(list(url, { timeoutMs: 100 })).rejects.toThrow(`cannot read the list ${url}: no answer for 0.1 s (after 4 tries)`);
     expect(Date.now() - started).toBeLessThan(5000);
     // Each try reached the server (Node's fetch may open a spare connection besides: the count of
     // tries is the policy's, in the message; Chromium's, in the CLI's test, opens exactly four).
@@ -76,7 +83,9 @@ describe('a list read over http', () => {
 
   it('is not a stall while the run is slow to take the next item', async () => {
     const { url, requests } = await serve((_req, res) => res.end(lines(3)));
-    const { items } = await list(url, { timeoutMs: 1000 }, 2000);
+    // Each pause outlasts the timeout, which the answer must not: it is kept longer here than
+    // where a test waits it out, as a busy machine can hold up a loopback answer too.
+    const { items } = await list(url, { timeoutMs: 500 }, 750);
     expect(items).toHaveLength(3);
     expect(requests).toHaveLength(1);
   });
@@ -99,7 +108,7 @@ describe('a list read over http', () => {
           res.writeHead(206, { ...headers, 'content-range': `bytes ${from}-${body.length - 1}/${body.length}` }).end(body.slice(from));
         } else res.writeHead(200, headers).end(body);
       });
-      const { items } = await list(url);
+      const { items } = await list(url, { timeoutMs: STALL_MS });
       expect(items.map((i) => i.path)).toEqual(body.trim().split('\n'));
       // The next request went on from the byte reached.
       expect(requests.map((r) => r.headers.range).filter(Boolean)[0]).toBe(`bytes=${cut}-`);
@@ -112,7 +121,7 @@ describe('a list read over http', () => {
       if (!req.headers.range) res.write(lines(100));
       else res.end(lines(200));
     });
-    await expect(list(url)).rejects.toThrow(/^cannot read the list .*: it changed while it was read \(after \d+ bytes\)$/);
+    await expect(list(url, { timeoutMs: STALL_MS })).rejects.toThrow(/^cannot read the list .*: it changed while it was read \(after \d+ bytes\)$/);
   });
 
   it('stops a line that never ends at the line limit, having read little more than it', async () => {
