@@ -7,11 +7,13 @@ import { env, pipeline } from '@huggingface/transformers';
 // ONNX Runtime's own session options and logs.
 import * as ort from 'onnxruntime-web/webgpu';
 import { transfer } from 'comlink';
-import { newControl, planFor, runJob } from '../src/job.ts';
+import { newControl } from '../src/run/control.ts';
+import { hostFacts, runJob } from '../src/run/run.ts';
+import { planRun } from '../src/run/plan.ts';
 import { modelRefFromInput } from '../src/model/model.ts';
 import { loadModelInfo } from '../src/model/model.ts';
 import { spawnInferrer } from '../src/pipeline/bridge.ts';
-import { probeAdapter } from '../src/pipeline/runtime.ts';
+import { probeAdapter } from '../src/run/backend.ts';
 import { openStore } from '../src/store/db.ts';
 import type { Device } from '../src/core/device.ts';
 import { ortWasmPaths } from '../workers/infer/ort-files.ts';
@@ -52,7 +54,8 @@ async function modelOnly(s: Scenario): Promise<Rate> {
   const info = await loadModelInfo(ref);
   if (!info.ok) throw new Error(info.reason);
   const p = info.value.preprocess;
-  const plan = planFor({ sessions: s.sessions ?? null, decoders: s.decoders ?? null, batchSize: s.batchSize ?? null, threads: s.threads ?? null }, s.device, info.value, await probeAdapter());
+  const asked = { sessions: s.sessions ?? null, decoders: s.decoders ?? null, batchSize: s.batchSize ?? null, threads: s.threads ?? null, fetchConcurrency: 1, maxPixels: 1 };
+  const plan = planRun(asked, s.device, info.value.shape, hostFacts(), await probeAdapter());
   const workers = Array.from({ length: plan.sessions }, () => spawnInferrer());
   try {
     await Promise.all(workers.map((w) => w.api.load({

@@ -1,63 +1,29 @@
 // `tench classify`: checks the inputs, serves the app, drives it in Chromium, and streams the rows
 // the page stores to --out (and --failures) as the run goes (sink/outputs.ts).
 
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { Sample } from '../datasets/sample.ts';
-import { isEndpointUrl, isS3HttpsUrl, parseS3Url } from '../datasets/s3.ts';
-import type { Shard } from '../datasets/shard.ts';
-import { BUNDLED_MODEL, revisionProblem } from '../model/model.ts';
+import { BUNDLED_MODEL } from '../model/model.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import type { Evaluation, Failures } from '../store/evaluate.ts';
-import type { ExportFormat } from '../store/export.ts';
-import type { ResultRow } from '../store/results.ts';
-import type { RunRecord } from '../store/runs.ts';
-import type { AutomationRequest } from '../ui/automation.ts';
-import { valueOf, withDefaults, type SettingValues } from '../settings.ts';
-import { findBrowser, launch, type Launched } from './browser.ts';
-import { ensureBuilt } from './build.ts';
-import { EXIT, exitOf, usage, type ExitStatus, type Outcome } from './exit.ts';
-import { emptyRun } from './empty-run.ts';
+import type { ResultRow, RunRecord } from '../store/records.ts';
+import type { AutomationRequest } from '../page-protocol.ts';
+import { callPage, pageReady, startInPage } from './page-calls.ts';
+import { valueOf, withDefaults } from '../settings.ts';
+import type { Launched } from './browser.ts';
+import { checkInputs, type Checked } from './checks.ts';
+import type { ClassifyOptions } from './classify-flags.ts';
 import { awsCredentials } from './credentials.ts';
-import { chooseDataset, chooseModel, type DatasetChoice, type ModelChoice } from './inputs.ts';
-import { prepareHubModel } from './hub-model.ts';
-import { parseLabelMap } from '../model/label-map.ts';
+import { emptyRun } from './empty-run.ts';
+import { EXIT, exitOf, type ExitStatus } from './exit.ts';
+import { prepareHubModel, type HubModel } from './hub-model.ts';
+import type { ModelChoice } from './inputs.ts';
+import { openApp } from './open-app.ts';
+import type { Destination } from './output.ts';
 import type { ProgressSink } from './progress.ts';
-import { chooseDestination, type Destination } from './output.ts';
-import { serve, type Served } from './server.ts';
+import type { Served } from './server.ts';
 import { openOutputs, type Output, type Outputs, type StoredRows } from './sink/outputs.ts';
-import { openState, stateDir, type State } from './state.ts';
 import { steer, STOPPED, type Steering } from './steering.ts';
-
-export interface ClassifyOptions {
-  dataset: string;
-  sample?: Sample | null;
-  /** A JSON file: { "your class name": "the model's label" }. */
-  labelMap?: string;
-  model: string;
-  /** For a Hub id: a mirror in the Hub's layout ($HF_ENDPOINT), the revision, and the token ($HF_TOKEN). */
-  hub?: { endpoint?: string; revision?: string; token?: string };
-  out: string;
-  /** A second file with the failed images alone. */
-  failures?: string;
-  /** Where runs are kept between invocations; see state.ts. */
-  state?: string;
-  /** Go on with the newest unfinished run of this dataset and model, or start one. */
-  resume: boolean;
-  /** Classify again the images that failed in the newest run of this dataset and model. */
-  retryFailed: boolean;
-  /** The run settings given (settings.ts); the table's defaults for the rest. */
-  settings: Partial<SettingValues>;
-  s3Endpoint?: string;
-  s3Region?: string;
-  browser?: string;
-  headed: boolean;
-  /** Only this shard's images; see shard-flags.ts. */
-  shard: Shard | null;
-  /** The format of a part file when --out (or --failures) names a folder. */
-  format?: ExportFormat;
-}
 
 export interface Console {
   out(line: string): void;
@@ -90,10 +56,7 @@ export interface Summary {
   firstRowSeconds: number | null;
 }
 
-/** Exit statuses, as the README lists them. */
-
 const PAGE_READY_MS = 60_000;
-const READ_PAGE = 1000;
 
 /**
  * `steering` is the command's, listening since it started (main.ts); without one, the signals
@@ -109,120 +72,159 @@ export async function classify(root: string, o: ClassifyOptions, io: Console, st
   }
 }
 
+/** What a run here is made of: the options, the console, what was opened for it, and the outputs once open. */
+interface Run {
+  root: string;
+  o: ClassifyOptions;
+  io: Console;
+  steering: Steering;
+  checked: Checked;
+  hubModel: HubModel | null;
+  browser: Launched;
+  server: Served;
+  /** Open from before the run starts until it ends: aborted then unless finished. */
+  outputs: Outputs | null;
+}
+
 async function classifyWith(root: string, o: ClassifyOptions, io: Console, steering: Steering): Promise<number> {
-  const fail = (reason: string, exit: ExitStatus = EXIT.failed) => {
-    io.progress.stop();
-    io.err(`tench: ${reason}`);
-    return exit;
-  };
-  // Stopped before the run started: the words were said when the signal came.
-  const cancelled = () => EXIT.cancelled;
-  if (steering.stopping) return cancelled();
-  const checked = await steering.until(checkInputs(o));
-  if (checked === STOPPED) return cancelled();
-  if (!checked.ok) return fail(checked.reason, exitOf(checked));
-  const { model, dataset, labelMap, out, failuresOut, state } = checked.value;
-  // A Hub model is in this machine's Hugging Face cache before the browser starts (downloaded once).
-  const hubModel = model.routes.modelDir ? null : await steering.until(prepareHubModel(o.model, o.hub ?? {}, withDefaults(o.settings).dtype, io.err));
-  if (hubModel === STOPPED) return cancelled();
-  if (hubModel && !hubModel.ok) return fail(withOfflineHint(hubModel.reason, model, root), exitOf(hubModel));
-  // Not cut short: it may be starting a browser, which must then be closed here.
-  const app = await openApp(root, checked.value.browserPath, { ...dataset.routes, ...model.routes, ...hubModel?.value.routes }, state, o.headed, io);
-  if (!app.ok) return steering.stopping ? cancelled() : fail(app.reason);
-  const { browser, server } = app;
-
-  let outputs: Outputs | null = null;
+  const run = await prepare(root, o, io, steering);
+  if (typeof run === 'number') return run;
   try {
-    if (steering.stopping) return cancelled();
-    const page = await browser.context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    let lastProgress: Progress | null = null;
-    await page.exposeFunction('tenchProgress', (p: Progress) => {
-      lastProgress = p;
-      io.progress.update(p);
-    });
-    // The rows each store transaction made durable, in order: the run waits for the outputs.
-    // Keys that expire are asked for again, from the same chain, before they do; never stored.
-    await page.exposeFunction('tenchCredentials', async () => {
-      const again = await awsCredentials();
-      return again.ok ? again.value : undefined;
-    });
-    await page.exposeFunction('tenchRows', (rowsJson: string) => outputs?.take(JSON.parse(rowsJson) as ResultRow[]));
-    if ((await steering.until(page.goto(server.origin))) === STOPPED) return cancelled();
-    try {
-      const ready = await steering.until(page.waitForFunction(() => document.body.dataset.ready === 'true' && !!window.tench, null, { timeout: PAGE_READY_MS }));
-      if (ready === STOPPED) return cancelled();
-    } catch {
-      return fail(`the app did not start in the browser${pageErrors.length ? `: ${pageErrors[0]}` : ''}`);
-    }
-
-    const request: AutomationRequest = {
-      ...withDefaults(o.settings),
-      dataset: dataset.spec(server.origin),
-      model: model.input,
-      credentials: dataset.credentials,
-      // The page reads a Hub model from this server, never from the hub: the token stays here.
-      hub: hubModel ? hubModel.value.hubFor(server.origin) : {},
-      shard: o.shard,
-      sample: o.sample ?? null,
-      labelMap,
-    };
-    const prior = await steering.until(findPrior(page, request, o, io));
-    if (prior === STOPPED) return cancelled();
-    const wanted: Output[] = [{ to: out, kind: 'results' }, ...(failuresOut ? [{ to: failuresOut, kind: 'failures' as const }] : [])];
-    try {
-      outputs = await openOutputs(wanted, !prior ? 'new' : o.retryFailed ? 'rewrite' : 'resume', prior && storedRows(page, prior.id), s3Options(o));
-    } catch (error) {
-      return fail(`cannot write ${shownAll(wanted)}: ${(error as Error).message}`);
-    }
-    for (const note of outputs.notes) io.err(`tench: ${note}`);
-    // From here a pause or a cancel goes to the run; one that came before it is applied as it
-    // starts, in the same call, so none is lost in between.
-    if (!steering.attach(page)) return cancelled();
-    const paused = steering.paused;
-    const run = prior
-      ? await page.evaluate(([id, retry, c, t, p]) => {
-        const going = window.tench!.continue(id, retry, c, t);
-        if (p) window.tench!.pause();
-        return going;
-      }, [prior.id, o.retryFailed ? 'failed' : 'missing', request.credentials, request.hubToken, paused] as const)
-      : await page.evaluate(([r, p]) => {
-        const going = window.tench!.run(r);
-        if (p) window.tench!.pause();
-        return going;
-      }, [request, paused] as const);
-    io.progress.stop();
-    if ('refused' in run) return fail(run.refused);
-    let written: number;
-    try {
-      written = await outputs.finish(storedRows(page, run.id));
-    } catch (error) {
-      return fail(`cannot write ${shownAll(wanted)}: ${(error as Error).message}`);
-    }
-    if (run.state === 'failed') return fail(`the run failed: ${withOfflineHint(run.error ?? 'no reason given', model, root)}`);
-    await report(page, run, o, io, written, out, failuresOut, { unsandboxed: browser.unsandboxed, progress: lastProgress });
-    if (run.state === 'cancelled') return EXIT.cancelled;
-    const counts = run.counts ?? { ok: 0, failed: 0 };
-    const kind = dataset.routes.dataDir ? 'folder' : dataset.spec(server.origin).kind === 's3' ? 'prefix' : 'list';
-    const empty = emptyRun(counts.ok + counts.failed, { dataset: shownDataset(o.dataset), kind, shard: o.shard, listing: lastProgress, extensions: valueOf(run.request ?? {}, 'extensions') ?? [] });
-    if (empty) io.err(`tench: ${empty.line}`);
-    return empty?.exit ?? EXIT.ok;
+    return await runInPage(run);
   } finally {
-    await outputs?.abort().catch(() => {});
-    await browser.close();
-    await server.close();
+    await run.outputs?.abort().catch(() => {});
+    await run.browser.close();
+    await run.server.close();
   }
 }
 
-interface Checked {
-  model: ModelChoice;
-  dataset: DatasetChoice;
-  labelMap: Record<string, string> | undefined;
-  browserPath: string;
-  out: Destination;
-  failuresOut: Destination | null;
-  state: State;
+/** One sentence on stderr, the progress line stopped first: the status to exit with. */
+function failed(io: Console, reason: string, exit: ExitStatus = EXIT.failed): ExitStatus {
+  io.progress.stop();
+  io.err(`tench: ${reason}`);
+  return exit;
+}
+
+/**
+ * The inputs checked, a Hub model in this machine's Hugging Face cache (downloaded once) and the
+ * app open in the browser; or the status to exit with. Stopped before the run started, the words
+ * were said when the signal came.
+ */
+async function prepare(root: string, o: ClassifyOptions, io: Console, steering: Steering): Promise<Run | ExitStatus> {
+  if (steering.stopping) return EXIT.cancelled;
+  const checked = await steering.until(checkInputs(o));
+  if (checked === STOPPED) return EXIT.cancelled;
+  if (!checked.ok) return failed(io, checked.reason, exitOf(checked));
+  const { model, dataset, state } = checked.value;
+  const hubModel = model.routes.modelDir ? null : await steering.until(prepareHubModel(o.model, o.hub ?? {}, withDefaults(o.settings).dtype, io.err));
+  if (hubModel === STOPPED) return EXIT.cancelled;
+  if (hubModel && !hubModel.ok) return failed(io, withOfflineHint(hubModel.reason, model, root), exitOf(hubModel));
+  // Not cut short: it may be starting a browser, which must then be closed here.
+  const app = await openApp(root, checked.value.browserPath, { ...dataset.routes, ...model.routes, ...hubModel?.value.routes }, state, o.headed, io.err);
+  if (!app.ok) return steering.stopping ? EXIT.cancelled : failed(io, app.reason);
+  return { root, o, io, steering, checked: checked.value, hubModel: hubModel?.value ?? null, browser: app.browser, server: app.server, outputs: null };
+}
+
+/** The run in the page: started or gone on with, its rows streamed to the outputs, then reported. */
+async function runInPage(run: Run): Promise<number> {
+  const { o, io, steering } = run;
+  if (steering.stopping) return EXIT.cancelled;
+  const page = await openPage(run);
+  if (typeof page === 'number') return page;
+  const request = requestFor(run);
+  const prior = await steering.until(findPrior(page.page, request, o, io));
+  if (prior === STOPPED) return EXIT.cancelled;
+  const wanted = outputsWanted(run.checked);
+  try {
+    run.outputs = await openOutputs(wanted, !prior ? 'new' : o.retryFailed ? 'rewrite' : 'resume', prior && storedRows(page.page, prior.id), s3Options(o));
+  } catch (error) {
+    return failed(io, `cannot write ${shownAll(wanted)}: ${(error as Error).message}`);
+  }
+  for (const note of run.outputs.notes) io.err(`tench: ${note}`);
+  // From here a pause or a cancel goes to the run; one that came before it is applied as it
+  // starts, in the same call, so none is lost in between.
+  if (!steering.attach(page.page)) return EXIT.cancelled;
+  const record = await start(page.page, prior, request, o.retryFailed, steering.paused);
+  io.progress.stop();
+  if ('refused' in record) return failed(io, record.refused);
+  return finish(run, page, record, run.outputs, wanted);
+}
+
+/** The page the run is in, and the last progress it sent. */
+interface InPage {
+  page: Page;
+  progress(): Progress | null;
+}
+
+/** The app's page, ready, with the functions it calls back here; or the status to exit with. */
+async function openPage(run: Run): Promise<InPage | ExitStatus> {
+  const { io, steering } = run;
+  const page = await run.browser.context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  let last: Progress | null = null;
+  await page.exposeFunction('tenchProgress', (p: Progress) => {
+    last = p;
+    io.progress.update(p);
+  });
+  // Keys that expire are asked for again, from the same chain, before they do; never stored.
+  await page.exposeFunction('tenchCredentials', async () => {
+    const again = await awsCredentials();
+    return again.ok ? again.value : undefined;
+  });
+  // The rows each store transaction made durable, in order: the run waits for the outputs.
+  await page.exposeFunction('tenchRows', (rowsJson: string) => run.outputs?.take(JSON.parse(rowsJson) as ResultRow[]));
+  if ((await steering.until(page.goto(run.server.origin))) === STOPPED) return EXIT.cancelled;
+  try {
+    const ready = await steering.until(pageReady(page, PAGE_READY_MS));
+    if (ready === STOPPED) return EXIT.cancelled;
+  } catch {
+    return failed(io, `the app did not start in the browser${pageErrors.length ? `: ${pageErrors[0]}` : ''}`);
+  }
+  return { page, progress: () => last };
+}
+
+/** What the page runs: the settings given, the table's defaults for the rest. */
+function requestFor(run: Run): AutomationRequest {
+  const { o, checked, server } = run;
+  return {
+    ...withDefaults({ ...o.settings, shard: o.shard, sample: o.sample, labelMap: checked.labelMap }),
+    dataset: checked.dataset.spec(server.origin),
+    model: checked.model.input,
+    credentials: checked.dataset.credentials,
+    // The page reads a Hub model from this server, never from the hub: the token stays here.
+    hub: run.hubModel ? run.hubModel.hubFor(server.origin) : {},
+  };
+}
+
+function outputsWanted(checked: Checked): Output[] {
+  return [{ to: checked.out, kind: 'results' }, ...(checked.failuresOut ? [{ to: checked.failuresOut, kind: 'failures' as const }] : [])];
+}
+
+/** A new run, or the prior one going on; paused at once when a pause came before it started. */
+function start(page: Page, prior: RunRecord | null, request: AutomationRequest, retryFailed: boolean, paused: boolean): Promise<RunRecord | { refused: string }> {
+  return prior
+    ? startInPage(page, { continue: [prior.id, retryFailed ? 'failed' : 'missing', request.credentials, request.hubToken] }, paused)
+    : startInPage(page, { run: request }, paused);
+}
+
+/** After the run: the outputs completed, the report, and the status: a run of no images is no success. */
+async function finish(run: Run, page: InPage, record: RunRecord, outputs: Outputs, wanted: readonly Output[]): Promise<number> {
+  const { root, o, io, checked } = run;
+  let written: number;
+  try {
+    written = await outputs.finish(storedRows(page.page, record.id));
+  } catch (error) {
+    return failed(io, `cannot write ${shownAll(wanted)}: ${(error as Error).message}`);
+  }
+  if (record.state === 'failed') return failed(io, `the run failed: ${withOfflineHint(record.error ?? 'no reason given', checked.model, root)}`);
+  await report(page.page, record, o, io, written, checked.out, checked.failuresOut, { unsandboxed: run.browser.unsandboxed, progress: page.progress() });
+  if (record.state === 'cancelled') return EXIT.cancelled;
+  const counts = record.counts ?? { ok: 0, failed: 0 };
+  const kind = checked.dataset.routes.dataDir ? 'folder' : checked.dataset.spec(run.server.origin).kind === 's3' ? 'prefix' : 'list';
+  const empty = emptyRun(counts.ok + counts.failed, { dataset: shownDataset(o.dataset), kind, shard: o.shard, listing: page.progress(), extensions: valueOf(record.request ?? {}, 'extensions') ?? [] });
+  if (empty) io.err(`tench: ${empty.line}`);
+  return empty?.exit ?? EXIT.ok;
 }
 
 /** A Hub model that cannot be reached: say what runs without a network. */
@@ -231,75 +233,6 @@ function withOfflineHint(reason: string, model: ModelChoice, root: string): stri
   const bundled = join(root, 'public', 'models', BUNDLED_MODEL);
   const shown = relative(process.cwd(), bundled);
   return `${reason}; without a network, the bundled demo model runs (random weights: its labels mean nothing): --model ${shown.startsWith('..') || isAbsolute(shown) ? bundled : shown}`;
-}
-
-/**
- * Everything that can be wrong before a browser starts, each as one sentence: what was typed is a
- * usage error (exit 2), what it names is the world's (exit 1).
- */
-async function checkInputs(o: ClassifyOptions): Promise<Outcome<Checked>> {
-  if (o.hub?.endpoint && !isEndpointUrl(o.hub.endpoint)) return usage(`HF_ENDPOINT ${o.hub.endpoint} is not an http(s) URL, such as https://hf-mirror.com`);
-  const revision = revisionProblem(o.model, o.hub ?? {});
-  if (revision) return usage(revision);
-  const bucketUrl = o.dataset.startsWith('s3://') || isS3HttpsUrl(o.dataset) ? parseS3Url(o.dataset) : null;
-  if (bucketUrl && !bucketUrl.ok) return usage(bucketUrl.reason);
-  const model = chooseModel(o.model, withDefaults(o.settings).dtype);
-  if (!model.ok) return model;
-  const dataset = await chooseDataset(o.dataset, { endpoint: o.s3Endpoint, region: o.s3Region });
-  if (!dataset.ok) return dataset;
-  const labelMap = await readLabelMap(o.labelMap);
-  if (!labelMap.ok) return labelMap;
-  const browserPath = findBrowser(o.browser);
-  if (!browserPath.ok) return browserPath;
-  const out = chooseDestination('--out', o.out, { shard: o.shard, format: o.format });
-  if (!out.ok) return out;
-  const failuresOut = o.failures === undefined ? null : chooseDestination('--failures', o.failures, { shard: o.shard, format: o.format, base: 'failures' });
-  if (failuresOut && !failuresOut.ok) return failuresOut;
-  const opened = await openState(stateDir(o.state));
-  if (!opened.ok) return opened;
-  return { ok: true, value: { model: model.value, dataset: dataset.value, labelMap: labelMap.value, browserPath: browserPath.path, out: out.value, failuresOut: failuresOut?.ok ? failuresOut.value : null, state: opened.state } };
-}
-
-/** The browser, started while the app is checked and served (each takes a few hundred ms). */
-async function openApp(root: string, browserPath: string, routes: Parameters<typeof serve>[1], state: State, headed: boolean, io: Console): Promise<{ ok: true; browser: Launched; server: Served } | { ok: false; reason: string }> {
-  const launching = launch(browserPath, { headed, userDataDir: state.profile, serviceWorkers: 'block' }).then(
-    (launched) => ({ ok: true as const, launched }),
-    (error: unknown) => ({ ok: false as const, message: (error as Error).message }),
-  );
-  // Whatever stops the command before the run, the browser it started must not keep it alive.
-  const closeBrowser = async () => {
-    const started = await launching;
-    if (started.ok) await started.launched.close();
-  };
-  let server: Served;
-  try {
-    const dist = await ensureBuilt(root, io.err);
-    try {
-      server = await serve(dist, routes, state.port ?? 0);
-    } catch (error) {
-      const busy = (error as { code?: string }).code === 'EADDRINUSE';
-      await closeBrowser();
-      return { ok: false, reason: busy
-        ? `port ${state.port}, where the runs in ${state.dir} are served, is in use: another tench may be using that state folder (give each process its own --state)`
-        : `cannot start the local server: ${(error as Error).message}` };
-    }
-    if (state.port === null) await state.remember(Number(new URL(server.origin).port)).catch(async (error: unknown) => {
-      await server.close();
-      throw error;
-    });
-  } catch (error) {
-    await closeBrowser();
-    throw error;
-  }
-  const started = await launching;
-  if (!started.ok) {
-    await server.close();
-    return { ok: false, reason: /ProcessSingleton|SingletonLock|profile.*in use/i.test(started.message)
-      ? `the browser profile in ${state.dir} is in use by another tench; give each process its own --state`
-      : `cannot start the browser at ${browserPath}: ${started.message.split('\n')[0]}` };
-  }
-  await server.admit(started.launched.context);
-  return { ok: true, browser: started.launched, server };
 }
 
 /** What this process saw of the run besides its record: the browser's sandbox, the last progress. */
@@ -319,7 +252,7 @@ async function report(page: Page, run: RunRecord, o: ClassifyOptions, io: Consol
   if (counts.resumed || counts.cached) {
     io.err(`${counts.resumed} rows were already stored by this run, ${counts.cached} taken from earlier runs of the same images and model`);
   }
-  const { evaluation, failures } = await page.evaluate(([id, n]) => window.tench!.report(id, n), [run.id, 20] as const);
+  const { evaluation, failures } = await callPage(page, 'report', run.id, 20);
   io.report(evaluation, failures);
   io.err(`wrote ${written} rows to ${out.shown}${failuresOut ? ` and ${failures.total} failures to ${failuresOut.shown}` : ''}`);
   // This process's part of the run: from its start (or resumption) to its end.
@@ -328,17 +261,6 @@ async function report(page: Page, run: RunRecord, o: ClassifyOptions, io: Consol
   // From this command's start (the browser shares the system clock) to the first stored row.
   const firstRowSeconds = run.firstRowAt ? (run.firstRowAt - performance.timeOrigin) / 1000 : null;
   io.summary({ images: counts.ok + counts.failed, errors: counts.failed, seconds, rate: computed / Math.max(seconds, 1e-3), computed, state: run.state, out: out.shown, resumed: counts.resumed, cached: counts.cached, repeated, firstRowSeconds });
-}
-
-async function readLabelMap(file: string | undefined): Promise<{ ok: true; value: Record<string, string> | undefined } | { ok: false; reason: string }> {
-  if (file === undefined) return { ok: true, value: undefined };
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    return { ok: false, reason: `--label-map ${file}: ${(error as Error).message}` };
-  }
-  return parseLabelMap(text, `--label-map ${file}`);
 }
 
 /** The dataset as the user gave it, without a presigned list URL's signature. */
@@ -350,11 +272,10 @@ function s3Options(o: ClassifyOptions) {
   return { endpoint: o.s3Endpoint, region: o.s3Region };
 }
 
-
 /** The run --resume or --retry-failed goes on with, if there is one. */
 async function findPrior(page: Page, request: AutomationRequest, o: ClassifyOptions, io: Console): Promise<RunRecord | null> {
   if (!o.resume && !o.retryFailed) return null;
-  const prior = await page.evaluate(([d, m, u, s, h]) => window.tench!.latest(d, m, u, s, h), [request.dataset, request.model, !o.retryFailed, o.shard, request.hub] as const);
+  const prior = await callPage(page, 'latest', request.dataset, request.model, !o.retryFailed, o.shard, request.hub);
   if (prior) io.err(`${o.retryFailed ? 'retrying the failed images of' : 'resuming'} run ${prior.id} (${prior.state}); its own settings apply`);
   else io.err(`no ${o.retryFailed ? '' : 'unfinished '}run of this dataset${o.shard ? `, shard` : ''} and model to go on with: starting a new one`);
   return prior;
@@ -363,9 +284,9 @@ async function findPrior(page: Page, request: AutomationRequest, o: ClassifyOpti
 /** The run's rows in the page's store, as the outputs read them. */
 function storedRows(page: Page, runId: string): StoredRows {
   return {
-    byOrder: (after, limit) => page.evaluate(([id, a, n]) => window.tench!.rowsByOrder(id, a, n), [runId, after, limit] as const),
-    standing: (path, failuresOnly) => page.evaluate(([id, p, f]) => window.tench!.standing(id, p, f), [runId, path, failuresOnly] as const),
-    count: () => page.evaluate((id) => window.tench!.count(id), runId),
+    byOrder: (after, limit) => callPage(page, 'rowsByOrder', runId, after, limit),
+    standing: (path, failuresOnly) => callPage(page, 'standing', runId, path, failuresOnly),
+    count: () => callPage(page, 'count', runId),
   };
 }
 

@@ -6,6 +6,7 @@ import { SingleBar } from 'cli-progress';
 import { DTYPES, type Dtype } from '../core/device.ts';
 import { DTYPE_FILES, hubRef, hubSource, missingDtypeFile, type HubSource } from '../model/model.ts';
 import { HUB_ROUTE, type RouteOptions } from '../server/routes.ts';
+import { inputOf } from '../settings.ts';
 import { hubCache, hubCacheDir, hubOffline } from './hub-cache.ts';
 import { usage, type Refusal } from './exit.ts';
 
@@ -73,10 +74,10 @@ export async function prepareHubModel(input: string, hub: Partial<HubSource> & {
   const dir = hubCacheDir(env);
   const offline = hubOffline(env);
   const named = ref.asked ? `${ref.asked} (its ONNX export ${ref.id})` : ref.id;
-  // The revision names folders of the cache (refs/<revision>, snapshots/<revision>), as git names refs.
-  if (source.revision.split('/').some((part) => part === '' || part === '.' || part === '..') || /[\0\\]/.test(source.revision)) {
-    return usage(`--revision ${source.revision} is not a branch, tag or commit name`);
-  }
+  // The revision names folders of the cache (refs/<revision>, snapshots/<revision>): checked where
+  // they are made, whoever asked.
+  const revision = inputOf('revision').parse(source.revision);
+  if (!revision.ok) return usage(revision.reason);
   const cache = hubCache({ dir, endpoint: source.endpoint, id: ref.id, revision: source.revision, token: hub.token, offline, onDownload: downloadReporter(err, dir) });
   const needed = [...START_FILES, DTYPE_FILES[dtype].file];
   if (offline && !(await cache.holds(needed))) {

@@ -4,7 +4,8 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { s3AccessFor, type DatasetSpec } from '../datasets/dataset.ts';
+import { s3AccessFor, type RemoteSpec } from '../datasets/remote.ts';
+import type { DatasetSpec } from '../datasets/spec.ts';
 import { makeS3Client, type Credentials, type S3Access } from '../net/s3-client.ts';
 import { isEndpointUrl, isS3HttpsUrl, parseS3Url } from '../datasets/s3.ts';
 import { DATA_MANIFEST, localModelId, type RouteOptions } from '../server/routes.ts';
@@ -18,7 +19,8 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 export interface DatasetChoice {
   /** The spec, with the origin still to fill in for served folders. */
-  spec: (origin: string) => DatasetSpec;
+  /** The CLI serves a folder as a list, so what the page reads is always a list or a prefix. */
+  spec: (origin: string) => RemoteSpec;
   routes: RouteOptions;
   credentials?: Credentials;
   describe: string;

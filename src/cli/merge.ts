@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import Papa from 'papaparse';
-import { openDataset } from '../datasets/dataset.ts';
+import { openRemote } from '../datasets/remote.ts';
 import { isImagePath } from '../datasets/filter.ts';
 import { walkFiles } from '../server/routes.ts';
 import { csvLine, formatOf, fromSpreadsheetSafe, jsonlLine, resultColumns, resultCsvLine, resultsParquet, type ExportFormat, type ExportRecord } from '../store/export.ts';
@@ -162,7 +162,7 @@ async function datasetPaths(dataset: string, s3: S3Options): Promise<Set<string>
   }
   const chosen = await chooseDataset(dataset, s3);
   if (!chosen.ok) throw new Error(chosen.reason);
-  const opened = openDataset(chosen.value.spec(''), { credentials: chosen.value.credentials });
+  const opened = openRemote(chosen.value.spec(''), { credentials: chosen.value.credentials });
   for await (const item of opened.items) paths.add(item.path);
   return paths;
 }

@@ -2,30 +2,20 @@
 // gives each of its tasks; and the name of a shard's output file, which `tench merge` reads back.
 
 import type { Shard } from '../datasets/shard.ts';
+import { INPUTS, SHARD_INDEX_VARIABLES, settingOf } from '../settings.ts';
 import type { ExportFormat } from '../store/export.ts';
 import { usage, type Outcome } from './exit.ts';
 
 type Env = Record<string, string | undefined>;
 
-/**
- * The task's own index, set by the batch system: a Kubernetes Indexed Job, an AWS Batch array job.
- * Neither says how many tasks there are (Kubernetes keeps `completions` out of the environment),
- * so the count comes from --shards or TENCH_SHARDS.
- */
-export const INDEX_VARIABLES: readonly string[] = Object.freeze(['JOB_COMPLETION_INDEX', 'AWS_BATCH_JOB_ARRAY_INDEX']);
-export const COUNT_VARIABLE = 'TENCH_SHARDS';
+const COUNT_VARIABLE = INPUTS.shards.env[0];
 
 const WHOLE = /^\d+$/;
 
-/** `i/n` with 0 <= i < n. */
+/** `i/n` with 0 <= i < n, as the settings table reads it; a refusal is a usage error. */
 export function parseShard(value: string): Outcome<Shard> {
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
-  const index = Number(m?.[1]);
-  const count = Number(m?.[2]);
-  if (!m || !Number.isSafeInteger(count) || count < 1 || index >= count) {
-    return usage(`--shard takes i/n, a 0-based shard index below a shard count of at least 1, such as 0/4, got ${JSON.stringify(value)}`);
-  }
-  return { ok: true, value: { index, count } };
+  const parsed = settingOf('shard').parse(value);
+  return parsed.ok ? parsed : usage(parsed.reason);
 }
 
 /**
@@ -41,7 +31,7 @@ export function resolveShard(flags: { shard?: Shard; shards?: number }, env: Env
     }
     return { ok: true, value: flags.shard };
   }
-  const indexName = INDEX_VARIABLES.find((name) => (env[name] ?? '').trim() !== '');
+  const indexName = SHARD_INDEX_VARIABLES.find((name) => (env[name] ?? '').trim() !== '');
   const countText = env[COUNT_VARIABLE]?.trim();
   const countFrom = flags.shards !== undefined ? '--shards' : COUNT_VARIABLE;
   if (countText && flags.shards === undefined && (!WHOLE.test(countText) || Number(countText) < 1)) {
@@ -51,7 +41,7 @@ export function resolveShard(flags: { shard?: Shard; shards?: number }, env: Env
   if (!indexName) {
     return count === undefined
       ? { ok: true, value: null }
-      : usage(`${countFrom} says ${count} shards but not which one this is: pass --shard i/${count}, or run as a Kubernetes Indexed Job (${INDEX_VARIABLES[0]}) or an AWS Batch array job (${INDEX_VARIABLES[1]})`);
+      : usage(`${countFrom} says ${count} shards but not which one this is: pass --shard i/${count}, or run as a Kubernetes Indexed Job (${SHARD_INDEX_VARIABLES[0]}) or an AWS Batch array job (${SHARD_INDEX_VARIABLES[1]})`);
   }
   const indexText = env[indexName]!.trim();
   if (!WHOLE.test(indexText)) return usage(`${indexName} must be a whole number, got ${JSON.stringify(indexText)}`);

@@ -5,6 +5,7 @@
 // start, SIGUSR2's default action would kill the process, and SIGTERM would leave no word.
 
 import type { Page } from 'playwright-core';
+import { callPage } from './page-calls.ts';
 import { EXIT } from './exit.ts';
 import { printable } from './printable.ts';
 
@@ -62,7 +63,7 @@ export function steer(options: SteeringOptions = {}): Steering {
     io?.progress.stop();
     if (page) {
       say(`tench: ${why}: stopping; the images classified so far are kept`);
-      void page.evaluate(() => window.tench!.cancel()).catch(() => {});
+      void callPage(page, 'cancel').catch(() => {});
     } else {
       say(`tench: ${why} before the run started: stopping; nothing was classified`);
     }
@@ -71,7 +72,7 @@ export function steer(options: SteeringOptions = {}): Steering {
   const togglePause = () => {
     paused = !paused;
     if (page) {
-      void page.evaluate((p) => (p ? window.tench!.pause() : window.tench!.resume()), paused).catch(() => {});
+      void callPage(page, paused ? 'pause' : 'resume').catch(() => {});
       return;
     }
     // Nothing shows the state yet (no progress before the run): say it was heard.

@@ -3,7 +3,7 @@
 // "path"?, "label"?, "size"?, "etag"?} a line). Relative URLs resolve against the manifest's own
 // URL. Read as a stream, so a long manifest is never held whole.
 
-import { PACK_HEADER } from './pack.ts';
+import { PACK_HEADER } from '../net/pack.ts';
 import Papa from 'papaparse';
 import { isImagePath } from './filter.ts';
 import type { Item } from '../core/item.ts';
@@ -12,6 +12,7 @@ import { reasonOf } from '../core/outcome.ts';
 import { REQUEST_TIMEOUT_MS, type RetryOptions } from '../net/retry.ts';
 import { MAX_LIST_BYTES, MAX_LIST_LINE_BYTES } from './list-limits.ts';
 import { StreamFailure, streamBody, type Streamed } from '../net/stream.ts';
+import { pageOrigin } from '../core/realm.ts';
 
 type Format = 'txt' | 'csv' | 'jsonl';
 /** `skip`: a file the list's server passed over, with its reason (a link out of its folder, say). */
@@ -220,8 +221,9 @@ export async function* listManifest(
     const reason = reasonOf(error);
     // The browser says only "Failed to fetch" for both: nothing answered, or the answer came
     // without a CORS header letting this page read it.
-    const why = /failed to fetch/i.test(reason) && typeof location !== 'undefined' && new URL(manifestUrl).origin !== location.origin
-      ? ` (the server is unreachable, or sends no CORS header allowing ${location.origin} to read it)`
+    const origin = pageOrigin();
+    const why = /failed to fetch/i.test(reason) && origin !== null && new URL(manifestUrl).origin !== origin
+      ? ` (the server is unreachable, or sends no CORS header allowing ${origin} to read it)`
       : '';
     return new Error(`cannot read the list ${manifestUrl}: ${reason}${why}`);
   };

@@ -7,6 +7,7 @@ import { isImagePath } from './filter.ts';
 import type { Item } from '../core/item.ts';
 import { idleTimer, REQUEST_TIMEOUT_MS, RetryableFailure, retryableS3, s3Reason, withRetries } from '../net/retry.ts';
 import { makeS3Client, type S3Access } from '../net/s3-client.ts';
+import { pageOrigin } from '../core/realm.ts';
 
 export interface S3Location {
   bucket: string;
@@ -97,7 +98,7 @@ async function proxyOffered(url: string): Promise<boolean> {
 }
 
 function corsExplanation(where: S3Location, access: S3Access): string {
-  const origin = typeof location === 'undefined' ? 'this page' : location.origin;
+  const origin = pageOrigin() ?? 'this page';
   return `the browser could not read s3://${where.bucket}/${where.prefix}${access.endpoint ? ` at ${access.endpoint}` : ''}: either it is unreachable, or the bucket sends no CORS headers allowing ${origin} (most public buckets do not). Add a CORS rule to the bucket that allows GET from ${origin}, or open tench from its own server (npm start, npm run preview, or the tench CLI), which reads such buckets through its S3 proxy`;
 }
 

@@ -2,8 +2,9 @@
 // labels and preprocessing. The ONNX session itself is the inference workers' business.
 
 import { DTYPES, type Dtype } from '../core/device.ts';
-import { encoderShape, type EncoderShape } from '../pipeline/batching.ts';
+import { encoderShape, type EncoderShape } from './shape.ts';
 import { parsePreprocessor, type PreprocessSpec } from './preprocessor.ts';
+import { openCache } from '../core/realm.ts';
 
 /** The Hugging Face Hub; a mirror in the Hub's layout replaces it (HF_ENDPOINT, the page's Hub field). */
 export const DEFAULT_HUB = 'https://huggingface.co';
@@ -157,7 +158,7 @@ const HUB_FILES_CACHE = 'tench-hub-files';
 /** A hub file, fetched (with the token, which goes to the hub alone) and kept; the kept copy when
  * the hub cannot be reached. */
 async function fetchHubFile(url: string, token: string | undefined, signal?: AbortSignal): Promise<Response> {
-  const cache = typeof caches === 'undefined' ? null : await caches.open(HUB_FILES_CACHE).catch(() => null);
+  const cache = await openCache(HUB_FILES_CACHE);
   try {
     const response = await fetch(url, { signal, ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) });
     if (response.ok) await cache?.put(url, response.clone()).catch(() => {});

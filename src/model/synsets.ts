@@ -3,6 +3,7 @@
 // so the id is turned into the model's own label for that class.
 
 import synsetList from './imagenet-synsets.txt?raw';
+import type { LabelSource } from '../settings.ts';
 
 const SYNSET = /^n\d{8}$/;
 let index: Map<string, number> | null = null;
@@ -14,7 +15,7 @@ function synsetIndex(): Map<string, number> {
 
 /** Where true labels come from: what the dataset gives, else a WordNet-id folder ('auto'); the
  * parent folder's name whatever it is ('folder', Ray's partitioning); or nowhere ('none'). */
-export type LabelSource = 'auto' | 'folder' | 'none';
+
 
 export interface LabelOptions {
   from?: LabelSource;

@@ -6,8 +6,9 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ItemSource } from '../core/item.ts';
 import { idleTimer, REQUEST_TIMEOUT_MS, RETRY, RetryableFailure, retryableS3, retryableStatus, s3Reason, withRetries, type IdleTimer, type RetryOptions } from './retry.ts';
 import { makeS3Client, type S3Access } from './s3-client.ts';
-import { readPack, type PackRequest } from '../datasets/pack.ts';
+import { readPack, type PackRequest } from './pack.ts';
 import { reasonOf } from '../core/outcome.ts';
+import { pageOrigin } from '../core/realm.ts';
 
 export type Fetched = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: boolean; reason: string };
 
@@ -29,13 +30,14 @@ const BLOCKED_TRIES = 2;
  * fetch (no `location`) names its causes itself.
  */
 function blockedByBrowser(error: unknown, url: string): boolean {
-  if (typeof location === 'undefined' || !(error instanceof TypeError) || !URL.canParse(url)) return false;
-  return new URL(url).origin !== location.origin && /failed to fetch|networkerror|load failed/i.test(error.message);
+  const origin = pageOrigin();
+  if (origin === null || !(error instanceof TypeError) || !URL.canParse(url)) return false;
+  return new URL(url).origin !== origin && /failed to fetch|networkerror|load failed/i.test(error.message);
 }
 
 /** A row's reason for a request the browser blocked (blockedOrigin reads it back). */
 function blockedReason(url: string): string {
-  return `the browser could not read ${url}: the server is unreachable, or sends no CORS header allowing ${location.origin} to read it`;
+  return `the browser could not read ${url}: the server is unreachable, or sends no CORS header allowing ${pageOrigin() ?? 'this page'} to read it`;
 }
 
 /** The origin a row's error says the browser could not read, where blockedReason wrote it; else null. */
@@ -125,7 +127,7 @@ async function tried<T>(limits: FetchLimits, signal: AbortSignal | undefined, re
 }
 
 /**
- * Files of one pack endpoint (src/datasets/pack.ts) in one request: one outcome per file, in
+ * Files of one pack endpoint (src/net/pack.ts) in one request: one outcome per file, in
  * order. The request is tried again as a download is; a file the server lacks or refuses as too
  * large is that file's failure alone, worded as its own download's would be.
  */

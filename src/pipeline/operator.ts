@@ -1,12 +1,12 @@
 // The stage contract, as Ray Data's streaming executor has its operators: a stage names itself,
-// takes its items from one input (a bounded queue, or the listing), admits each one only when it
-// has room (a slot, a worker), does its work, and counts what went in and out. One runner owns
-// the loop every stage shares: take -> admit -> work -> count -> (input done) settle -> end.
+// says how long a queue it wants in front of it and how it admits an item (a slot, a worker), and
+// does its work, handing what it made to the next stage (`emit`) and a finished image's row to the
+// store (`answer`). It owns no queue and counts nothing the runner can count: the runner
+// (./runner.ts) makes the queues, counts in / out / busy time, and closes what comes next.
 
-import { CLOSED, type Queue } from './queue.ts';
+import type { ErrorCause } from '../core/outcome.ts';
+import type { Counters, ItemResult } from './types.ts';
 import { createSlots } from './slots.ts';
-
-export type StageName = 'list' | 'fetch' | 'decode' | 'batch' | 'infer' | 'store' | 'sink';
 
 /** What admission hands a task: room, given back when the task ends, and what the room is. */
 export interface Ticket<L = void> {
@@ -15,33 +15,69 @@ export interface Ticket<L = void> {
 }
 
 /**
- * The work on one item, and what it hands on: `deliver` waits for room downstream, holding the
- * item's room here (that wait is the backpressure), but is not counted as the stage's busy time.
+ * Where a stage's work goes. Both wait for room downstream while the item keeps its room here:
+ * that wait is the backpressure, and the runner does not count it as the stage's busy time.
  */
-export type Delivery = (() => Promise<void>) | void;
-
-export interface Stage<I, L = void> {
-  name: StageName;
-  input: Queue<I> | AsyncIterable<I>;
-  /** Waits for room for this item. */
-  admit(item: I, signal: AbortSignal): Promise<Ticket<L>>;
-  work(item: I, lease: L, signal: AbortSignal): Promise<Delivery>;
-  /** How many images the item stands for (a pack, a batch): what the counters count. */
-  weight?(item: I): number;
-  /** After the input ended and every task settled: flush, then close what comes next. */
-  end(signal: AbortSignal): Promise<void> | void;
+export interface Outlets<O> {
+  /** Hands an item to the next stage. */
+  emit(out: O): Promise<void>;
+  /** Hands a finished image's row (an answer or a failure) to the stage that stores rows. */
+  answer(result: ItemResult): Promise<void>;
+  signal: AbortSignal;
 }
 
-/** Admission for a stage that takes one item at a time, in order (the listing, batching, the store). */
-export function oneAtATime<I>(): (item: I, signal: AbortSignal) => Promise<Ticket> {
-  const one = createSlots(1);
+export interface Hands<I, O> extends Outlets<O> {
+  /** Up to n more inputs already queued, taken into this task without waiting (a store group). */
+  waiting(n: number): I[];
+}
+
+/** The run's figures a stage adds to: numbers are summed over the stages, records by key. */
+export type Figures = Pick<Counters, 'listed' | 'listingDone' | 'written' | 'resumed' | 'cached' | 'ok' | 'failed' | 'byCause' | 'stepMs' | 'retriedBatches' | 'replaced' | 'replacedReason'>;
+
+/** Counts a row as answered: ok, or failed for its cause. */
+export function tally(figures: Pick<Figures, 'ok' | 'failed' | 'byCause'>, ok: boolean, cause?: ErrorCause): void {
+  if (ok) figures.ok++;
+  else {
+    figures.failed++;
+    figures.byCause[cause!] = (figures.byCause[cause!] ?? 0) + 1;
+  }
+}
+
+export interface StageFigures extends Partial<Figures> {
+  /** Its workers' busy time, where a pool knows it better than the stage's slots do. */
+  busyMs?: number;
+}
+
+export interface Stage<I, O = never, L = void> {
+  name: string;
+  /** The bound of the queue the runner puts in front of the stage; the first stage reads `source`. */
+  capacity?: number;
+  source?: AsyncIterable<I>;
+  /** Tasks at once (or, where stats() gives busyMs, workers): the default admission, and what the utilization is a share of. */
+  budget: number;
+  /** Waits for room for this item; by default, one of `budget` slots. */
+  admit?(item: I, signal: AbortSignal): Promise<Ticket<L>>;
+  work(item: I, lease: L, hands: Hands<I, O>): Promise<void>;
+  /** At the end of the input, once every task has settled: what the stage still holds (a short last batch). */
+  flush?(outlets: Outlets<O>): Promise<void>;
+  /** How many images the item stands for (a pack, a batch): what the counters count. */
+  weight?(item: I): number;
+  /** Rows given to `answer` by any stage before this one come into this stage's queue. */
+  takesAnswers?: boolean;
+  /** What only the stage knows: its tallies, its pool's busy time. */
+  stats?(): StageFigures;
+}
+
+/** Admission by `n` slots, handed out in order. */
+export function slotsOf<I>(n: number): (item: I, signal: AbortSignal) => Promise<Ticket> {
+  const slots = createSlots(n);
   return async (_item, signal) => {
-    await one.acquire(signal);
-    return { lease: undefined, release: () => one.release() };
+    await slots.acquire(signal);
+    return { lease: undefined, release: () => slots.release() };
   };
 }
 
-/** A stage's own counters: images in and out, and its time-weighted work in flight. */
+/** A stage's counters, kept by the runner: images in and out, and its time-weighted work in flight. */
 export interface Meter {
   in: number;
   out: number;
@@ -76,63 +112,4 @@ export function meter(): Meter {
       inFlight--;
     },
   };
-}
-
-async function* items<I>(input: Queue<I> | AsyncIterable<I>, signal: AbortSignal): AsyncGenerator<I> {
-  if (!('pop' in input)) {
-    yield* input;
-    return;
-  }
-  for (;;) {
-    const next = await input.pop(signal);
-    if (next === CLOSED) return;
-    yield next;
-  }
-}
-
-/**
- * Runs a stage to the end of its input. A task that throws stops the run (`fail`), and the stage
- * then rejects with that error once its other tasks have settled.
- */
-export async function runStage<I, L>(stage: Stage<I, L>, m: Meter, signal: AbortSignal, fail: (error: unknown) => void): Promise<void> {
-  const tasks = new Set<Promise<void>>();
-  let error: { value: unknown } | null = null;
-  const settle = async () => {
-    while (tasks.size) await Promise.allSettled([...tasks]);
-  };
-  try {
-    for await (const item of items(stage.input, signal)) {
-      signal.throwIfAborted();
-      const ticket = await stage.admit(item, signal);
-      const weight = stage.weight?.(item) ?? 1;
-      m.in += weight;
-      const task: Promise<void> = (async () => {
-        m.start();
-        let busy = true;
-        try {
-          const deliver = await stage.work(item, ticket.lease, signal);
-          m.stop();
-          busy = false;
-          m.out += weight;
-          await deliver?.();
-        } catch (e) {
-          error ??= { value: e };
-          fail(e);
-        } finally {
-          if (busy) m.stop();
-          ticket.release();
-        }
-      })();
-      tasks.add(task);
-      void task.then(() => tasks.delete(task));
-    }
-  } catch (stopped) {
-    // Stopped (a cancel, or another stage failed): work already under way ends first, so that
-    // what it stored is counted. The workers were stopped with the run, so none of it hangs.
-    await settle();
-    throw stopped;
-  }
-  await settle();
-  if (error) throw (error as { value: unknown }).value;
-  await stage.end(signal);
 }

@@ -1,10 +1,10 @@
 // Progress is a view of the stages' counters: nothing here counts anything itself.
 
 import type { ErrorCause } from '../core/outcome.ts';
-import type { StageName } from './operator.ts';
 
 export interface StageStats {
-  name: StageName;
+  /** The stage's name, as the composition (scheduler.ts) has it. */
+  name: string;
   /** Items that entered and left the stage. */
   in: number;
   out: number;

@@ -1,14 +1,15 @@
-// The streaming engine: seven operators (./stages/), each with a bounded input queue and a cap on
-// its own work in flight, run by one loop (./operator.ts):
+// The streaming engine: a composition of seven stages (./stages/), one file each, run by
+// ./runner.ts, which puts a bounded queue in front of each and counts what goes through:
 //
-//   list -> [units] -> fetch (K slots) -> [fetched] -> decode (M workers) -> [decoded] -> batch
-//        -> [batches] -> infer (N sessions, one batch each) -> [results] -> store (a transaction
-//        a group) -> [stored] -> sink (the outputs, in the order stored)
+//   list -> [2 units] -> fetch (K slots) -> [bytes] -> decode (M workers) -> [tensors] -> batch
+//        -> [batches] -> infer (N sessions, one batch each) -> [answers] -> store (a transaction
+//        a group) -> [stored groups] -> sink (the outputs, in the order stored)
 //
-// A full queue makes its producer wait while still holding its slot, so a slow stage slows every
-// stage before it, back to the listing; nothing buffers without bound. Bytes and tensors move
-// page -> worker -> page -> worker by transfer, never copied. The progress is a view of the
-// operators' meters and the queues, counted nowhere else.
+// A stage that fails an image (fetch, decode, infer) or already knows its row (list) answers it
+// straight to the store. A full queue makes its producer wait while still holding its slot, so a
+// slow stage slows every stage before it, back to the listing; nothing buffers without bound.
+// Bytes and tensors move page -> worker -> page -> worker by transfer, never copied. The progress
+// is a view of the stages: the runner's meters, the queues, and what each stage's stats() says.
 
 import type { Item, ItemSource } from '../core/item.ts';
 import type { DecodeApi, DecodeSettings } from '../../workers/decode/api.ts';
@@ -16,18 +17,16 @@ import type { InferApi, SessionSettings } from '../../workers/infer/api.ts';
 import { callback, spawnDecoder, spawnInferrer, type Bridge } from './bridge.ts';
 import type { Fetched } from '../net/fetch.ts';
 import type { Gate } from './gate.ts';
-import { meter, runStage, type Meter, type Stage, type StageName } from './operator.ts';
 import { createPool, type Pool } from './pool.ts';
-import type { StageStats } from './progress.ts';
-import { createQueue, type Queue } from './queue.ts';
-import { runState, type RunState } from './run-state.ts';
+import { runStages, type AnyStage } from './runner.ts';
 import { batchStage } from './stages/batch.ts';
-import { decodeStage, type Decoded } from './stages/decode.ts';
-import { fetchStage, type FetchedItem } from './stages/fetch.ts';
+import { decodeStage } from './stages/decode.ts';
+import { fetchStage } from './stages/fetch.ts';
 import { inferStage } from './stages/infer.ts';
-import { listStage, type FetchUnit } from './stages/list.ts';
-import { sinkStage, type Stored } from './stages/sink.ts';
+import { listStage } from './stages/list.ts';
+import { sinkStage } from './stages/sink.ts';
 import { storeStage } from './stages/store.ts';
+import { tensorPool } from './tensors.ts';
 import type { Counters, ItemResult, Known } from './types.ts';
 import { fileUrl } from '../model/model.ts';
 
@@ -46,17 +45,15 @@ export interface PipelineSettings {
   topK: number;
   /** Results written to the store per transaction, at most. */
   writeBatch: number;
-  /** How long a worker call may take before the worker counts as hung (defaults below; tests shorten them). */
+  /** How long a worker call may take before the worker counts as hung (defaults in stages/decode.ts and stages/infer.ts; tests shorten them). */
   timeouts?: { decodeMs?: number; inferMs?: number };
 }
-
-
 
 export interface PipelineInput<S = void> {
   items: AsyncIterable<Item>;
   /** The fetch stage's work: source -> bytes (with S3 access and size limit bound in). */
   fetch(source: ItemSource, signal: AbortSignal): Promise<Fetched>;
-  /** Many files of one pack endpoint at once (src/datasets/pack.ts), one outcome each, in order. */
+  /** Many files of one pack endpoint at once (src/net/pack.ts), one outcome each, in order. */
   fetchPack?(endpoint: string, files: string[], signal: AbortSignal): Promise<Fetched[]>;
   decode: DecodeSettings;
   session: SessionSettings;
@@ -73,7 +70,6 @@ export interface PipelineInput<S = void> {
   known?(item: Item): Promise<Known | null>;
 }
 
-
 export interface Pipeline {
   /** Resolves when every listed item has been written; rejects with the reason the run stopped. */
   done: Promise<Counters>;
@@ -82,61 +78,7 @@ export interface Pipeline {
   ready: Promise<void>;
 }
 
-/** The bounded queues between the stages, sized from the settings. */
-function queuesFor<S>(settings: PipelineSettings) {
-  return {
-    // Fetch units waiting for a slot: the listing runs at most this far ahead of the downloads.
-    units: createQueue<FetchUnit>(2),
-    // Bytes waiting for a decoder: enough to hand every decoder its next image at once.
-    fetched: createQueue<FetchedItem>(Math.max(2, settings.decoders * settings.decodeInFlight)),
-    // Tensors waiting to be batched: one more batch than the sessions are working on.
-    decoded: createQueue<Decoded>(settings.batchSize * (settings.sessions + 1)),
-    batches: createQueue<Decoded[]>(settings.sessions),
-    results: createQueue<ItemResult>(Math.max(settings.writeBatch * 2, settings.batchSize * 2)),
-    // Stored groups on their way out: a slow output holds the store back after two.
-    stored: createQueue<Stored<S>>(2),
-  };
-}
-
-type Queues = ReturnType<typeof queuesFor<unknown>>;
-interface Busy {
-  meters: Map<StageName, Meter>;
-  decodeMs(): number;
-  inferMs(): number;
-}
-
-/** The progress figures: a view of the meters, the queues, the pools and the run's tallies. */
 type ModelLoad = Counters['model'];
-
-function countersOf(q: Queues, state: RunState, busy: Busy, pools: Array<Pool<never>>, settings: PipelineSettings, model: ModelLoad, elapsed: number): Counters {
-  const view = (name: StageName, queue: Queue<unknown> | null, busyMs: number, budget: number): StageStats => {
-    const m = busy.meters.get(name)!;
-    return { name, in: m.in, out: m.out, queued: queue?.length ?? 0, capacity: queue?.capacity ?? 0, utilization: busyMs / (elapsed * budget) };
-  };
-  const { totals } = state;
-  const replaced = pools.map((p) => p.replaced());
-  return {
-    ...totals,
-    byCause: { ...totals.byCause },
-    stepMs: { ...totals.stepMs },
-    batchSize: state.batchSize,
-    replaced: replaced.reduce((n, r) => n + r.count, 0),
-    replacedReason: replaced.map((r) => r.reason).findLast((r) => r !== null) ?? null,
-    retriedBatches: state.retriedBatches,
-    model: { ...model },
-    stages: [
-      view('list', null, 0, 1),
-      view('fetch', q.units, busy.meters.get('fetch')!.slotMs(), settings.fetchConcurrency),
-      view('decode', q.fetched, busy.decodeMs(), settings.decoders),
-      view('batch', q.decoded, 0, 1),
-      view('infer', q.batches, busy.inferMs(), settings.sessions),
-      // A store task takes a group of answers: what went in is every answer handed over.
-      { ...view('store', q.results, busy.meters.get('store')!.slotMs(), 1), in: state.finished, out: totals.written },
-      view('sink', q.stored, busy.meters.get('sink')!.slotMs(), 1),
-    ],
-    queues: Object.fromEntries(Object.entries(q).map(([name, queue]) => [name, { highWater: queue.highWater, capacity: queue.capacity }])) as Counters['queues'],
-  };
-}
 
 /**
  * The inference workers, one session each, and how far their model has loaded. Ready as soon as
@@ -201,35 +143,28 @@ export function runPipeline<S>(input: PipelineInput<S>, outer: AbortSignal): Pip
   };
   signal.addEventListener('abort', stopWorkers, { once: true });
 
-  const q = queuesFor<S>(settings);
   // Tensors handed back by the sessions are filled again by the decoders, never more than can be
   // in flight at once.
   const spareCap = settings.batchSize * (settings.sessions + 2) + settings.decoders * settings.decodeInFlight;
-  const state = runState(q.results, signal, settings.batchSize, spareCap);
-  const stages = [
-    listStage({ items: input.items, gate: input.gate, known: input.known, packs: !!input.fetchPack }, state, q.units),
-    fetchStage({ fetch: input.fetch, fetchPack: input.fetchPack, concurrency: settings.fetchConcurrency }, state, q.units, q.fetched),
-    decodeStage(decodePool, state, q.fetched, q.decoded, settings.timeouts?.decodeMs),
-    batchStage(state, q.decoded, q.batches),
-    inferStage(inferPool, state, settings.topK, q.batches, q.results, settings.timeouts?.inferMs),
-    storeStage(input.write, settings.writeBatch, state, q.results, q.stored),
-    sinkStage(input.sink ?? (async () => {}), q.stored),
-  ] as Array<Stage<unknown, unknown>>;
-  const busy: Busy = { meters: new Map(stages.map((s) => [s.name, meter()])), decodeMs: () => decodePool.busyMs(), inferMs: () => inferPool.busyMs() };
-  const counters = () => countersOf(q as Queues, state, busy, [decodePool, inferPool] as Array<Pool<never>>, settings, model, Math.max(1, performance.now() - started));
+  const tensors = tensorPool(settings.batchSize, spareCap);
+  const stages: AnyStage[] = [
+    listStage({ items: input.items, gate: input.gate, known: input.known, packs: !!input.fetchPack }),
+    fetchStage({ fetch: input.fetch, fetchPack: input.fetchPack, concurrency: settings.fetchConcurrency }),
+    decodeStage(decodePool, tensors, { workers: settings.decoders, inFlight: settings.decodeInFlight, timeoutMs: settings.timeouts?.decodeMs }),
+    batchStage(tensors, settings.sessions),
+    inferStage(inferPool, tensors, { sessions: settings.sessions, topK: settings.topK, timeoutMs: settings.timeouts?.inferMs }),
+    storeStage(input.write, settings.writeBatch, settings.batchSize),
+    sinkStage(input.sink ?? (async () => {})),
+  ];
+  const running = runStages(stages, signal, fail);
+  const counters = (): Counters => {
+    const { stages, queues, figures } = running.view(Math.max(1, performance.now() - started));
+    return { ...figures, batchSize: tensors.batchSize, model: { ...model }, stages, queues };
+  };
 
   const done = (async () => {
     try {
-      const running = stages.map((stage) =>
-        runStage(stage, busy.meters.get(stage.name)!, signal, fail).catch((error) => {
-          fail(error);
-          throw error;
-        }),
-      );
-      const outcome = await Promise.allSettled(running);
-      if (signal.aborted) throw signal.reason;
-      const rejected = outcome.find((o) => o.status === 'rejected');
-      if (rejected) throw (rejected as PromiseRejectedResult).reason;
+      await running.done;
       return counters();
     } finally {
       outer.removeEventListener('abort', onAbort);

@@ -52,6 +52,6 @@ export interface Counters {
   stepMs: Partial<Record<DecodeStep | 'infer' | 'store', number>>;
   /** The model's download (the largest any session reported), and whether a session is warm. */
   model: { loaded: number; total: number; ready: boolean };
-  /** The most items each queue ever held, with its bound: the backpressure proof. */
-  queues: Record<'units' | 'fetched' | 'decoded' | 'batches' | 'results' | 'stored', { highWater: number; capacity: number }>;
+  /** The most items each queue ever held, with its bound, by the stage it feeds: the backpressure proof. */
+  queues: Record<string, { highWater: number; capacity: number }>;
 }

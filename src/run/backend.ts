@@ -1,12 +1,8 @@
-// Which backend runs the model, how many threads each session gets, and why: pure functions
-// over what the browser reports, so they are tested with made-up adapters.
+// Which backend runs the model, and why: what the browser offers (probed once, in the page), and
+// pure functions over those facts, so the choice is tested with made-up adapters. Nothing else in
+// tench asks navigator.gpu or navigator.ml.
 
-import type { Device, Dtype } from '../core/device.ts';
-
-export type RequestedDevice = 'auto' | Device;
-
-/** Downloads in flight unless the run says: enough to hide a remote store's latency. */
-export const FETCH_CONCURRENCY = 16;
+import type { Device, Dtype, RequestedDevice } from '../core/device.ts';
 
 /** What we learned of navigator.ml: whether a CPU context opens, and the browser's words if not. */
 export interface WebnnFacts {
@@ -90,12 +86,6 @@ export function resolveRuntime(requested: RequestedDevice, dtype: Dtype, adapter
   return { ok: true, device: 'wasm', dtype, reason: passedOver };
 }
 
-/** WASM threads per session: the cores shared among the sessions, at least one each. */
-export function wasmThreads(cores: number, sessions: number, crossOriginIsolated: boolean): number {
-  if (!crossOriginIsolated) return 1;
-  return Math.max(1, Math.floor(Math.max(1, cores) / Math.max(1, sessions)));
-}
-
 /** Reads the WebGPU adapter once, in the page. */
 async function probeGpu(): Promise<AdapterFacts> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
@@ -150,87 +140,4 @@ function browserWords(error: unknown): string {
 export async function probeAdapter(): Promise<AdapterFacts> {
   const [gpu, webnn] = await Promise.all([probeGpu(), probeWebnn()]);
   return { ...gpu, webnn };
-}
-
-export interface Plan {
-  fetchConcurrency: number;
-  sessions: number;
-  decoders: number;
-  batchSize: number;
-  threads: number;
-}
-
-export interface Machine {
-  cores: number;
-  crossOriginIsolated: boolean;
-  /** The largest batch the adapter's buffers hold for this model (WebGPU only). */
-  largestBatch: number;
-  /** The model's cost per image, when known (FLOPs). */
-  flopsPerImage: number | null;
-}
-
-/** The batch a WebNN session is made for; every batch it runs is padded or split to it. */
-export const WEBNN_BATCH = 8;
-
-function webnnPlan(machine: Machine, overrides: Partial<Plan>): Plan {
-  const { cores } = machine;
-  return {
-    fetchConcurrency: overrides.fetchConcurrency ?? FETCH_CONCURRENCY,
-    sessions: overrides.sessions ?? (cores >= 2 ? 2 : 1),
-    decoders: overrides.decoders ?? Math.max(1, Math.min(4, Math.floor(cores / 4))),
-    batchSize: overrides.batchSize ?? WEBNN_BATCH,
-    threads: overrides.threads ?? 1,
-  };
-}
-
-/** Below this a model costs less per image than decoding a photo does (ViT-B/16: 35 GFLOPs). */
-export const LIGHT_MODEL_FLOPS = 1e9;
-
-/**
- * Defaults from the machine and the model; every figure can be overridden (measured by
- * npm run bench, see the README).
- * - WebGPU: two sessions, so one batch is staged while the other computes, each batch as large as
- *   the adapter holds; the GPU computes, so every core but one decodes.
- * - WASM, heavy model: one session on every core (several single-threaded sessions lose on small
- *   machines), a quarter of the cores decoding beside it; batches past 8 gain nothing.
- * - WASM, light model: ONNX Runtime's threads cost more than they save on small matrices, so
- *   single-threaded sessions; inference still costs about twice what decoding does (WebAssembly
- *   has no fused multiply-add), so a decoder for every three cores and a session for each other
- *   core plus one: a worker more than the cores, so that no core idles while a stage waits on
- *   the next. Batches of 16 halve the per-batch cost of 8 (npm run bench).
- * - WebNN: the browser's kernels compute, with threads of their own, so ONNX Runtime's WebAssembly
- *   gets one thread a session, and sessions carry the parallelism: two on two cores or more
- *   (ViT-B/16 on two cores: 518 ms an image on one session, 331 on two). WebNN fixes every shape
- *   when the session is made, so the batch size is fixed too (WEBNN_BATCH unless the run says).
- * - Fetches: enough in flight to hide a round trip to S3 at a few hundred images a second.
- */
-export function defaultPlan(device: Device, machine: Machine, overrides: Partial<Plan> = {}): Plan {
-  if (device === 'webnn') return webnnPlan(machine, overrides);
-  const { cores } = machine;
-  const light = machine.flopsPerImage !== null && machine.flopsPerImage < LIGHT_MODEL_FLOPS;
-  let sessions: number;
-  let decoders: number;
-  let threads: number;
-  if (device === 'webgpu') {
-    sessions = 2;
-    decoders = Math.max(1, Math.min(8, cores - 1));
-    threads = 1;
-  } else if (light) {
-    decoders = Math.max(1, Math.round(cores / 3));
-    sessions = Math.max(1, cores - decoders + 1);
-    threads = 1;
-  } else {
-    sessions = cores >= 8 ? 2 : 1;
-    decoders = Math.max(1, Math.min(4, Math.floor(cores / 4)));
-    threads = wasmThreads(cores, sessions, machine.crossOriginIsolated);
-  }
-  sessions = overrides.sessions ?? sessions;
-  if (overrides.sessions !== undefined && !light && device === 'wasm') threads = wasmThreads(cores, sessions, machine.crossOriginIsolated);
-  return {
-    fetchConcurrency: overrides.fetchConcurrency ?? FETCH_CONCURRENCY,
-    sessions,
-    decoders: overrides.decoders ?? decoders,
-    batchSize: overrides.batchSize ?? (device === 'webgpu' ? machine.largestBatch : light ? 16 : 8),
-    threads: overrides.threads ?? threads,
-  };
 }

@@ -1,8 +1,8 @@
-// The server's end of src/datasets/pack.ts: files of the data folder, many to a response.
+// The server's end of src/net/pack.ts: files of the data folder, many to a response.
 
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { frameHead, PACK_FILES, type PackRequest } from '../datasets/pack.ts';
+import { frameHead, PACK_FILES, type PackRequest } from '../net/pack.ts';
 import { listedFile } from './local-files.ts';
 
 /** Read whole below this; stream above, so a pack never holds a large file in memory. */

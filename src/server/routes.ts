@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { basename, dirname, resolve } from 'node:path';
 import type { Connect, Plugin } from 'vite';
-import { PACK_HEADER } from '../datasets/pack.ts';
+import { PACK_HEADER } from '../net/pack.ts';
 import { entries, manifestFormat } from '../datasets/manifest.ts';
 import { servePack } from './data-pack.ts';
 import { listedFile, pathSegments, realRoot, walkFiles } from './local-files.ts';
@@ -49,7 +49,7 @@ export interface HubModelFiles {
 export const HUB_ROUTE = '/hub';
 
 export const DATA_MANIFEST = '/data/manifest.jsonl';
-/** Many files of the folder in one response (src/datasets/pack.ts); named by the manifest's header. */
+/** Many files of the folder in one response (src/net/pack.ts); named by the manifest's header. */
 export const DATA_PACK = '/data/pack';
 export const DATA_FILES = '/data/files/';
 /** Where a local model folder is served. The id must pass transformers.js's Hub id check

@@ -5,7 +5,7 @@
 // every accuracy, precision and recall denominator, so a broken file never passes for a wrong answer.
 
 import type { ErrorCause } from '../core/outcome.ts';
-import type { ResultRow } from './results.ts';
+import type { ResultRow } from './records.ts';
 
 /** The fields evaluation reads of a row. */
 export type EvalRow = Pick<ResultRow, 'label' | 'topK' | 'error' | 'trueLabel'>;

@@ -2,7 +2,7 @@
 // Pure functions of rows, so the page (downloads) and the CLI (--out) write identical files.
 
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import type { ResultRow } from './results.ts';
+import type { ResultRow } from './records.ts';
 
 export type ExportFormat = 'jsonl' | 'csv' | 'parquet';
 

@@ -2,10 +2,11 @@
 // finds an image again. Types and one pure function, imported by every other store module and by
 // none of them back.
 
-import { describe, type DatasetSpec } from '../datasets/dataset.ts';
+import { describe, type DatasetSpec } from '../datasets/spec.ts';
 import type { ErrorCause, Prediction } from '../core/outcome.ts';
 import type { Counters } from '../pipeline/types.ts';
 import type { JobRequest } from '../request.ts';
+import type { StoredSettings } from '../settings.ts';
 
 export interface ResultRow {
   runId: string;
@@ -54,15 +55,8 @@ export function imageKey(dataset: DatasetSpec, path: string, version: string | n
 
 export type RunState = 'running' | 'done' | 'cancelled' | 'failed';
 
-export interface RunSettings {
-  device: string;
-  dtype: string;
-  sessions: number;
-  decoders: number;
-  batchSize: number;
-  topK: number;
-  limit: number | null;
-}
+/** The settings the table marks stored, as asked (null where the run decides); the run fills in what it decided. */
+export type RunSettings = StoredSettings;
 
 export interface RunRecord {
   id: string;

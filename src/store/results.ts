@@ -1,6 +1,6 @@
 // One record per image of a run, keyed by (run, path): writing the same image twice replaces it.
 
-import type { DatasetSpec } from '../datasets/dataset.ts';
+import type { DatasetSpec } from '../datasets/spec.ts';
 import type { ErrorCause } from '../core/outcome.ts';
 import type { ItemResult } from '../pipeline/types.ts';
 import type { TenchDB } from './db.ts';
@@ -121,11 +121,6 @@ export async function storedCounts(db: TenchDB, runIds: readonly string[]): Prom
 
 export async function countRows(db: TenchDB, runId: string): Promise<number> {
   return db.countFromIndex('results', 'bySeq', IDBKeyRange.bound([runId, -Infinity], [runId, Infinity]));
-}
-
-/** The failed rows of a run, in key order. */
-export async function failedRows(db: TenchDB, runId: string): Promise<ResultRow[]> {
-  return db.getAllFromIndex('results', 'byCause', IDBKeyRange.bound([runId], [runId, []]));
 }
 
 export async function getThumb(db: TenchDB, runId: string, path: string): Promise<Blob | undefined> {

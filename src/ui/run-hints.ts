@@ -9,7 +9,7 @@ import type { TenchDB } from '../store/db.ts';
 import { eachRow } from '../store/results.ts';
 import type { RunRecord } from '../store/runs.ts';
 import { h } from './dom.ts';
-import type { Tone } from './run-screen.ts';
+import type { Tone } from './status-line.ts';
 
 export interface RunHint {
   tone: Tone;

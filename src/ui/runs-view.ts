@@ -2,8 +2,8 @@
 // show, resume, retry the failed, export, delete. A run left 'running' by a page that is gone
 // (closed tab, crash) shows as interrupted.
 
-import { describe } from '../datasets/dataset.ts';
-import type { Continuation } from '../job.ts';
+import { describe } from '../datasets/spec.ts';
+import type { Continuation } from '../run/types.ts';
 import { exportFile, MEDIA_TYPES, type ExportFormat } from '../store/export.ts';
 import { liveIn, type LiveIn, type RunRecord } from '../store/runs.ts';
 import { h, plural, replace } from './dom.ts';

@@ -2,7 +2,7 @@
 // Image.open(f).convert('RGB') shows of an APNG is frame 0 as Pillow finds it (the default image,
 // or the IDAT data in frame 0's rectangle), never the animation the browser's own decoder would
 // compose. Each file goes the way tench's decoder sends it, and must give Pillow's bytes, or be
-// refused where Pillow refuses it; and through tench's own decoder (png.ts), whichever way the file
+// refused where Pillow refuses it; and through tench's own decoder (codecs/png), whichever way the file
 // would go. The same corpus holds plain PNGs whose image data runs past the image or whose
 // checksum sits where Pillow does or does not read it.
 
@@ -18,7 +18,7 @@ const reference = (JSON.parse(readFileSync(join(FIXTURES, 'apng', 'reference.jso
 
 type Prepare = typeof import('../../workers/decode/prepare.ts');
 type Load = typeof import('../../workers/decode/kernels/load.ts');
-type Frames = typeof import('../../workers/decode/frames.ts');
+type Frames = typeof import('../../workers/decode/webcodecs.ts');
 type Decode = typeof import('../../workers/decode/decode.ts');
 
 type Decoded = { width: number; height: number; sha256: string; rgb: string } | { error: string };
@@ -26,7 +26,7 @@ type Got = { routed: Decoded; own: Decoded; frames: boolean };
 
 /**
  * Files whose zlib checksum is wrong where Pillow reads it: Pillow refuses them, and so does
- * png.ts, but the browser's decoder does not check the Adler-32, and a file cannot be known to be
+ * codecs/png, but the browser's decoder does not check the Adler-32, and a file cannot be known to be
  * one of these without inflating it, which is the work the browser's decoder is there to do.
  */
 const ADLER_UNCHECKED_BY_THE_BROWSER = new Set(['png-bad-adler.png', 'png-bad-adler-within-64k-read.png']);
@@ -44,7 +44,7 @@ describe('animated PNGs in Chromium', () => {
     dev = await openDevPage();
     await dev.load('/workers/decode/prepare.ts', 'prepareModule');
     await dev.load('/workers/decode/kernels/load.ts', 'kernelsModule');
-    await dev.load('/workers/decode/frames.ts', 'framesModule');
+    await dev.load('/workers/decode/webcodecs.ts', 'framesModule');
     await dev.load('/workers/decode/decode.ts', 'decodeModule');
   });
   afterAll(async () => {
@@ -67,7 +67,7 @@ describe('animated PNGs in Chromium', () => {
       for (const name of names) {
         const bytes = new Uint8Array(await (await fetch(`/test/fixtures/apng/${name}`)).arrayBuffer());
         const frames = w.framesModule.framesCanDecode('png', bytes);
-        // As the decode worker does it: the browser's decoder where it gives Pillow's pixels, else png.ts.
+        // As the decode worker does it: the browser's decoder where it gives Pillow's pixels, else codecs/png.
         const d = await w.prepareModule.decodeImage(bytes, options, w.kernelsModule.kernels);
         let routed: Decoded;
         if (d.ok) {
@@ -106,9 +106,9 @@ describe('animated PNGs in Chromium', () => {
     for (const name of names) {
       const { routed, own, frames } = got[name]!;
       const ownWrong = wrongWith(reference[name]!, own, name);
-      if (ownWrong) wrong.push(`${name} (png.ts): ${ownWrong}`);
+      if (ownWrong) wrong.push(`${name} (codecs/png): ${ownWrong}`);
       const routedWrong = wrongWith(reference[name]!, routed, name);
-      if (routedWrong && !(frames && ADLER_UNCHECKED_BY_THE_BROWSER.has(name))) wrong.push(`${name} (${frames ? 'the browser\'s decoder' : 'png.ts'}, as routed): ${routedWrong}`);
+      if (routedWrong && !(frames && ADLER_UNCHECKED_BY_THE_BROWSER.has(name))) wrong.push(`${name} (${frames ? 'the browser\'s decoder' : 'codecs/png'}, as routed): ${routedWrong}`);
     }
     expect(wrong).toEqual([]);
 
@@ -117,6 +117,6 @@ describe('animated PNGs in Chromium', () => {
     expect(animated.filter((n) => got[n]!.frames)).toEqual([]);
     const refused = names.filter((n) => 'refused' in reference[n]!);
     const browser = names.filter((n) => got[n]!.frames);
-    console.log(`APNG corpus: ${names.length - refused.length - REFUSED_AS_TOO_LARGE.size} files read as Pillow reads them, ${refused.length} refused as Pillow refuses them (by png.ts), ${REFUSED_AS_TOO_LARGE.size} refused as too large where Pillow reads it; ${browser.length} go through the browser's decoder: ${browser.join(', ')}`);
+    console.log(`APNG corpus: ${names.length - refused.length - REFUSED_AS_TOO_LARGE.size} files read as Pillow reads them, ${refused.length} refused as Pillow refuses them (by codecs/png), ${REFUSED_AS_TOO_LARGE.size} refused as too large where Pillow reads it; ${browser.length} go through the browser's decoder: ${browser.join(', ')}`);
   });
 });

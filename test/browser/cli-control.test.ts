@@ -1,11 +1,10 @@
 // Pause, resume and cancel a running CLI the way people and schedulers do: signals.
 
-import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readJsonl } from '../helpers/cli.ts';
 import { repeatedDataset, tempDir } from '../helpers/dataset.ts';
-import { SAMPLES, TINY_MODEL } from '../helpers/paths.ts';
+import { TINY_MODEL } from '../helpers/paths.ts';
 import { spawnCli } from '../helpers/spawn-cli.ts';
 
 const COPIES = 60;

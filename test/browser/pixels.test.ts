@@ -1,8 +1,9 @@
 // tench's decoders in Chromium against Pillow, byte for byte: every file of the fixtures that
 // Pillow reads, and JPEGs of every chroma layout and awkward size (make_fixtures.py --pixels),
 // must give the SHA-256 of Image.open(path).convert('RGB').tobytes(). JPEGs come through
-// WebCodecs as planes that pixels.wasm upsamples and converts as libjpeg-turbo does; PNG, GIF,
-// BMP and lossless WebP as RGBA frames; the rest through the older paths.
+// WebCodecs as planes that pixels.wasm upsamples and converts as libjpeg-turbo does; PNG and
+// lossless WebP as RGBA frames; GIF, BMP and the PNGs the browser would not give Pillow's pixels
+// for through tench's own decoders (workers/decode/codecs); the rest through createImageBitmap.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ const reference = (JSON.parse(readFileSync(join(FIXTURES, 'reference', 'pixels.j
 
 type Prepare = typeof import('../../workers/decode/prepare.ts');
 type Load = typeof import('../../workers/decode/kernels/load.ts');
-type Frames = typeof import('../../workers/decode/frames.ts');
+type Frames = typeof import('../../workers/decode/webcodecs.ts');
 
 describe('decoded pixels in Chromium', () => {
   let dev: DevPage;
@@ -28,7 +29,7 @@ describe('decoded pixels in Chromium', () => {
     dev = await openDevPage();
     await dev.load('/workers/decode/prepare.ts', 'prepareModule');
     await dev.load('/workers/decode/kernels/load.ts', 'kernelsModule');
-    await dev.load('/workers/decode/frames.ts', 'framesModule');
+    await dev.load('/workers/decode/webcodecs.ts', 'framesModule');
   });
   afterAll(async () => {
     await dev?.close();

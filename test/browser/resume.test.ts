@@ -1,14 +1,12 @@
 // A run that survives its page: the browser is closed mid-run (as a crash or a closed tab would
 // leave it), opened again on the same profile and origin, and the run goes on from IndexedDB.
 
-import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/store/runs.ts';
 import { openApp, type OpenApp } from '../helpers/app.ts';
 import { BROKEN, repeatedDataset, tempDir } from '../helpers/dataset.ts';
-import { SAMPLES, TINY_MODEL } from '../helpers/paths.ts';
+import { TINY_MODEL } from '../helpers/paths.ts';
 
 const COPIES = 60;
 

@@ -6,7 +6,7 @@ import { ensureBuilt } from '../../src/cli/build.ts';
 import { serve } from '../../src/cli/server.ts';
 import { DATA_MANIFEST, type RouteOptions } from '../../src/server/routes.ts';
 import type { RunRecord } from '../../src/store/runs.ts';
-import type { AutomationRequest } from '../../src/ui/automation.ts';
+import type { AutomationRequest } from '../../src/page-protocol.ts';
 import { ROOT } from './paths.ts';
 
 export interface OpenApp {

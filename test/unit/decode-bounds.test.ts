@@ -1,14 +1,17 @@
 // What the decoders allocate is bounded by what the image truly needs, checked before allocating:
 // the PNG inflater fills the image's buffer and stops where Pillow stops, a GIF is sized by its
-// first frame, and files the browser's decoder would inflate without end go to png.ts instead.
+// first frame, and files the browser's decoder would inflate without end go to tench's own PNG decoder instead.
 
 import { constants, crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeRgb, inspect } from '../../workers/decode/decode.ts';
-import { pngFitsBrowser } from '../../workers/decode/frames.ts';
-import { readHeader } from '../../workers/decode/header.ts';
+import { TooLargeError } from '../../workers/decode/codecs/codec.ts';
+import { pngFitsBrowser } from '../../workers/decode/codecs/png/browser.ts';
+import { pngToRgb } from '../../workers/decode/codecs/png/decode.ts';
+import { imageDataBound, imageDataBytes } from '../../workers/decode/codecs/png/layout.ts';
+import { readHeader } from '../../workers/decode/codecs/registry.ts';
+import { decodeRgb } from '../../workers/decode/decode.ts';
 import { adler32, inflateInto } from '../../workers/decode/inflate.ts';
-import { imageDataBound, imageDataBytes, PngTooLarge, pngToRgb } from '../../workers/decode/png.ts';
+import { inspect } from '../../workers/decode/inspect.ts';
 import { bombGif, bombPng, cleanPng, imageDataSize, type PngSpec } from '../helpers/bombs.ts';
 
 const LIMITS = { maxPixels: 1_000_000_000, fullDecodePixels: 24_000_000, applyExifOrientation: false };
@@ -79,7 +82,7 @@ describe('inflateInto', () => {
     // zlib went on to the next code past the image, in the first 64 KB read, and no further.
     expect((done as { end: number }).end).toBeLessThan(imageDataSize(RGB16) + 2000);
     // The PNG decoder does not even get that far: the data is more than the image can need.
-    expect(() => pngToRgb(new Uint8Array(file))).toThrow(PngTooLarge);
+    expect(() => pngToRgb(new Uint8Array(file))).toThrow(TooLargeError);
   });
 
   it('says a stream that ends early is truncated, and one that breaks is broken', () => {
@@ -134,7 +137,7 @@ describe('PNG', () => {
     for (let at = 0; at < padded.length; at += 65_536) idat.push(pngChunk('IDAT', padded.subarray(at, at + 65_536)));
     const file = new Uint8Array(Buffer.concat([clean.subarray(0, 33), ...idat, pngChunk('IEND', Buffer.alloc(0))]));
     expect(pngFitsBrowser(file)).toBe(false);
-    expect(() => pngToRgb(file)).toThrow(PngTooLarge);
+    expect(() => pngToRgb(file)).toThrow(TooLargeError);
     // The same image, padded within the bound, is read through the padding.
     const few = Buffer.concat([Buffer.from(stream.subarray(0, 2)), Buffer.alloc(100 * 5, Buffer.from([0, 0, 0, 0xff, 0xff])), Buffer.from(stream.subarray(2))]);
     const within = new Uint8Array(Buffer.concat([clean.subarray(0, 33), pngChunk('IDAT', few), pngChunk('IEND', Buffer.alloc(0))]));

@@ -3,10 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jpegComplete, readHeader, sniffFormat, undecodableReason, webpComplete } from '../../workers/decode/header.ts';
-import { jpegScale } from '../../workers/decode/decode.ts';
-import { applyOrientation, withoutOrientation } from '../../workers/decode/orientation.ts';
-import { pngToRgb } from '../../workers/decode/png.ts';
+import { jpegScale } from '../../workers/decode/codecs/jpeg/codec.ts';
+import { jpegComplete } from '../../workers/decode/codecs/jpeg/complete.ts';
+import { withoutOrientation } from '../../workers/decode/codecs/jpeg/exif.ts';
+import { pngToRgb } from '../../workers/decode/codecs/png/decode.ts';
+import { readHeader, sniffFormat } from '../../workers/decode/codecs/registry.ts';
+import { webpComplete } from '../../workers/decode/codecs/webp/codec.ts';
+import { applyOrientation } from '../../workers/decode/orientation.ts';
+import { undecodableReason } from '../../workers/decode/undecodable.ts';
 import { FIXTURES } from '../helpers/paths.ts';
 import { loadReference } from '../helpers/reference.ts';
 

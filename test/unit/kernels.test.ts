@@ -1,9 +1,12 @@
 // pixels.wasm against the JavaScript reference (resample.ts and preprocess.ts, themselves checked
 // against Pillow by resample.test.ts): the same bytes for every filter, size, channel layout and
-// window, and a build that is current with its source.
+// window; and a build that is current with its source, flags and toolchain, which a rebuild
+// reproduces byte for byte wherever that toolchain is installed.
 
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { instantiateKernels, type Kernels } from '../../workers/decode/kernels/kernels.ts';
@@ -12,7 +15,22 @@ import { resize, type Pixels } from '../../workers/decode/resample.ts';
 import { parsePreprocessor } from '../../src/model/preprocessor.ts';
 
 const DIR = join(import.meta.dirname, '..', '..', 'workers', 'decode', 'kernels');
+const BUILD = join(DIR, 'build.sh');
+const PINNED = readFileSync(join(DIR, 'pixels.toolchain'), 'utf8').trim();
 let k: Kernels;
+
+/** build.sh as it runs here, finding its own compiler: whatever CC says is not the pinned one's concern. */
+function build(args: string[], env: Record<string, string> = {}) {
+  const { CC: _, ...rest } = process.env;
+  return spawnSync('sh', [BUILD, ...args], { env: { ...rest, ...env }, encoding: 'utf8' });
+}
+
+/** The toolchain build.sh finds here (null for none): the rebuild is compared only with the pinned one. */
+const found = (() => {
+  const r = build(['--toolchain']);
+  return r.status === 0 ? r.stdout.trim() : null;
+})();
+const pinnedHere = found === PINNED;
 
 beforeAll(async () => {
   k = await instantiateKernels(new WebAssembly.Module(readFileSync(join(DIR, 'pixels.wasm'))));
@@ -37,10 +55,28 @@ function picture(width: number, height: number, channels: 3 | 4, seed: number): 
 const FILTERS = ['box', 'bilinear', 'hamming', 'bicubic', 'lanczos'] as const;
 
 describe('pixels.wasm', () => {
-  it('was built from the pixels.c beside it (workers/decode/kernels/build.sh)', () => {
-    const digest = createHash('sha256').update(readFileSync(join(DIR, 'pixels.c'))).digest('hex');
-    expect(k.sourceDigest()).toBe(digest);
+  it('was built from the pixels.c, pixels.flags and pixels.toolchain beside it (workers/decode/kernels/build.sh)', () => {
+    expect(k.toolchain(), 'pixels.wasm was built by another toolchain than pixels.toolchain names').toBe(PINNED);
+    const digest = createHash('sha256').update(`${PINNED}\n`).update(readFileSync(join(DIR, 'pixels.flags'))).update(readFileSync(join(DIR, 'pixels.c'))).digest('hex');
+    expect(k.buildDigest(), 'pixels.wasm is not current with pixels.c and pixels.flags: run workers/decode/kernels/build.sh').toBe(digest);
   });
+
+  it.skipIf(!pinnedHere)(
+    pinnedHere
+      ? `rebuilds byte for byte with build.sh and ${PINNED}`
+      : `rebuilds byte for byte with build.sh: skipped, as it needs ${PINNED} and found ${found ?? 'no clang'} (Debian: apt-get install clang-14 lld-14)`,
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tench-pixels-'));
+      try {
+        const out = join(dir, 'pixels.wasm');
+        const r = build([], { OUT: out });
+        expect(r.status, r.stderr).toBe(0);
+        expect(readFileSync(out).equals(readFileSync(join(DIR, 'pixels.wasm'))), 'the rebuilt pixels.wasm differs from the committed one').toBe(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('resizes as resample.ts does: every filter, down and up, RGB, RGBA and BGRX', () => {
     const sizes: Array<[number, number, number, number]> = [

@@ -1,4 +1,4 @@
-// Many files of a local folder in one request (src/datasets/pack.ts): the server's route on a
+// Many files of a local folder in one request (src/net/pack.ts): the server's route on a
 // loopback server, the client's reader fed in chunks of every size, and fetchPack's outcomes.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -6,15 +6,18 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { frameHead, PACK_HEADER, readPack, type PackEntry } from '../../src/datasets/pack.ts';
+import { frameHead, PACK_HEADER, readPack, type PackEntry } from '../../src/net/pack.ts';
 import { fetchPack } from '../../src/net/fetch.ts';
 import { routesMiddleware } from '../../src/server/routes.ts';
 import { tempDir } from '../helpers/dataset.ts';
 
 const FAST = { retries: 1, minTimeout: 1, maxTimeout: 2 };
 
+// A loop, not Uint8Array.from with a callback: that takes a third of a second for the 5 MiB file.
 function bytes(n: number, seed: number): Uint8Array {
-  return Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 31 + seed) & 255;
+  return out;
 }
 
 function streamOf(body: Uint8Array, chunk: number): ReadableStream<Uint8Array> {

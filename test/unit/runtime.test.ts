@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { pick } from '../../src/pipeline/pool.ts';
-import { defaultPlan, NO_ADAPTER, resolveRuntime, wasmThreads, WEBNN_BATCH, type AdapterFacts } from '../../src/pipeline/runtime.ts';
+import { WEBNN_BATCH } from '../../src/core/device.ts';
+import { NO_ADAPTER, resolveRuntime, type AdapterFacts } from '../../src/run/backend.ts';
+import { defaultPlan, FULL_DECODE_PIXELS, planRun, wasmThreads } from '../../src/run/plan.ts';
 import { fixedBatch } from '../../workers/infer/classify.ts';
-import { encoderShape, flopsPerImage, largestActivationBytes, largestBatch } from '../../src/pipeline/batching.ts';
+import { encoderShape, flopsPerImage, largestActivationBytes, largestBatch } from '../../src/model/shape.ts';
 
 const gpu: AdapterFacts = { present: true, fallback: false, description: 'nvidia hopper', shaderF16: true, maxBufferSize: 2 ** 32, maxStorageBufferBindingSize: 2 ** 31 };
 const swiftshader: AdapterFacts = { ...gpu, fallback: true, description: 'google swiftshader', shaderF16: false };
@@ -63,7 +65,7 @@ describe('resolveRuntime with WebNN', () => {
 describe('plans', () => {
   it('WebNN: sessions carry the parallelism, one WASM thread each, a fixed batch', () => {
     const machine = { cores: 2, crossOriginIsolated: true, largestBatch: 64, flopsPerImage: 35e9 };
-    expect(defaultPlan('webnn', machine)).toEqual({ fetchConcurrency: 16, sessions: 2, decoders: 1, batchSize: WEBNN_BATCH, threads: 1 });
+    expect(defaultPlan('webnn', machine)).toEqual({ sessions: 2, decoders: 1, batchSize: WEBNN_BATCH, threads: 1 });
     expect(defaultPlan('webnn', { ...machine, cores: 1 })).toMatchObject({ sessions: 1, threads: 1 });
     expect(defaultPlan('webnn', { ...machine, cores: 16, flopsPerImage: 1e8 }, { sessions: 3, batchSize: 4 })).toMatchObject({ sessions: 3, batchSize: 4, threads: 1, decoders: 4 });
   });
@@ -77,13 +79,27 @@ describe('plans', () => {
 
   it('lets every figure be overridden', () => {
     const heavy = { cores: 2, crossOriginIsolated: true, largestBatch: 64, flopsPerImage: 35e9 };
-    expect(defaultPlan('wasm', heavy)).toEqual({ fetchConcurrency: 16, sessions: 1, decoders: 1, batchSize: 8, threads: 2 });
-    expect(defaultPlan('wasm', { ...heavy, flopsPerImage: 1e8 })).toEqual({ fetchConcurrency: 16, sessions: 2, decoders: 1, batchSize: 16, threads: 1 });
+    expect(defaultPlan('wasm', heavy)).toEqual({ sessions: 1, decoders: 1, batchSize: 8, threads: 2 });
+    expect(defaultPlan('wasm', { ...heavy, flopsPerImage: 1e8 })).toEqual({ sessions: 2, decoders: 1, batchSize: 16, threads: 1 });
     expect(defaultPlan('wasm', { ...heavy, cores: 16, flopsPerImage: 1e8 })).toMatchObject({ sessions: 12, decoders: 5, threads: 1 });
     expect(defaultPlan('wasm', { ...heavy, cores: 16 })).toMatchObject({ sessions: 2, decoders: 4, threads: 8 });
     expect(defaultPlan('webgpu', { ...heavy, cores: 16, largestBatch: 48 })).toMatchObject({ sessions: 2, batchSize: 48, decoders: 8 });
     expect(defaultPlan('webgpu', { ...heavy, cores: 16, largestBatch: 48 }, { batchSize: 64, sessions: 3 })).toMatchObject({ sessions: 3, batchSize: 64 });
     expect(defaultPlan('wasm', { ...heavy, cores: 8 }, { sessions: 4 })).toMatchObject({ sessions: 4, threads: 2 });
+  });
+
+  it('sizes a whole run from what was asked, the host, the model and the adapter', () => {
+    const vitBase = encoderShape({ image_size: 224, patch_size: 16, num_attention_heads: 12, hidden_size: 768, intermediate_size: 3072, num_hidden_layers: 12 })!;
+    const asked = { sessions: null, decoders: null, batchSize: null, threads: null, fetchConcurrency: 9, maxPixels: 1e9 };
+    const host = { cores: 16, crossOriginIsolated: true };
+    const limits = { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 27 };
+    // The batch on WebGPU is what the adapter's binding holds for this model (27 for ViT-B/16 here).
+    expect(planRun(asked, 'webgpu', vitBase, host, limits)).toMatchObject({ sessions: 2, batchSize: largestBatch(vitBase, limits), decoders: 8, fetchConcurrency: 9, fullDecodePixels: FULL_DECODE_PIXELS });
+    expect(planRun({ ...asked, batchSize: 5, sessions: 3 }, 'wasm', vitBase, host, limits)).toMatchObject({ sessions: 3, batchSize: 5, threads: 5 });
+    // A pixel limit below the full-decode size lowers it too: nothing larger is decoded whole.
+    expect(planRun({ ...asked, maxPixels: 1e6 }, 'wasm', vitBase, host, limits).fullDecodePixels).toBe(1e6);
+    // No shape known: a light model is not assumed.
+    expect(planRun(asked, 'wasm', null, { cores: 2, crossOriginIsolated: false }, limits)).toMatchObject({ sessions: 1, threads: 1, batchSize: 8 });
   });
 });
 

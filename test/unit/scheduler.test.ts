@@ -8,7 +8,7 @@ import type { Item, ItemSource } from '../../src/core/item.ts';
 import type { Bridge } from '../../src/pipeline/bridge.ts';
 import type { Fetched } from '../../src/net/fetch.ts';
 import { createGate } from '../../src/pipeline/gate.ts';
-import { runPipeline, type ItemResult, type PipelineInput, type PipelineSettings } from '../../src/pipeline/scheduler.ts';
+import { runPipeline, type ItemResult, type Known, type PipelineInput, type PipelineSettings } from '../../src/pipeline/scheduler.ts';
 import type { DecodeApi, Prepared } from '../../workers/decode/api.ts';
 import type { Classified, InferApi } from '../../workers/infer/api.ts';
 import { classifyInChunks } from '../../workers/infer/classify.ts';
@@ -49,7 +49,7 @@ interface Fakes {
 function input(n: number, write: (r: ItemResult[]) => Promise<void>, fakes: Fakes = {}, extra: Partial<PipelineInput> = {}): PipelineInput {
   const decoder = () => fakeBridge<DecodeApi>({
     configure: async () => {},
-    prepare: fakes.prepare ?? (async (bytes: Uint8Array) => ({ ok: true, tensor: new Float32Array([bytes[0]!]), width: 1, height: 1, decodeMs: 0 })),
+    prepare: fakes.prepare ?? (async (bytes: Uint8Array) => ({ ok: true, tensor: new Float32Array([bytes[0]!]), width: 1, height: 1 })),
   });
   const inferrer = () => fakeBridge<InferApi>({
     load: async () => ({ loadMs: 0, warmupMs: 0 }),
@@ -118,20 +118,48 @@ describe('backpressure', () => {
     const c = pipe.counters();
     const decode = c.stages.find((s) => s.name === 'decode')!;
     const fetch = c.stages.find((s) => s.name === 'fetch')!;
-    expect(c.queues.decoded.highWater).toBeLessThanOrEqual(c.queues.decoded.capacity);
-    expect(c.queues.batches.highWater).toBeLessThanOrEqual(c.queues.batches.capacity);
+    // The queues are named for the stage they feed: decoded images wait at batch, batches at infer.
+    const decoded = c.queues.batch!;
+    const batches = c.queues.infer!;
+    expect(decoded.highWater).toBeLessThanOrEqual(decoded.capacity);
+    expect(batches.highWater).toBeLessThanOrEqual(batches.capacity);
     // Held past decoding: the decoded queue, the batches queue, a batch in each session, one
-    // popped batch waiting for a session, one full batch waiting to be queued, one image popped
-    // by the batch stage waiting for its turn, and the decoded images of each decode slot
-    // waiting to be queued.
+    // popped batch waiting for a session, one full batch waiting to be queued, and one image
+    // popped by the batch stage waiting for its turn. (A decoded image still waiting to be
+    // queued has not left decode: it is not in decode's out.)
     const B = SETTINGS.batchSize;
-    const bound = c.queues.decoded.capacity + c.queues.batches.capacity * B + SETTINGS.sessions * B + 2 * B + 1 + SETTINGS.decoders * SETTINGS.decodeInFlight;
+    const bound = decoded.capacity + batches.capacity * B + SETTINGS.sessions * B + 2 * B + 1;
     expect(decode.out).toBeLessThanOrEqual(bound);
     await tick(100);
     expect(pipe.counters().stages.find((s) => s.name === 'decode')!.out, 'decoding must not creep on').toBe(decode.out);
     expect(fetch.in).toBeLessThan(100);
     gpu.open();
     expect((await pipe.done).written).toBe(1000);
+  });
+});
+
+describe('progress', () => {
+  it('reads every figure off the stages: a row and a queue for each, none left at zero', async () => {
+    // Every tenth image is stored already (a resume), every tenth plus one copied from another run.
+    const known = async (item: Item): Promise<Known | null> => {
+      await tick(0);
+      const i = Number(item.path.slice(4, -4));
+      return i % 10 === 0 ? { kind: 'stored', ok: true } : i % 10 === 1 ? { kind: 'copied', outcome: { ok: true, topK: [] } } : null;
+    };
+    const rows: ItemResult[] = [];
+    const c = await runPipeline(input(100, async (r) => void rows.push(...r), {}, { known }), new AbortController().signal).done;
+    expect(c.stages.map((s) => s.name)).toEqual(['list', 'fetch', 'decode', 'batch', 'infer', 'store', 'sink']);
+    expect(Object.keys(c.queues)).toEqual(['fetch', 'decode', 'batch', 'infer', 'store', 'sink']);
+    expect(c).toMatchObject({ listed: 100, listingDone: true, resumed: 10, cached: 10, written: 90, ok: 100, failed: 0 });
+    expect(rows).toHaveLength(90);
+    const stage = Object.fromEntries(c.stages.map((s) => [s.name, s]));
+    expect(stage.list).toMatchObject({ in: 100, out: 100, capacity: 0 });
+    for (const name of ['fetch', 'decode', 'batch', 'infer']) expect(stage[name], name).toMatchObject({ in: 80, out: 80, queued: 0 });
+    // The store's in is every answer handed to it, the copied ones too; its out, the rows written.
+    expect(stage.store).toMatchObject({ in: 90, out: 90, capacity: c.queues.store!.capacity });
+    expect(stage.sink).toMatchObject({ in: 90, out: 90 });
+    for (const s of c.stages) expect(s.utilization, s.name).toBeGreaterThan(0);
+    expect(Object.keys(c.stepMs).sort()).toEqual(['infer', 'store']);
   });
 });
 
@@ -176,8 +204,8 @@ describe('failures', () => {
         return { ok: true, bytes: new Uint8Array([i]) };
       },
       prepare: async (bytes) => (bytes[0]! % 10 === 5
-        ? { ok: false, cause: 'decode_failed', reason: 'not an image', decodeMs: 0 }
-        : { ok: true, tensor: new Float32Array([bytes[0]!]), width: 1, height: 1, decodeMs: 0 }),
+        ? { ok: false, cause: 'decode_failed', reason: 'not an image' }
+        : { ok: true, tensor: new Float32Array([bytes[0]!]), width: 1, height: 1 }),
     }), new AbortController().signal);
     const c = await pipe.done;
     expect(c.written).toBe(60);

@@ -48,9 +48,11 @@ describe('steering a run that has not started yet', () => {
     const evaluate = vi.fn(async () => {});
     expect(s.attach({ evaluate } as unknown as Page)).toBe(true);
     process.emit('SIGUSR2');
-    expect(evaluate).toHaveBeenLastCalledWith(expect.any(Function), true);
+    // window.tench's method, as the page is asked it (src/cli/page-calls.ts).
+    expect(evaluate).toHaveBeenLastCalledWith(expect.any(Function), ['pause', []]);
     process.emit('SIGTERM');
     expect(evaluate).toHaveBeenCalledTimes(2);
+    expect(evaluate).toHaveBeenLastCalledWith(expect.any(Function), ['cancel', []]);
     expect(said).toEqual(['tench: terminated: stopping; the images classified so far are kept']);
   });
 

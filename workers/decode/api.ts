@@ -20,8 +20,8 @@ export type DecodeStep = 'header' | 'decode' | 'readback' | 'pixels' | 'resize' 
 export type StepTimes = Partial<Record<DecodeStep, number>>;
 
 export type Prepared =
-  | { ok: true; tensor: Float32Array; width: number; height: number; decodeMs: number; steps?: StepTimes; thumb?: Uint8Array }
-  | ({ ok: false; decodeMs: number; steps?: StepTimes } & Failure);
+  | { ok: true; tensor: Float32Array; width: number; height: number; steps?: StepTimes; thumb?: Uint8Array }
+  | ({ ok: false; steps?: StepTimes } & Failure);
 
 export interface DecodeApi {
   configure(settings: DecodeSettings): void;

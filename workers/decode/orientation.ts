@@ -1,18 +1,6 @@
-// EXIF orientation. Pillow (and so the Python reference) ignores it; browsers always apply it.
-// tench decodes as Pillow does by setting the tag to 1 in a copy of the bytes, and applies the
-// orientation itself when asked, as ImageOps.exif_transpose would.
-
-import type { Header } from './header.ts';
-
-/** A copy of a JPEG whose EXIF orientation says "as stored", or the bytes themselves if none. */
-export function withoutOrientation(bytes: Uint8Array, header: Header): Uint8Array {
-  if (!header.orientationAt || header.orientation === 1) return bytes;
-  const copy = bytes.slice();
-  const { offset, littleEndian } = header.orientationAt;
-  copy[offset] = littleEndian ? 1 : 0;
-  copy[offset + 1] = littleEndian ? 0 : 1;
-  return copy;
-}
+// EXIF orientation applied to pixels, as ImageOps.exif_transpose applies it, when asked: Pillow
+// (and so the Python reference) ignores it, and so does tench by default. A JPEG is decoded with
+// its orientation neutralised (codecs/jpeg/exif.ts), so that the browser does not apply it either.
 
 /** Pixels turned as EXIF orientation `o` (2..8) says, on packed RGB. */
 export function applyOrientation(rgb: Uint8Array, w: number, h: number, o: number): { rgb: Uint8Array; width: number; height: number } {

@@ -6,31 +6,32 @@
 import type { PreprocessSpec } from '../../src/model/preprocessor.ts';
 import { failure } from '../../src/core/outcome.ts';
 import type { DecodeSettings, Prepared } from './api.ts';
-import { decodePixels, inspect, type DecodeOptions } from './decode.ts';
-import { decodeFrame, framesCanDecode, releaseFrame, type Frame } from './frames.ts';
-import type { Image, Kernels } from './kernels/kernels.ts';
-import { stopwatch, type Stopwatch } from './stopwatch.ts';
+import { decodePixels, type DecodeOptions } from './decode.ts';
+import { inspect, type Refusal } from './inspect.ts';
+import type { Kernels, Raster } from './kernels/kernels.ts';
 import { applyOrientation } from './orientation.ts';
 import { resizeTarget, toTensor } from './preprocess.ts';
 import type { Pixels } from './resample.ts';
+import { stopwatch, type Stopwatch } from './stopwatch.ts';
 import { thumbnailSize } from './thumbnail.ts';
+import { decodeFrame, framesCanDecode, releaseFrame, type Frame } from './webcodecs.ts';
 
 /** JPEG quality of the thumbnails: at 96 pixels, as sharp as the picture needs. */
 const THUMBNAIL_QUALITY = 85;
 
-export function fromFrame(k: Kernels, frame: Frame): Image {
+export function fromFrame(k: Kernels, frame: Frame): Raster {
   if (frame.kind === 'rgba') return k.put(frame.data, frame.width, frame.height, 4, frame.bgr);
   const base = k.copyIn(frame.data);
   const [y, cb, cr] = frame.planes.map((p) => ({ ptr: base + p.offset, stride: p.stride }));
   return k.yccToRgb(y!, cb!, cr!, frame.width, frame.height, frame.hsub, frame.vsub);
 }
 
-export function fromPixels(k: Kernels, p: Pixels): Image {
+export function fromPixels(k: Kernels, p: Pixels): Raster {
   return k.put(p.data, p.width, p.height, p.channels);
 }
 
 /** Packed RGB of an image, out of the kernels' memory. */
-export function rgbOf(k: Kernels, image: Image): Uint8Array {
+export function rgbOf(k: Kernels, image: Raster): Uint8Array {
   const rgb = k.resize(image, image.width, image.height, 'box');
   const out = new Uint8Array(rgb.width * rgb.height * 3);
   out.set(k.view(rgb.ptr, out.length));
@@ -38,18 +39,18 @@ export function rgbOf(k: Kernels, image: Image): Uint8Array {
 }
 
 /** The image turned as EXIF orientation `o` says (ImageOps.exif_transpose). */
-export function orient(k: Kernels, image: Image, o: number): Image {
+export function orient(k: Kernels, image: Raster, o: number): Raster {
   if (o < 2) return image;
   const turned = applyOrientation(rgbOf(k, image), image.width, image.height, o);
   return k.put(turned.rgb, turned.width, turned.height, 3);
 }
 
-export function tensorOf(k: Kernels, image: Image, spec: PreprocessSpec, table: Float32Array, lap: (step: 'resize') => void = () => {}, into?: Float32Array): Float32Array {
+export function tensorOf(k: Kernels, image: Raster, spec: PreprocessSpec, table: Float32Array, lap: (step: 'resize') => void = () => {}, into?: Float32Array): Float32Array {
   const target = resizeTarget(image.width, image.height, spec);
   const crop = spec.crop ?? { width: target.width, height: target.height };
-  const window = { x: Math.floor((target.width - crop.width) / 2), y: Math.floor((target.height - crop.height) / 2), ...crop };
+  const cropWindow = { x: Math.floor((target.width - crop.width) / 2), y: Math.floor((target.height - crop.height) / 2), ...crop };
   // Nearest-neighbour, and a crop larger than the image (zero padding), take the reference's path.
-  if (spec.resample === 'nearest' || window.x < 0 || window.y < 0) {
+  if (spec.resample === 'nearest' || cropWindow.x < 0 || cropWindow.y < 0) {
     const tensor = toTensor({ data: rgbOf(k, image), channels: 3, width: image.width, height: image.height }, spec, table);
     lap('resize');
     return tensor;
@@ -57,19 +58,19 @@ export function tensorOf(k: Kernels, image: Image, spec: PreprocessSpec, table: 
   if (crop.width !== spec.inputWidth || crop.height !== spec.inputHeight) {
     throw new Error(`preprocessing produced ${crop.width}x${crop.height}, the model takes ${spec.inputWidth}x${spec.inputHeight}`);
   }
-  const rgb = k.resize(image, target.width, target.height, spec.resample, window);
+  const rgb = k.resize(image, target.width, target.height, spec.resample, cropWindow);
   lap('resize');
   return k.tensor(rgb, table, into);
 }
 
 /** A JPEG of at most `longest` pixels a side, from the decoded pixels (never a second download). */
-export function thumbnailOf(k: Kernels, image: Image, longest: number): Uint8Array {
+export function thumbnailOf(k: Kernels, image: Raster, longest: number): Uint8Array {
   const size = thumbnailSize(image.width, image.height, longest);
   return k.jpeg(k.reduce(image, size.width, size.height), THUMBNAIL_QUALITY);
 }
 
 /** What the decoders made of a file, before it enters the kernels' memory; or why not. */
-type Source = { ok: true; frame: Frame | null; pixels: Pixels | null; orientation: number } | { ok: false; tooLarge: boolean; reason: string };
+type Source = { ok: true; frame: Frame | null; pixels: Pixels | null; orientation: number } | Refusal;
 
 /** Bytes -> decoded pixels, by whichever decoder gives Pillow's (every await of an image is here). */
 async function decodeSource(file: Uint8Array, s: DecodeOptions, clock: Stopwatch): Promise<Source> {
@@ -88,7 +89,7 @@ async function decodeSource(file: Uint8Array, s: DecodeOptions, clock: Stopwatch
  * Decoded pixels into the kernels' memory, which this starts over. Synchronous, as is all that
  * uses the image after it: with several images in flight, none can touch the memory in between.
  */
-function enter(k: Kernels, source: Extract<Source, { ok: true }>): Image {
+function enter(k: Kernels, source: Extract<Source, { ok: true }>): Raster {
   k.reset();
   let image = source.frame ? fromFrame(k, source.frame) : fromPixels(k, source.pixels!);
   if (source.frame) releaseFrame(source.frame);
@@ -97,7 +98,7 @@ function enter(k: Kernels, source: Extract<Source, { ok: true }>): Image {
 }
 
 /** Bytes -> the image in the kernels' memory, as Pillow decodes it; or why not (for tests and tools). */
-export async function decodeImage(file: Uint8Array, s: DecodeOptions, kernels: () => Promise<Kernels>): Promise<{ ok: true; k: Kernels; image: Image } | { ok: false; tooLarge: boolean; reason: string }> {
+export async function decodeImage(file: Uint8Array, s: DecodeOptions, kernels: () => Promise<Kernels>): Promise<{ ok: true; k: Kernels; image: Raster } | Refusal> {
   const source = await decodeSource(file, s, stopwatch());
   if (!source.ok) return source;
   const k = await kernels();
@@ -108,7 +109,7 @@ export async function decodeImage(file: Uint8Array, s: DecodeOptions, kernels: (
 export async function prepareImage(bytes: Uint8Array, s: DecodeSettings, table: Float32Array, kernels: () => Promise<Kernels>, into?: Float32Array): Promise<Prepared> {
   const clock = stopwatch();
   const source = await decodeSource(bytes, s, clock);
-  if (!source.ok) return { ...failure(source.tooLarge ? 'too_large' : 'decode_failed', source.reason), decodeMs: clock.total(), steps: clock.steps };
+  if (!source.ok) return { ...failure(source.tooLarge ? 'too_large' : 'decode_failed', source.reason), steps: clock.steps };
   const k = await kernels();
   // From here to the return, nothing awaits.
   const image = enter(k, source);
@@ -123,5 +124,5 @@ export async function prepareImage(bytes: Uint8Array, s: DecodeSettings, table: 
     thumb = null;
   }
   clock.lap('thumbnail');
-  return { ok: true, tensor, width: image.width, height: image.height, decodeMs: clock.total(), steps: clock.steps, ...(thumb ? { thumb } : {}) };
+  return { ok: true, tensor, width: image.width, height: image.height, steps: clock.steps, ...(thumb ? { thumb } : {}) };
 }

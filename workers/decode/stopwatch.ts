@@ -6,12 +6,10 @@ import type { DecodeStep, StepTimes } from './api.ts';
 export interface Stopwatch {
   lap(step: DecodeStep): void;
   readonly steps: StepTimes;
-  total(): number;
 }
 
 export function stopwatch(): Stopwatch {
-  const started = performance.now();
-  let last = started;
+  let last = performance.now();
   const steps: StepTimes = {};
   return {
     lap(step) {
@@ -20,6 +18,5 @@ export function stopwatch(): Stopwatch {
       last = now;
     },
     steps,
-    total: () => performance.now() - started,
   };
 }

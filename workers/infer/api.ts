@@ -20,7 +20,7 @@ export interface SessionSettings {
   inputHeight: number;
   /**
    * WebNN only: the batch its shapes are fixed to when the session is made, every run padded or
-   * split to it; absent, WEBNN_BATCH (src/pipeline/runtime.ts), the plan's default.
+   * split to it; absent, WEBNN_BATCH (src/core/device.ts), the plan's default.
    */
   batchSize?: number;
 }

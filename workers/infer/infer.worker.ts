@@ -5,7 +5,7 @@ import type { Classified, InferApi, LoadProgress, Loaded, SessionSettings } from
 import { classifyInChunks, fixedBatch, type ChunkOutcome } from './classify.ts';
 import { openSession, type Bytes, type Session } from './session.ts';
 import { reasonOf } from '../../src/core/outcome.ts';
-import { WEBNN_BATCH } from '../../src/pipeline/runtime.ts';
+import { WEBNN_BATCH } from '../../src/core/device.ts';
 
 type Run = Session['run'];
 

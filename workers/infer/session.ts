@@ -4,7 +4,7 @@ import { AutoModelForImageClassification, Tensor, env } from '@huggingface/trans
 import type { SessionSettings } from './api.ts';
 import { ortWasmPaths } from './ort-files.ts';
 import { fileUrl, hubSource } from '../../src/model/model.ts';
-import { WEBNN_BATCH } from '../../src/pipeline/runtime.ts';
+import { WEBNN_BATCH } from '../../src/core/device.ts';
 
 export interface Session {
   /** One forward pass over n images of 3 x h x w; returns the logits, n x classes. */

@@ -1,26 +1,25 @@
 // batch: decoded images -> batches of the size in use (the last may be short), in order.
 
-import { oneAtATime, type Stage } from '../operator.ts';
-import type { Queue } from '../queue.ts';
-import type { RunState } from '../run-state.ts';
-import type { Decoded } from './decode.ts';
+import type { Stage } from '../operator.ts';
+import type { TensorPool } from '../tensors.ts';
+import type { DecodedImage } from './decode.ts';
 
-export function batchStage(state: RunState, decoded: Queue<Decoded>, batches: Queue<Decoded[]>): Stage<Decoded> {
-  let batch: Decoded[] = [];
+export function batchStage(tensors: TensorPool, sessions: number): Stage<DecodedImage, DecodedImage[]> {
+  let batch: DecodedImage[] = [];
   return {
     name: 'batch',
-    input: decoded,
-    admit: oneAtATime(),
-    async work(item, _lease, signal) {
+    // Tensors waiting to be batched: one more batch than the sessions are working on.
+    capacity: tensors.batchSize * (sessions + 1),
+    budget: 1,
+    async work(item, _lease, { emit }) {
       batch.push(item);
-      if (batch.length < state.batchSize) return;
+      if (batch.length < tensors.batchSize) return;
       const full = batch;
       batch = [];
-      return () => batches.push(full, signal);
+      await emit(full);
     },
-    async end(signal) {
-      if (batch.length) await batches.push(batch, signal);
-      batches.close();
+    async flush({ emit }) {
+      if (batch.length) await emit(batch);
     },
   };
 }

@@ -5,10 +5,7 @@
 import { failure } from '../../core/outcome.ts';
 import type { ItemSource } from '../../core/item.ts';
 import type { Fetched } from '../../net/fetch.ts';
-import type { Stage, Ticket } from '../operator.ts';
-import type { Queue } from '../queue.ts';
-import type { RunState } from '../run-state.ts';
-import { createSlots } from '../slots.ts';
+import { slotsOf, type Stage } from '../operator.ts';
 import type { FetchUnit } from './list.ts';
 
 export interface FetchedItem {
@@ -23,32 +20,27 @@ export interface FetchInput {
   concurrency: number;
 }
 
-export function fetchStage(input: FetchInput, state: RunState, units: Queue<FetchUnit>, fetched: Queue<FetchedItem>): Stage<FetchUnit> {
-  const single = createSlots(input.concurrency);
+export function fetchStage(input: FetchInput): Stage<FetchUnit, FetchedItem> {
+  const single = slotsOf<FetchUnit>(input.concurrency);
   // A pack holds up to sixteen images: a few in flight keep the decoders fed from a local disk.
-  const packs = createSlots(Math.max(2, Math.ceil(input.concurrency / 8)));
+  const packs = slotsOf<FetchUnit>(Math.max(2, Math.ceil(input.concurrency / 8)));
   return {
     name: 'fetch',
-    input: units,
-    async admit(unit, signal): Promise<Ticket> {
-      const slots = unit.pack ? packs : single;
-      await slots.acquire(signal);
-      return { lease: undefined, release: () => slots.release() };
-    },
+    // Units waiting for a slot: the listing runs at most this far ahead of the downloads.
+    capacity: 2,
+    budget: input.concurrency,
+    admit: (unit, signal) => (unit.pack ? packs : single)(unit, signal),
     weight: (unit) => unit.items.length,
-    async work(unit, _lease, signal) {
+    async work(unit, _lease, { emit, answer, signal }) {
       const out = unit.pack
         ? await input.fetchPack!(unit.pack.endpoint, unit.pack.files, signal)
         : [await input.fetch(unit.items[0]!.item.source, signal)];
-      return async () => {
-        for (let i = 0; i < unit.items.length; i++) {
-          const { item, seq } = unit.items[i]!;
-          const f = out[i]!;
-          if (f.ok) await fetched.push({ item, seq, bytes: f.bytes }, signal);
-          else await state.finish(item, seq, failure(f.tooLarge ? 'too_large' : 'fetch_failed', f.reason));
-        }
-      };
+      for (let i = 0; i < unit.items.length; i++) {
+        const { item, seq } = unit.items[i]!;
+        const f = out[i]!;
+        if (f.ok) await emit({ item, seq, bytes: f.bytes });
+        else await answer({ item, seq, outcome: failure(f.tooLarge ? 'too_large' : 'fetch_failed', f.reason) });
+      }
     },
-    end: () => fetched.close(),
   };
 }

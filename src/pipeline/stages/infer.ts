@@ -7,11 +7,9 @@ import { failure, reasonOf, type Outcome } from '../../core/outcome.ts';
 import type { Classified, InferApi } from '../../../workers/infer/api.ts';
 import type { Stage } from '../operator.ts';
 import type { Lease, Pool } from '../pool.ts';
-import type { Queue } from '../queue.ts';
-import type { RunState } from '../run-state.ts';
-import type { ItemResult } from '../types.ts';
+import type { TensorPool } from '../tensors.ts';
 import { race } from '../worker-call.ts';
-import type { Decoded } from './decode.ts';
+import type { DecodedImage } from './decode.ts';
 
 /** However slow the machine, a batch that takes this long has hung... */
 export const INFER_TIMEOUT_MS = 120_000;
@@ -23,52 +21,66 @@ interface Holder {
   lease: Lease<InferApi>;
 }
 
-export function inferStage(pool: Pool<InferApi>, state: RunState, topK: number, batches: Queue<Decoded[]>, results: Queue<ItemResult>, timeoutMs = INFER_TIMEOUT_MS): Stage<Decoded[], Holder> {
+export interface InferOptions {
+  /** Inference workers, one batch each at a time. */
+  sessions: number;
+  topK: number;
+  timeoutMs?: number;
+}
+
+export function inferStage(pool: Pool<InferApi>, tensors: TensorPool, options: InferOptions): Stage<DecodedImage[], never, Holder> {
+  const timeoutMs = options.timeoutMs ?? INFER_TIMEOUT_MS;
   let slowestPerImageMs = 0;
-  const classify = (lease: Lease<InferApi>, tensors: Float32Array[]) => {
-    const limit = Math.max(timeoutMs, INFER_TIMEOUT_FACTOR * slowestPerImageMs * tensors.length);
-    const call = lease.api.classify(transfer(tensors, tensors.map((t) => t.buffer)), topK);
+  const stepMs: { infer?: number } = {};
+  let retriedBatches = 0;
+  const classify = (lease: Lease<InferApi>, batch: Float32Array[]) => {
+    const limit = Math.max(timeoutMs, INFER_TIMEOUT_FACTOR * slowestPerImageMs * batch.length);
+    const call = lease.api.classify(transfer(batch, batch.map((t) => t.buffer)), options.topK);
     return race<Classified>(call, lease, limit, 'the inference worker')
       .catch((error): Classified => ({ ok: false, reason: reasonOf(error), outOfMemory: false, broken: true }));
   };
+  /** The batch on a session, and once more on a fresh one if the first broke and handed it back. */
+  const run = async (batch: DecodedImage[], holder: Holder, signal: AbortSignal): Promise<Classified> => {
+    let sent = batch.map((d) => d.tensor);
+    for (let attempt = 1; ; attempt++) {
+      const out = await classify(holder.lease, sent);
+      if (out.ok) {
+        stepMs.infer = (stepMs.infer ?? 0) + out.inferMs;
+        tensors.recycle(out.tensors);
+        slowestPerImageMs = Math.max(slowestPerImageMs, out.inferMs / sent.length);
+        return out;
+      }
+      if (out.broken) pool.replace(holder.lease, out.reason);
+      // A worker that died took the batch with it; one still alive handed it back.
+      if (attempt >= 2 || !out.tensors?.length) return out;
+      sent = out.tensors;
+      holder.lease.release();
+      holder.lease = await pool.acquire(signal);
+      retriedBatches++;
+    }
+  };
   return {
     name: 'infer',
-    input: batches,
+    // Batches waiting for a session.
+    capacity: options.sessions,
+    budget: options.sessions,
     async admit(_batch, signal) {
       const holder: Holder = { lease: await pool.acquire(signal) };
       return { lease: holder, release: () => holder.lease.release() };
     },
     weight: (batch) => batch.length,
-    async work(batch, holder, signal) {
-      let tensors = batch.map((d) => d.tensor);
-      let out: Classified;
-      for (let attempt = 1; ; attempt++) {
-        out = await classify(holder.lease, tensors);
-        if (out.ok) {
-          state.addMs('infer', out.inferMs);
-          state.recycle(out.tensors);
-          slowestPerImageMs = Math.max(slowestPerImageMs, out.inferMs / tensors.length);
-          break;
-        }
-        if (out.broken) pool.replace(holder.lease, out.reason);
-        // A worker that died took the batch with it; one still alive handed it back.
-        if (attempt >= 2 || !out.tensors?.length) break;
-        tensors = out.tensors;
-        holder.lease.release();
-        holder.lease = await pool.acquire(signal);
-        state.retriedBatches++;
+    async work(batch, holder, { answer, signal }) {
+      const out = await run(batch, holder, signal);
+      if (out.ok && out.fitted !== null && out.fitted < tensors.batchSize) tensors.batchSize = out.fitted;
+      for (let i = 0; i < batch.length; i++) {
+        const d = batch[i]!;
+        const outcome: Outcome = out.ok ? { ok: true, topK: out.predictions[i]! } : failure('infer_failed', out.reason);
+        await answer({ item: d.item, seq: d.seq, outcome, width: d.width, height: d.height, thumb: d.thumb });
       }
-      if (out.ok && out.fitted !== null && out.fitted < state.batchSize) state.batchSize = out.fitted;
-      const answer = out;
-      return async () => {
-        for (let i = 0; i < batch.length; i++) {
-          const d = batch[i]!;
-          const outcome: Outcome = answer.ok ? { ok: true, topK: answer.predictions[i]! } : failure('infer_failed', answer.reason);
-          await state.finish(d.item, d.seq, outcome, { width: d.width, height: d.height, thumb: d.thumb });
-        }
-      };
     },
-    // The last stage to hand answers over: every stage before it has ended.
-    end: () => results.close(),
+    stats: () => {
+      const { count, reason } = pool.replaced();
+      return { busyMs: pool.busyMs(), stepMs: { ...stepMs }, retriedBatches, replaced: count, replacedReason: reason };
+    },
   };
 }

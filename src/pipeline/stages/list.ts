@@ -3,11 +3,9 @@
 // to a unit, or sixteen to a unit where the server hands a folder's files out in packs.
 
 import type { Item } from '../../core/item.ts';
-import { PACK_BYTES, PACK_FILES } from '../../datasets/pack.ts';
+import { PACK_BYTES, PACK_FILES } from '../../net/pack.ts';
 import type { Gate } from '../gate.ts';
-import { oneAtATime, type Stage } from '../operator.ts';
-import type { Queue } from '../queue.ts';
-import type { RunState } from '../run-state.ts';
+import { slotsOf, tally, type Figures, type Outlets, type Stage } from '../operator.ts';
 import type { Known } from '../types.ts';
 
 /** What fetch takes: one item, or a pack of a folder's files for one request. */
@@ -24,58 +22,67 @@ export interface ListInput {
   packs: boolean;
 }
 
-export function listStage(input: ListInput, state: RunState, units: Queue<FetchUnit>): Stage<Item> {
-  const one = oneAtATime<Item>();
-  let seq = 0;
+type ListFigures = Pick<Figures, 'listed' | 'listingDone' | 'resumed' | 'cached' | 'ok' | 'failed' | 'byCause'>;
+
+/** Items gathered into packs, one endpoint's files per pack, sent on when full or at the end. */
+function packer() {
   let pack: FetchUnit = { items: [] };
   let packBytes = 0;
-  const sendPack = async (signal: AbortSignal) => {
+  const send = async (emit: Outlets<FetchUnit>['emit']) => {
     if (!pack.items.length) return;
     const full = pack;
     pack = { items: [] };
     packBytes = 0;
-    await units.push(full, signal);
+    await emit(full);
   };
+  const add = async (unit: { item: Item; seq: number }, packed: { endpoint: string; file: string }, emit: Outlets<FetchUnit>['emit']) => {
+    const size = unit.item.size ?? 0;
+    const full = pack.items.length >= PACK_FILES || (pack.items.length > 0 && packBytes + size > PACK_BYTES);
+    if (full || (pack.pack && pack.pack.endpoint !== packed.endpoint)) await send(emit);
+    pack.pack ??= { endpoint: packed.endpoint, files: [] };
+    pack.items.push(unit);
+    pack.pack.files.push(packed.file);
+    packBytes += size;
+  };
+  return { send, add };
+}
+
+export function listStage(input: ListInput): Stage<Item, FetchUnit> {
+  const one = slotsOf<Item>(1);
+  const packs = packer();
+  const figures: ListFigures = { listed: 0, listingDone: false, resumed: 0, cached: 0, ok: 0, failed: 0, byCause: {} };
+  let seq = 0;
   return {
     name: 'list',
-    input: input.items,
+    source: input.items,
+    budget: 1,
     async admit(item, signal) {
       const ticket = await one(item, signal);
       await input.gate?.wait(signal);
       return ticket;
     },
-    async work(item, _lease, signal) {
+    async work(item, _lease, { emit, answer }) {
       const mine = seq++;
-      state.totals.listed++;
+      figures.listed++;
       const known = await input.known?.(item);
       if (known?.kind === 'stored') {
-        state.totals.resumed++;
-        state.tally(known.ok, known.ok ? undefined : known.cause);
+        figures.resumed++;
+        tally(figures, known.ok, known.ok ? undefined : known.cause);
         return;
       }
       if (known?.kind === 'copied') {
-        state.totals.cached++;
-        return () => state.finish(item, mine, known.outcome, known);
+        figures.cached++;
+        return answer({ item, seq: mine, outcome: known.outcome, width: known.width, height: known.height, thumb: known.thumb });
       }
       const packed = input.packs && item.source.kind === 'url' ? item.source.pack : undefined;
-      if (!packed) return async () => {
-        await sendPack(signal);
-        await units.push({ items: [{ item, seq: mine }] }, signal);
-      };
-      const size = item.size ?? 0;
-      return async () => {
-        const full = pack.items.length >= PACK_FILES || (pack.items.length > 0 && packBytes + size > PACK_BYTES);
-        if (full || (pack.pack && pack.pack.endpoint !== packed.endpoint)) await sendPack(signal);
-        pack.pack ??= { endpoint: packed.endpoint, files: [] };
-        pack.items.push({ item, seq: mine });
-        pack.pack.files.push(packed.file);
-        packBytes += size;
-      };
+      if (packed) return packs.add({ item, seq: mine }, packed, emit);
+      await packs.send(emit);
+      await emit({ items: [{ item, seq: mine }] });
     },
-    async end(signal) {
-      await sendPack(signal);
-      state.totals.listingDone = true;
-      units.close();
+    async flush({ emit }) {
+      await packs.send(emit);
+      figures.listingDone = true;
     },
+    stats: () => ({ ...figures, byCause: { ...figures.byCause } }),
   };
 }

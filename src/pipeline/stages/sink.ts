@@ -2,8 +2,7 @@
 // time and in the order stored, so that an output cut short is a prefix of the store's order. A
 // slow output holds the store back, and through it every stage before.
 
-import { oneAtATime, type Stage } from '../operator.ts';
-import type { Queue } from '../queue.ts';
+import type { Stage } from '../operator.ts';
 
 export interface Stored<S> {
   stored: S;
@@ -11,15 +10,15 @@ export interface Stored<S> {
   count: number;
 }
 
-export function sinkStage<S>(sink: (stored: S) => Promise<void>, input: Queue<Stored<S>>): Stage<Stored<S>> {
+export function sinkStage<S>(sink: (stored: S) => Promise<void>): Stage<Stored<S>> {
   return {
     name: 'sink',
-    input,
-    admit: oneAtATime(),
+    // Stored groups on their way out: a slow output holds the store back after two.
+    capacity: 2,
+    budget: 1,
     weight: (group) => group.count,
     async work(group) {
       await sink(group.stored);
     },
-    end: () => {},
   };
 }

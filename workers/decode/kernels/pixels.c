@@ -35,7 +35,10 @@ EXPORT(alloc) void *alloc(uint32_t n) {
   return (void *)at;
 }
 
-EXPORT(source_digest) const char *source_digest(void) { return SOURCE_DIGEST; }
+// What the module was built from (build.sh): the SHA-256 of the toolchain's version line,
+// pixels.flags and this file; and that version line. A test compares them with the files.
+EXPORT(build_digest) const char *build_digest(void) { return BUILD_DIGEST; }
+EXPORT(toolchain) const char *toolchain(void) { return TOOLCHAIN; }
 
 // ---- JPEG planes -> RGB (libjpeg-turbo jdsample.c fancy upsampling, jdcolor.c ycc_rgb_convert) -
 
