@@ -63,7 +63,7 @@ function addMerge(program: Command, io: Console | undefined, done: Done): void {
   const command = program
     .command('merge')
     .description('join the part files of a sharded run into one file sorted by path, checking that each part and each image is there once')
-    .argument('<parts...>', 'part files (.jsonl, .csv or .parquet), such as results/part-*.parquet')
+    .argument('<parts...>', 'part files (.jsonl, .csv or .parquet), local or s3:// keys, such as results/part-*.parquet')
     .requiredOption('--out <file>', 'the merged file: .jsonl, .csv or .parquet, an s3:// key or a presigned https URL')
     .option('--expect-from <dataset>', 'also check that every image of this dataset (a folder, an s3:// prefix or a list URL) has exactly one row');
   for (const option of s3Options()) command.addOption(option);

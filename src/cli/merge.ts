@@ -2,15 +2,19 @@
 // every part is there once, that no image was answered twice, and (if asked) that every image of
 // the dataset was answered.
 
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import Papa from 'papaparse';
 import { openRemote } from '../datasets/remote.ts';
 import { isImagePath } from '../datasets/filter.ts';
+import { parseS3Url } from '../datasets/s3.ts';
+import { makeS3Client } from '../net/s3-client.ts';
 import { walkFiles } from '../server/routes.ts';
 import { csvLine, formatOf, fromSpreadsheetSafe, jsonlLine, resultColumns, resultCsvLine, resultsParquet, type ExportFormat, type ExportRecord } from '../store/export.ts';
 import { reasonOf } from '../core/outcome.ts';
+import { nodeS3Credentials } from './credentials.ts';
 import { EXIT, exitOf, usage, type ExitStatus, type Outcome } from './exit.ts';
 import { chooseDataset, type Checked, type S3Options } from './inputs.ts';
 import { chooseDestination, deliver } from './output.ts';
@@ -44,10 +48,12 @@ function some(items: readonly string[]): string {
  */
 export function checkParts(inputs: readonly string[]): Checked<number | null> {
   const seen = new Map<string, string>();
+  // The same file by two names is the same part; an S3 key has one name.
+  const where = (input: string) => (isS3(input) ? input : resolve(input));
   for (const input of inputs) {
-    const again = seen.get(resolve(input));
+    const again = seen.get(where(input));
     if (again !== undefined) return { ok: false, reason: `${input} is given twice` };
-    seen.set(resolve(input), input);
+    seen.set(where(input), input);
   }
   const parts = inputs.map((input) => ({ input, shard: partOf(basename(input)) }));
   const named = parts.filter((p) => p.shard !== null);
@@ -123,14 +129,37 @@ async function fromParquet(bytes: Uint8Array): Promise<unknown[]> {
   return parquetReadObjects({ file, rowFormat: 'object' });
 }
 
-/** The rows of one part file, in the format its extension says. */
-export async function readResults(input: string): Promise<Outcome<ExportRecord[]>> {
+const isS3 = (input: string) => input.startsWith('s3://');
+
+/**
+ * A part's bytes: a local file, or an S3 object read with the environment's credentials (as
+ * --out writes one), at --s3-endpoint when given.
+ */
+async function partBytes(input: string, s3: S3Options): Promise<Uint8Array> {
+  if (!isS3(input)) return readFile(input);
+  const parsed = parseS3Url(input);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  const { bucket, prefix: key, anonymous, region } = parsed.value;
+  const credentials = anonymous ? undefined : await nodeS3Credentials();
+  const client = makeS3Client({ region: s3.region ?? region ?? 'us-east-1', endpoint: s3.endpoint, forcePathStyle: s3.endpoint !== undefined, credentials });
+  try {
+    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (!object.Body) throw new Error('the object has no body');
+    return await object.Body.transformToByteArray();
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The rows of one part file (a local path or an s3:// key), in the format its extension says. */
+export async function readResults(input: string, s3: S3Options = {}): Promise<Outcome<ExportRecord[]>> {
   const format = formatOf(input);
   if (!format) return usage(`${input}: the name must end in .jsonl, .csv or .parquet, which says the format`);
   let values: unknown[];
   try {
-    const bytes = await readFile(input);
-    values = format === 'parquet' ? await fromParquet(bytes) : format === 'csv' ? fromCsv(bytes.toString('utf8')) : fromJsonl(bytes.toString('utf8'));
+    const bytes = await partBytes(input, s3);
+    const text = () => new TextDecoder().decode(bytes);
+    values = format === 'parquet' ? await fromParquet(bytes) : format === 'csv' ? fromCsv(text()) : fromJsonl(text());
   } catch (error) {
     return { ok: false, reason: `cannot read ${input}: ${reasonOf(error)}` };
   }
@@ -197,7 +226,7 @@ export async function merge(o: MergeOptions, io: Lines): Promise<number> {
 
   const records: ExportRecord[] = [];
   for (const input of o.inputs) {
-    const read = await readResults(input);
+    const read = await readResults(input, s3);
     if (!read.ok) return fail(read.reason, exitOf(read));
     for (const record of read.value) records.push(record);
   }

@@ -4,7 +4,7 @@
 
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partName } from '../../src/cli/shard-flags.ts';
@@ -160,6 +160,20 @@ describe('tench classify --shard i/n, then tench merge', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout.trim()).toBe(`merged ${keys.length} rows from 2 parts into ${merged}`);
       expect(await pathsOf(merged, 'csv')).toEqual(sorted(keys));
+
+      // The same parts read where the shards wrote them: the same merged file, byte for byte.
+      const fromS3 = join(local, 'merged-from-s3.csv');
+      const written = [0, 1].map((i) => `s3://tench-images/out/${partName({ index: i, count: 2 }, 'parquet')}`);
+      const again = await runCli(['merge', ...written, '--out', fromS3, '--expect-from', 's3://anonymous@tench-images/data/', '--s3-endpoint', s3.endpoint], env);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout.trim()).toBe(`merged ${keys.length} rows from 2 parts into ${fromS3}`);
+      expect(readFileSync(fromS3, 'utf8')).toBe(readFileSync(merged, 'utf8'));
+      // A key that is not there, beside one that is: one sentence naming it, and no output.
+      const absent = 's3://tench-images/out/part-00001-of-00002.jsonl';
+      const gone = await runCli(['merge', written[0]!, absent, '--out', join(local, 'gone.csv'), '--s3-endpoint', s3.endpoint], env);
+      expect(gone.code).toBe(1);
+      expect(oneSentence(gone)).toEqual([expect.stringContaining(`tench: cannot read ${absent}: `)]);
+      expect(existsSync(join(local, 'gone.csv'))).toBe(false);
     } finally {
       client.destroy();
       await s3.close();

@@ -145,6 +145,10 @@ describe('part files', () => {
     expect(checkParts([...parts(4, [0, 1, 2, 3]), 'other/part-00001-of-00004.csv'])).toEqual({ ok: false, reason: 'part 1 of 4 is given twice: out/part-00001-of-00004.jsonl and other/part-00001-of-00004.csv' });
     expect(checkParts([...parts(2, [0]), ...parts(4, [1])])).toMatchObject({ ok: false, reason: expect.stringContaining('are parts of different numbers of shards') });
     expect(checkParts([...parts(2, [0, 1]), 'extra.jsonl'])).toMatchObject({ ok: false, reason: expect.stringContaining('extra.jsonl is not named like the other inputs') });
+    // S3 keys are parts as files are, a key given twice is refused as a file is.
+    const keys = [0, 1].map((i) => `s3://bucket/out/part-0000${i}-of-00002.parquet`);
+    expect(checkParts(keys)).toEqual({ ok: true, value: 2 });
+    expect(checkParts([...keys, keys[1]!])).toEqual({ ok: false, reason: `${keys[1]} is given twice` });
   });
 
   it('hold no image twice, and every image of the dataset once', () => {
