@@ -33,6 +33,8 @@ export interface Setting<V> {
   stored?: boolean;
   /** A request may leave it out and gets the default: the requests of runs stored before it was a setting lack it. */
   optional?: true;
+  /** A flag with no argument (on when given) and a checkbox on the page; `parse` reads 'true' or 'false'. */
+  switch?: true;
 }
 
 /** Larger objects are an error for their row, never downloaded whole. */
@@ -101,6 +103,19 @@ const DEVICES = ['auto', ...DEVICE_NAMES] as const satisfies readonly RequestedD
 export const LABEL_SOURCES = ['auto', 'folder', 'none'] as const;
 export type LabelSource = (typeof LABEL_SOURCES)[number];
 
+/** `a,b` -> ['a', 'b']; `all`; `none` -> []. */
+function parseColumns(text: string): Parsed<'all' | string[]> {
+  const t = text.trim();
+  if (t === 'all') return ok('all');
+  if (t === 'none') return ok([]);
+  const names = t.split(',').map((n) => n.trim());
+  return names.length && names.every((n) => n !== '') ? ok(names) : bad('--keep-columns', 'a comma-separated list of column names, all, or none', text);
+}
+
+function parseSwitch(flag: string): (text: string) => Parsed<boolean> {
+  return (text) => (text === 'true' || text === 'false' ? ok(text === 'true') : bad(flag, 'true or false', text));
+}
+
 /** The settings a request holds as their text reads. Their order is the page's form's. */
 export const SETTINGS = {
   device: { flag: '--device', arg: '<device>', help: 'where the model runs', default: 'auto' as const, shown: 'auto', choices: DEVICES, parse: choice('--device', DEVICES), field: { group: 'model', label: 'Device' }, stored: true },
@@ -128,6 +143,20 @@ export const SETTINGS = {
     },
   },
   shard: { flag: '--shard', arg: '<i/n>', help: 'classify only shard i of n (0-based): the images whose path hashes to i', default: null, shown: 'all', parse: parseShardText, optional: true },
+  embeddings: {
+    flag: '--embeddings', arg: '', help: 'also write each image\'s embedding: the model\'s pooled output or [CLS] token, hidden size long (JSONL and Parquet outputs)',
+    default: false, shown: 'false', switch: true, parse: parseSwitch('--embeddings'), optional: true, stored: true,
+    field: { group: 'run', label: 'Embeddings', hint: 'keep each image\'s vector with its row' },
+  },
+  imageColumn: {
+    flag: '--image-column', arg: '<name>', help: 'a Parquet dataset\'s image column: a struct of bytes and path, binary, or URLs; auto finds it from the file', default: null, shown: 'auto',
+    // auto is the default: found from the file's schema; no column is named so.
+    parse: (text: string) => (text.trim() === 'auto' ? bad('--image-column', 'a column name (leave it out to find the column from the file)', text) : named('--image-column', 'a column name')(text)), optional: true,
+  },
+  keepColumns: {
+    flag: '--keep-columns', arg: '<list>', help: 'the dataset\'s own columns (Parquet columns, WebDataset txt and json) carried into every output: a comma-separated list, all, or none',
+    default: 'all' as 'all' | string[], shown: 'all', parse: parseColumns, optional: true,
+  },
   applyExifOrientation: {
     flag: '--exif-orientation', arg: '<mode>', help: 'ignore EXIF orientation, as Pillow and the Python reference do, or apply it', default: false, shown: 'ignore', choices: ['ignore', 'apply'], optional: true,
     parse: (text: string): Parsed<boolean> => (text === 'ignore' || text === 'apply' ? ok(text === 'apply') : bad('--exif-orientation', 'ignore or apply', text)),

@@ -133,7 +133,7 @@ async function main(): Promise<void> {
 type Classify = typeof import('../../workers/infer/classify.ts').classifyInChunks;
 
 /** `repeats` passes over every image in batches of `batch`; the best pass counts (least noise). */
-async function timed(o: Options, tensors: Float32Array[], run: (p: Float32Array, n: number) => Promise<Float32Array>, labels: string[], classify: Classify) {
+async function timed(o: Options, tensors: Float32Array[], run: (p: Float32Array, n: number) => Promise<{ logits: Float32Array }>, labels: string[], classify: Classify) {
   let best = Infinity;
   let fitted: number | null = null;
   let top1: number[] = [];

@@ -29,6 +29,9 @@ export async function checkInputs(o: ClassifyOptions): Promise<Outcome<Checked>>
   if (revision) return usage(revision);
   const bucketUrl = o.dataset.startsWith('s3://') || isS3HttpsUrl(o.dataset) ? parseS3Url(o.dataset) : null;
   if (bucketUrl && !bucketUrl.ok) return usage(bucketUrl.reason);
+  // Before anything is probed: it is of what was typed.
+  const embeddings = embeddingsProblem(o);
+  if (embeddings) return usage(embeddings);
   const model = chooseModel(o.model, withDefaults(o.settings).dtype);
   if (!model.ok) return model;
   const dataset = await chooseDataset(o.dataset, { endpoint: o.s3Endpoint, region: o.s3Region });
@@ -44,6 +47,16 @@ export async function checkInputs(o: ClassifyOptions): Promise<Outcome<Checked>>
   const opened = await openState(stateDir(o.state));
   if (!opened.ok) return opened;
   return { ok: true, value: { model: model.value, dataset: dataset.value, labelMap: labelMap.value, browserPath: browserPath.path, out: out.value, failuresOut: failuresOut?.value ?? null, state: opened.state } };
+}
+
+/**
+ * A reason when --embeddings was given with the results going to CSV, which has no column for
+ * them; else null (a --out that names no file is refused where it is chosen).
+ */
+export function embeddingsProblem(o: Pick<ClassifyOptions, 'out' | 'shard' | 'format' | 'settings'>): string | null {
+  if (!withDefaults(o.settings).embeddings) return null;
+  const out = chooseDestination('--out', o.out, { shard: o.shard, format: o.format });
+  return out.ok && out.value.format === 'csv' ? `${SETTINGS.embeddings.flag} cannot go to a CSV file (${out.value.shown}): write .jsonl or .parquet` : null;
 }
 
 /** --label-map's file, read by the settings table's parser; a file that cannot be read is the world's. */

@@ -73,7 +73,7 @@ const HELP_ORDER = everyOption([
   'model', 'revision', 'device', 'dtype',
   'out', 'format', 'failures',
   'state', 'resume', 'retryFailed',
-  'limit', 'sample', 'seed', 'shard', 'shards', 'extensions', 'labelsFrom', 'labelMap',
+  'limit', 'sample', 'seed', 'shard', 'shards', 'extensions', 'labelsFrom', 'labelMap', 'imageColumn', 'keepColumns', 'embeddings',
   's3Endpoint', 's3Region',
   'sessions', 'batchSize', 'decoders', 'threads', 'fetchConcurrency', 'topK', 'applyExifOrientation',
   'maxObjectBytes', 'maxPixels', 'maxListBytes', 'maxListLineBytes', 'requestTimeoutMs',

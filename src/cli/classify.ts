@@ -6,6 +6,7 @@ import type { Page } from 'playwright-core';
 import { BUNDLED_MODEL } from '../model/model.ts';
 import type { Progress } from '../pipeline/progress.ts';
 import type { Evaluation, Failures } from '../store/evaluate.ts';
+import { exportOptions } from '../store/export.ts';
 import type { ResultRow, RunRecord } from '../store/records.ts';
 import type { AutomationRequest } from '../page-protocol.ts';
 import { callPage, pageReady, startInPage } from './page-calls.ts';
@@ -136,7 +137,7 @@ async function runInPage(run: Run): Promise<number> {
   if (prior === STOPPED) return EXIT.cancelled;
   const wanted = outputsWanted(run.checked);
   try {
-    run.outputs = await openOutputs(wanted, !prior ? 'new' : o.retryFailed ? 'rewrite' : 'resume', prior && storedRows(page.page, prior.id), s3Options(o));
+    run.outputs = await openOutputs(wanted, !prior ? 'new' : o.retryFailed ? 'rewrite' : 'resume', prior && storedRows(page.page, prior.id), s3Options(o), exportOptions(prior?.request ?? request));
   } catch (error) {
     return failed(io, `cannot write ${shownAll(wanted)}: ${(error as Error).message}`);
   }

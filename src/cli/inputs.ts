@@ -6,6 +6,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { s3AccessFor, type RemoteSpec } from '../datasets/remote.ts';
 import type { DatasetSpec } from '../datasets/spec.ts';
+import { expandBraces } from '../datasets/braces.ts';
+import { isContainer } from '../datasets/containers.ts';
 import { makeS3Client, type Credentials, type S3Access } from '../net/s3-client.ts';
 import { isEndpointUrl, isS3HttpsUrl, parseS3Url } from '../datasets/s3.ts';
 import { DATA_MANIFEST, localModelId, type RouteOptions } from '../server/routes.ts';
@@ -62,17 +64,60 @@ export async function chooseDataset(input: string, s3: S3Options): Promise<Check
     // The page's S3 proxy may reach this endpoint, and AWS S3; nothing else.
     return { ok: true, value: { spec: () => base, routes: { s3Endpoints: s3.endpoint ? [s3.endpoint] : [] }, credentials, describe: input } };
   }
+  if (isBracePattern(input)) return bracePattern(input);
   if (/^https?:\/\//.test(input)) {
     return { ok: true, value: { spec: () => ({ kind: 'manifest', url: input }), routes: {}, describe: input } };
   }
   const path = resolve(input);
   if (!existsSync(path)) return { ok: false, reason: `no such folder or list file: ${input}` };
-  if (!statSync(path).isDirectory()) return localList(input, path);
+  if (!statSync(path).isDirectory()) return isContainer(path) ? namedFiles(input, [path]) : localList(input, path);
   return {
     ok: true,
     // The folder is named in the URL (the server ignores the query) so that runs of two folders
     // served on the same origin are told apart when resuming.
     value: { spec: (origin) => ({ kind: 'manifest', url: `${origin}${DATA_MANIFEST}?folder=${encodeURIComponent(path)}` }), routes: { dataDir: path }, describe: path },
+  };
+}
+
+/** A WebDataset-style name of many shards: train-{000000..000099}.tar, {a,b}.parquet. */
+function isBracePattern(input: string): boolean {
+  return /\{[^{}]*(\.\.|,)[^{}]*\}/.test(input) && !input.startsWith('s3://');
+}
+
+/** Every file a brace pattern names: local files served one by one, or URLs the page reads itself. */
+function bracePattern(input: string): Checked<DatasetChoice> {
+  const names = expandBraces(input);
+  if (!names.ok) return names;
+  const notData = names.value.find((name) => !isContainer(name));
+  if (notData) return { ok: false, reason: `${input} names ${notData}, which is neither a .tar shard nor a .parquet file` };
+  if (/^https?:\/\//.test(input)) {
+    return { ok: true, value: { spec: (origin) => ({ kind: 'manifest', url: `${origin}${DATA_MANIFEST}?urls=${encodeURIComponent(input)}` }), routes: { dataUrls: names.value }, describe: input } };
+  }
+  const paths = names.value.map((name) => resolve(name));
+  const missing = paths.filter((path) => !existsSync(path));
+  if (missing.length) return { ok: false, reason: `${missing.length} of the ${paths.length} files ${input} names ${missing.length === 1 ? 'does' : 'do'} not exist, the first ${names.value[paths.indexOf(missing[0]!)]}` };
+  return namedFiles(input, paths);
+}
+
+/**
+ * Dataset files on this disk (tar shards, Parquet files), served by name and read by ranges; of
+ * their folders nothing else.
+ */
+function namedFiles(input: string, paths: readonly string[]): Checked<DatasetChoice> {
+  const seen = new Map<string, string>();
+  for (const path of paths) {
+    const again = seen.get(basename(path));
+    if (again !== undefined) return { ok: false, reason: `${again} and ${path} have the same name, which would give their images the same paths` };
+    seen.set(basename(path), path);
+  }
+  return {
+    ok: true,
+    value: {
+      // What was given, in the query (the server ignores it): two datasets are told apart when resuming.
+      spec: (origin) => ({ kind: 'manifest', url: `${origin}${DATA_MANIFEST}?files=${encodeURIComponent(paths.length === 1 ? paths[0]! : resolve(input))}` }),
+      routes: { dataFiles: paths },
+      describe: paths.length === 1 ? paths[0]! : input,
+    },
   };
 }
 
@@ -85,7 +130,7 @@ const LIST_FILE = /\.(txt|csv|jsonl?)$/i;
  * they are.
  */
 function localList(input: string, path: string): Checked<DatasetChoice> {
-  if (!LIST_FILE.test(path)) return { ok: false, reason: `${input} is neither a folder nor a list of images (a .txt, .csv or .jsonl file)` };
+  if (!LIST_FILE.test(path)) return { ok: false, reason: `${input} is neither a folder, a list of images (a .txt, .csv or .jsonl file), a WebDataset .tar shard nor a .parquet file` };
   return {
     ok: true,
     value: {

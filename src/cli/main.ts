@@ -40,7 +40,7 @@ function addClassify(program: Command, io: Console | undefined, done: Done): voi
     .command('classify')
     .description('classify the images of a folder, an S3 prefix or a list of URLs')
     .addHelpText('after', EXAMPLES)
-    .argument('<dataset>', 'a local folder, s3://[anonymous@]bucket/prefix/, or a list of images (.txt, .csv or .jsonl; a local file or an http(s) URL; a local list\'s relative entries are files beside it)');
+    .argument('<dataset>', 'a local folder, s3://[anonymous@]bucket/prefix/, or a list of images (.txt, .csv or .jsonl; a local file or an http(s) URL; a local list\'s relative entries are files beside it), or WebDataset .tar shards and .parquet files (a file, a brace pattern such as train-{000000..000099}.tar, or any of the above listing them)');
   const declared = declareClassifyOptions(command);
   command.action(async (dataset: string, flags: OptionValues) => {
     // Before anything slow: from here a pause or a cancel is tench's to handle, not the death

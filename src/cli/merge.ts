@@ -1,18 +1,21 @@
 // `tench merge`: the part files of a sharded run -> one file sorted by path, once it is sure that
 // every part is there once, that no image was answered twice, and (if asked) that every image of
-// the dataset was answered.
+// the dataset was answered. The rows keep what the parts hold besides tench's own columns: the
+// dataset's kept columns and the embeddings, written by the rules of export.ts.
 
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { parquetReadObjects } from 'hyparquet';
+import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
 import Papa from 'papaparse';
 import { openRemote } from '../datasets/remote.ts';
 import { isImagePath } from '../datasets/filter.ts';
 import { parseS3Url } from '../datasets/s3.ts';
 import { makeS3Client } from '../net/s3-client.ts';
 import { walkFiles } from '../server/routes.ts';
-import { csvLine, formatOf, fromSpreadsheetSafe, jsonlLine, resultColumns, resultCsvLine, resultsParquet, type ExportFormat, type ExportRecord } from '../store/export.ts';
+import { formatOf, fromSpreadsheetSafe, resultsFile, type ExportFormat, type ExportRecord, type Layout } from '../store/export.ts';
+import type { ColumnValue, Columns } from '../core/item.ts';
+import { columnValue } from '../datasets/columns.ts';
 import { reasonOf } from '../core/outcome.ts';
 import { nodeS3Credentials } from './credentials.ts';
 import { EXIT, exitOf, usage, type ExitStatus, type Outcome } from './exit.ts';
@@ -82,12 +85,68 @@ function text(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
+/** The columns a part has besides tench's own. */
+export interface PartColumns {
+  /** Kept columns of their own, by output name: CSV and Parquet columns, JSONL fields. */
+  named: string[];
+  /** A `columns` column: the kept columns of each row as one JSON object. */
+  packed: boolean;
+  embedding: boolean;
+}
+
+/** A part's rows, and its columns. */
+export interface Part extends PartColumns {
+  records: ExportRecord[];
+}
+
+/** What a reader parsed, and the names of its columns (a JSONL file's fields, in the order first seen). */
+interface Parsed {
+  values: unknown[];
+  names: string[];
+}
+
+/** tench's own columns: any other is a kept column. */
+const OWN = ['path', 'label', 'score', 'top_k', 'error', 'true_label', 'embedding', 'columns'];
+const REQUIRED = ['path', 'label', 'score', 'top_k'];
+
+/** The `columns` cell's kept columns: a JSON object, or its text. */
+function unpacked(value: unknown): Array<[string, ColumnValue]> {
+  const parsed = typeof value === 'string' ? (value === '' ? null : JSON.parse(value) as unknown) : value;
+  if (parsed === null || parsed === undefined) return [];
+  const columns = columnValue(parsed);
+  if (!columns || typeof columns !== 'object' || Array.isArray(columns)) throw new Error('its columns field is not a JSON object');
+  return Object.entries(columns);
+}
+
+/** A row's kept columns. A JSONL field's null is kept as it was; CSV and Parquet cannot tell it from none. */
+function keptOf(v: Record<string, unknown>, shape: PartColumns, nulls: boolean): Columns | undefined {
+  const entries = shape.packed ? unpacked(v.columns) : [];
+  for (const name of shape.named) {
+    if (!Object.hasOwn(v, name)) continue;
+    const value = columnValue(v[name]);
+    if (value === undefined || ((value === null || value === '') && !nulls)) continue;
+    entries.push([name, value]);
+  }
+  // From entries: a column named __proto__ stays a column.
+  return entries.length ? Object.fromEntries(entries) : undefined;
+}
+
+/** A list of numbers: Parquet's list, JSONL's array, or the JSON text of one. */
+function vector(value: unknown): number[] | undefined {
+  const list = typeof value === 'string' ? (value === '' ? null : JSON.parse(value) as unknown) : value;
+  if (list === null || list === undefined) return undefined;
+  if (!Array.isArray(list) && !ArrayBuffer.isView(list)) throw new Error('its embedding is not a list of numbers');
+  return Array.from(list as ArrayLike<unknown>, Number);
+}
+
 /** A row as export.ts writes it, from whatever a reader parsed; null when it is not one. */
-function toRecord(value: unknown): ExportRecord | null {
+function toRecord(value: unknown, shape: PartColumns, nulls: boolean): ExportRecord | null {
   const v = value as Record<string, unknown> | null;
   if (!v || typeof v !== 'object' || typeof v.path !== 'string') return null;
   const topK = Array.isArray(v.top_k) ? v.top_k as Array<{ label: string; score: number }> : [];
   const trueLabel = text(v.true_label);
+  const columns = keptOf(v, shape, nulls);
+  const embedding = shape.embedding ? vector(v.embedding) : undefined;
   return {
     path: v.path,
     label: text(v.label),
@@ -95,38 +154,51 @@ function toRecord(value: unknown): ExportRecord | null {
     top_k: topK.map(({ label, score }) => ({ label, score: Number(score) })),
     error: text(v.error),
     ...(trueLabel !== null ? { true_label: trueLabel } : {}),
+    ...(columns ? { columns } : {}),
+    ...(embedding ? { embedding } : {}),
   };
 }
 
-function fromCsv(text: string): unknown[] {
+function fromCsv(text: string): Parsed {
   const parsed = Papa.parse<string[]>(text, { delimiter: ',' });
   const broken = parsed.errors[0];
   if (broken) throw new Error(`row ${(broken.row ?? 0) + 1} is not valid CSV: ${broken.message}`);
-  const [header = [], ...rows] = parsed.data;
-  const missing = resultColumns(false).filter((column) => !header.includes(column));
+  const [written = [], ...rows] = parsed.data;
+  // A kept column's name is made spreadsheet-safe as its values are.
+  const header = written.map(fromSpreadsheetSafe);
+  const missing = REQUIRED.concat('error').filter((column) => !header.includes(column));
   if (missing.length) throw new Error(`it is not a results file: it has no ${missing.join(', ')} column`);
-  return rows.filter((fields) => fields.length > 1 || fields[0] !== '').map((fields) => {
+  const values = rows.filter((fields) => fields.length > 1 || fields[0] !== '').map((fields) => {
     const v: Record<string, unknown> = Object.fromEntries(header.map((column, i) => [column, fromSpreadsheetSafe(fields[i] ?? '')]));
     v.score = v.score === '' ? null : Number(v.score);
     v.top_k = v.top_k === '' ? [] : JSON.parse(v.top_k as string);
     return v;
   });
+  return { values, names: header };
 }
 
-function fromJsonl(text: string): unknown[] {
-  return text.split('\n').flatMap((line, i) => {
+function fromJsonl(text: string): Parsed {
+  const names = new Set<string>();
+  const values = text.split('\n').flatMap((line, i) => {
     if (!line.trim()) return [];
+    let value: unknown;
     try {
-      return [JSON.parse(line)];
+      value = JSON.parse(line);
     } catch {
       throw new Error(`line ${i + 1} is not JSON`);
     }
+    if (value && typeof value === 'object') for (const name of Object.keys(value)) names.add(name);
+    return [value];
   });
+  return { values, names: [...names] };
 }
 
-async function fromParquet(bytes: Uint8Array): Promise<unknown[]> {
+/** Its columns are the schema's, whether or not any row has a value in them. */
+async function fromParquet(bytes: Uint8Array): Promise<Parsed> {
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  return parquetReadObjects({ file, rowFormat: 'object' });
+  const metadata = parquetMetadata(file);
+  const names = parquetSchema(metadata).children.map((c) => c.element.name);
+  return { values: await parquetReadObjects({ file, metadata, rowFormat: 'object' }), names };
 }
 
 const isS3 = (input: string) => input.startsWith('s3://');
@@ -151,25 +223,31 @@ async function partBytes(input: string, s3: S3Options): Promise<Uint8Array> {
   }
 }
 
-/** The rows of one part file (a local path or an s3:// key), in the format its extension says. */
-export async function readResults(input: string, s3: S3Options = {}): Promise<Outcome<ExportRecord[]>> {
+/** The rows of one part file (a local path or an s3:// key), in the format its extension says, and its columns. */
+export async function readResults(input: string, s3: S3Options = {}): Promise<Outcome<Part>> {
   const format = formatOf(input);
   if (!format) return usage(`${input}: the name must end in .jsonl, .csv or .parquet, which says the format`);
-  let values: unknown[];
+  let parsed: Parsed;
   try {
     const bytes = await partBytes(input, s3);
     const text = () => new TextDecoder().decode(bytes);
-    values = format === 'parquet' ? await fromParquet(bytes) : format === 'csv' ? fromCsv(text()) : fromJsonl(text());
+    parsed = format === 'parquet' ? await fromParquet(bytes) : format === 'csv' ? fromCsv(text()) : fromJsonl(text());
   } catch (error) {
     return { ok: false, reason: `cannot read ${input}: ${reasonOf(error)}` };
   }
+  const shape = { named: parsed.names.filter((name) => !OWN.includes(name)), packed: parsed.names.includes('columns'), embedding: parsed.names.includes('embedding') };
   const records: ExportRecord[] = [];
-  for (const [i, value] of values.entries()) {
-    const record = toRecord(value);
+  for (const [i, value] of parsed.values.entries()) {
+    let record: ExportRecord | null;
+    try {
+      record = toRecord(value, shape, format === 'jsonl');
+    } catch (error) {
+      return { ok: false, reason: `${input}: row ${i + 1}: ${reasonOf(error)}` };
+    }
     if (!record) return { ok: false, reason: `${input}: row ${i + 1} is not a result row (it has no path)` };
     records.push(record);
   }
-  return { ok: true, value: records };
+  return { ok: true, value: { records, ...shape } };
 }
 
 /** A reason naming the first few paths that have more than one row, or null. */
@@ -206,11 +284,17 @@ export function coverageProblem(records: readonly ExportRecord[], expected: Read
   return null;
 }
 
-function fileOf(records: readonly ExportRecord[], format: ExportFormat): Uint8Array | string {
-  const withTrueLabel = records.some((r) => r.true_label !== undefined);
-  if (format === 'parquet') return new Uint8Array(resultsParquet(records, withTrueLabel));
-  if (format === 'jsonl') return records.map(jsonlLine).join('');
-  return csvLine(resultColumns(withTrueLabel)) + records.map((r) => resultCsvLine(r, withTrueLabel)).join('');
+/**
+ * The merged file's columns: every part's kept columns, each of its own or in `columns` as the
+ * parts have them, and the embedding where a part has one (never in CSV).
+ */
+function mergedLayout(parts: readonly PartColumns[], records: readonly ExportRecord[], format: ExportFormat): Layout {
+  return {
+    trueLabel: records.some((r) => r.true_label !== undefined),
+    named: [...new Set(parts.flatMap((p) => p.named))],
+    packed: parts.some((p) => p.packed),
+    embedding: format === 'parquet' && parts.some((p) => p.embedding),
+  };
 }
 
 export async function merge(o: MergeOptions, io: Lines): Promise<number> {
@@ -225,10 +309,13 @@ export async function merge(o: MergeOptions, io: Lines): Promise<number> {
   const s3: S3Options = { endpoint: o.s3Endpoint, region: o.s3Region };
 
   const records: ExportRecord[] = [];
+  const shapes: PartColumns[] = [];
   for (const input of o.inputs) {
     const read = await readResults(input, s3);
     if (!read.ok) return fail(read.reason, exitOf(read));
-    for (const record of read.value) records.push(record);
+    const { records: rows, ...shape } = read.value;
+    for (const record of rows) records.push(record);
+    shapes.push(shape);
   }
   const doubled = doubledPaths(records);
   if (doubled) return fail(doubled);
@@ -245,7 +332,9 @@ export async function merge(o: MergeOptions, io: Lines): Promise<number> {
 
   // By path, in UTF-16 code units: the same order whichever shards finished first.
   records.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const problem = await deliver(out.value, fileOf(records, out.value.format), s3);
+  const format = out.value.format;
+  if (format === 'csv' && records.some((r) => r.embedding)) io.err(`tench: the parts' embeddings are left out of ${out.value.shown}: CSV has no column for them; merge into .jsonl or .parquet to keep them`);
+  const problem = await deliver(out.value, resultsFile(records, format, mergedLayout(shapes, records, format)), s3);
   if (problem) return fail(`cannot write ${out.value.shown}: ${problem}`);
   io.out(`merged ${records.length} rows from ${o.inputs.length} parts into ${out.value.shown}`);
   // Each shard of a dataset with no image finishes well, with an empty part (empty-run.ts): here,

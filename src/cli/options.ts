@@ -14,6 +14,7 @@ export function defaultShown(s: Setting<unknown>): string {
 
 export function tableOption(s: Setting<unknown>): Option {
   const shown = defaultShown(s);
+  if (s.switch) return new Option(s.flag, `${s.help} (default: ${shown})`);
   const option = new Option(`${s.flag} ${s.arg}`, shown ? `${s.help} (default: ${shown})` : s.help);
   if (s.choices) option.choices(s.choices);
   // A file's name is kept as typed: its text is read, and parsed, where the file is opened.

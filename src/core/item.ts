@@ -8,6 +8,12 @@ export type ItemSource =
   | { kind: 'blob'; blob: Blob }
   | { kind: 's3'; bucket: string; key: string };
 
+/** A value of a dataset's own column, carried into the outputs as JSON carries it. */
+export type ColumnValue = string | number | boolean | null | ColumnValue[] | { [key: string]: ColumnValue };
+
+/** The dataset's own columns of one image (a Parquet row's, a WebDataset sample's txt and json). */
+export type Columns = Record<string, ColumnValue>;
+
 export interface Item {
   /** Stable identity within the dataset: relative path, object key or URL. */
   path: string;
@@ -17,4 +23,11 @@ export interface Item {
   version?: string;
   /** Ground truth, where the dataset says it. */
   label?: string;
+  /**
+   * Ground truth as a class index with no name (a WebDataset `.cls`, an integer label without the
+   * file's class names): the model's label of that index.
+   */
+  classIndex?: number;
+  /** The dataset's own columns kept for the outputs (--keep-columns); absent when none. */
+  columns?: Columns;
 }

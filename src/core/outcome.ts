@@ -23,7 +23,8 @@ export interface Prediction {
   index: number;
 }
 
-export type Outcome = { ok: true; topK: Prediction[] } | ({ ok: false } & Failure);
+/** embedding: the image's pooled vector (hidden size long), when the run asked for it. */
+export type Outcome = { ok: true; topK: Prediction[]; embedding?: Float32Array } | ({ ok: false } & Failure);
 
 export function failure(cause: ErrorCause, reason: string): { ok: false } & Failure {
   return { ok: false, cause, reason };

@@ -3,6 +3,8 @@
 
 import type { Item } from '../core/item.ts';
 import type { S3Access } from '../net/s3-client.ts';
+import type { KeepColumns } from './columns.ts';
+import { CONTAINER_EXTENSIONS, expandContainers, isContainer } from './containers.ts';
 import { IMAGE_EXTENSIONS } from './filter.ts';
 import { listManifest } from './manifest.ts';
 import { listS3, parseS3Url, type ListStats } from './s3.ts';
@@ -22,6 +24,9 @@ export interface ListingRuntime {
   /** A list's limits, in bytes: the whole list, and one line. */
   maxListBytes?: number;
   maxListLineBytes?: number;
+  /** A Parquet dataset's image column (found from the file when absent) and the columns kept. */
+  imageColumn?: string | null;
+  keepColumns?: KeepColumns;
 }
 
 export interface OpenDataset {
@@ -50,14 +55,34 @@ export function s3AccessFor(spec: Extract<DatasetSpec, { kind: 's3' }>, anonymou
   };
 }
 
+/** What a listing lets through: the images, and the files that hold images (containers.ts). */
+export function listedExtensions(runtime: ListingRuntime): readonly string[] {
+  return [...(runtime.extensions ?? IMAGE_EXTENSIONS), ...CONTAINER_EXTENSIONS];
+}
+
+/** A listing's items with the containers among them opened, then limited. */
+export function expandedItems(listing: AsyncIterable<Item>, runtime: ListingRuntime, stats: ListStats, s3: S3Access | undefined, signal?: AbortSignal): AsyncIterable<Item> {
+  const options = { extensions: runtime.extensions ?? IMAGE_EXTENSIONS, keepColumns: runtime.keepColumns, imageColumn: runtime.imageColumn, s3, timeoutMs: runtime.requestTimeoutMs };
+  return limited(expandContainers(listing, options, stats, signal), runtime.limit);
+}
+
+/** A list whose URL names a tar shard or a Parquet file is that one file, not a list of images. */
+async function* oneFile(url: string, stats: ListStats): AsyncGenerator<Item> {
+  stats.listed++;
+  yield { path: decodeURIComponent(new URL(url).pathname.split('/').pop() || url), source: { kind: 'url', url } };
+}
+
 export function openRemote(spec: RemoteSpec, runtime: ListingRuntime, signal?: AbortSignal): OpenDataset {
-  const extensions = runtime.extensions ?? IMAGE_EXTENSIONS;
+  const extensions = listedExtensions(runtime);
   const stats: ListStats = { listed: 0, skipped: 0 };
   if (spec.kind === 'manifest') {
-    return { items: limited(listManifest(spec.url, extensions, stats, signal, { timeoutMs: runtime.requestTimeoutMs, maxBytes: runtime.maxListBytes, maxLineBytes: runtime.maxListLineBytes }), runtime.limit), stats };
+    const listing = isContainer(new URL(spec.url).pathname)
+      ? oneFile(spec.url, stats)
+      : listManifest(spec.url, extensions, stats, signal, { timeoutMs: runtime.requestTimeoutMs, maxBytes: runtime.maxListBytes, maxLineBytes: runtime.maxListLineBytes });
+    return { items: expandedItems(listing, runtime, stats, undefined, signal), stats };
   }
   const parsed = parseS3Url(spec.url);
   if (!parsed.ok) throw new Error(parsed.reason);
   const s3 = s3AccessFor(spec, parsed.value.anonymous, runtime.credentials, parsed.value.region);
-  return { items: limited(listS3(parsed.value, s3, extensions, stats, signal, runtime.s3Proxy, runtime.requestTimeoutMs), runtime.limit), stats, s3 };
+  return { items: expandedItems(listS3(parsed.value, s3, extensions, stats, signal, runtime.s3Proxy, runtime.requestTimeoutMs), runtime, stats, s3, signal), stats, s3 };
 }

@@ -9,6 +9,8 @@ export interface FingerprintParts {
   preprocess: PreprocessSpec;
   /** Turning images by their EXIF orientation changes the pixels the model sees. */
   orientation: 'ignore' | 'apply';
+  /** Rows that carry an embedding are never copied into a run from rows that do not. */
+  embeddings?: true;
 }
 
 /** Key order fixed, so equal settings always give equal text. */

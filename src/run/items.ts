@@ -16,7 +16,9 @@ const OUTSIDE_LABELS_KEPT = 1000;
 async function* labelled(items: AsyncIterable<Item>, labels: readonly string[], options: LabelOptions, outside: Set<string>): AsyncGenerator<Item> {
   const classes = new Set(labels);
   for await (const item of items) {
-    const label = trueLabel(item.path, item.label, labels, options);
+    // A class index with no name is the model's class of that index.
+    const given = item.label ?? (item.classIndex === undefined ? undefined : labels[item.classIndex] ?? String(item.classIndex));
+    const label = trueLabel(item.path, given, labels, options);
     if (label !== null && !classes.has(label) && outside.size < OUTSIDE_LABELS_KEPT) outside.add(label);
     yield label === null ? item : { ...item, label };
   }

@@ -24,9 +24,11 @@ export async function lookup(db: TenchDB, run: RunRecord, retry: Continuation['r
     if (!key || !seen.has(key)) return null;
     const hit = await findByImage(db, run.fingerprint, key);
     if (!hit || hit.row.runId === run.id || hit.row.error !== null || hit.row.topK.length < topK) return null;
+    const top = hit.row.topK.slice(0, topK);
     return {
       kind: 'copied',
-      outcome: { ok: true, topK: hit.row.topK.slice(0, topK) },
+      // Under the same fingerprint, a row has an embedding exactly when this run asks for one.
+      outcome: hit.row.embedding ? { ok: true, topK: top, embedding: hit.row.embedding } : { ok: true, topK: top },
       width: hit.row.width ?? undefined,
       height: hit.row.height ?? undefined,
       thumb: hit.thumb,

@@ -118,7 +118,12 @@ async function prepare(db: TenchDB, { run, request, runtime, control, adapter }:
   if (!resolved.ok) return resolved;
 
   const plan = planRun(settings, resolved.device, info.value.shape, hostFacts(), facts);
-  run.fingerprint = await fingerprint({ model: modelIdentity(request.model), dtype: resolved.dtype, preprocess: info.value.preprocess, orientation: settings.applyExifOrientation ? 'apply' : 'ignore' });
+  run.fingerprint = await fingerprint({
+    model: modelIdentity(request.model), dtype: resolved.dtype, preprocess: info.value.preprocess,
+    orientation: settings.applyExifOrientation ? 'apply' : 'ignore',
+    // Only when asked: a run without embeddings keeps the fingerprint rows had before they existed.
+    ...(settings.embeddings ? { embeddings: true as const } : {}),
+  });
   run.runtime = { device: resolved.device, dtype: resolved.dtype, reason: resolved.reason, threads: plan.threads };
   run.settings = { ...run.settings, sessions: plan.sessions, decoders: plan.decoders, batchSize: plan.batchSize };
   await putRun(db, run);
@@ -127,6 +132,7 @@ async function prepare(db: TenchDB, { run, request, runtime, control, adapter }:
     const dataset = openDataset(request.dataset, {
       s3Proxy: `${location.origin}${S3_PROXY}`, ...datasetRuntime, extensions: settings.extensions, limit: settings.limit,
       requestTimeoutMs: settings.requestTimeoutMs, maxListBytes: settings.maxListBytes, maxListLineBytes: settings.maxListLineBytes,
+      imageColumn: settings.imageColumn, keepColumns: settings.keepColumns,
     }, control.signal);
     return { ok: true, value: { settings, model: info.value, hubToken, plan, backend: resolved, dataset } };
   } catch (error) {
@@ -162,6 +168,7 @@ async function pipelineInput(db: TenchDB, going: Going, p: Prepared, outside: Se
       labels: model.labels,
       inputWidth: model.preprocess.inputWidth,
       inputHeight: model.preprocess.inputHeight,
+      embeddings: settings.embeddings,
     },
     settings: {
       fetchConcurrency: plan.fetchConcurrency,

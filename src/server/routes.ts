@@ -25,6 +25,14 @@ export interface RouteOptions {
    * list names by a relative URL are served, nothing else (no manifest, no packs).
    */
   dataList?: string;
+  /**
+   * Dataset files named one by one (WebDataset tar shards, Parquet files), listed at
+   * /data/manifest.jsonl and served as /data/files/<name>, by ranges where asked; nothing else of
+   * their folders. Their names must differ.
+   */
+  dataFiles?: readonly string[];
+  /** Dataset files on other servers (a brace pattern's URLs), listed at /data/manifest.jsonl as they are. */
+  dataUrls?: readonly string[];
   /** A model folder in the Hub's layout, served as /models/tench-local/<folder name>/. */
   modelDir?: string;
   /**
@@ -83,6 +91,19 @@ async function serveManifest(root: string, res: ServerResponse): Promise<void> {
   res.end();
 }
 
+/** The named files and URLs as a list, in the order given. */
+async function serveFileList(files: readonly string[], urls: readonly string[], res: ServerResponse): Promise<void> {
+  const lines: string[] = [];
+  for (const file of files) {
+    const info = await stat(file).catch(() => null);
+    const known = info ? { size: info.size, etag: `${info.size}-${Math.round(info.mtimeMs)}` } : {};
+    lines.push(JSON.stringify({ url: `files/${encodeURIComponent(basename(file))}`, path: basename(file), ...known }));
+  }
+  for (const url of urls) lines.push(JSON.stringify({ url, path: decodeURIComponent(new URL(url).pathname.split('/').pop() || url) }));
+  res.writeHead(200, { 'content-type': 'application/jsonl; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(lines.map((line) => `${line}\n`).join(''));
+}
+
 /** '/a%23b/c.png' -> 'a#b/c.png', each segment decoded whole; null when it does not decode. */
 function decodedPath(encoded: string): string | null {
   try {
@@ -99,12 +120,36 @@ const CONTENT_TYPES: Record<string, string> = { json: 'application/json', onnx: 
  * '%3D', '%23', '%3F' and the like encoded, so files whose names hold them would be missing, and
  * it follows links wherever they lead.
  */
-async function sendFile(file: string | null, res: ServerResponse): Promise<void> {
+async function sendFile(file: string | null, res: ServerResponse, req?: IncomingMessage): Promise<void> {
   const info = file ? await stat(file).catch(() => null) : null;
   if (!file || !info?.isFile()) return notFound(res);
   const type = CONTENT_TYPES[file.slice(file.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream';
-  res.writeHead(200, { 'content-type': type, 'content-length': info.size, 'cache-control': 'no-store' });
-  await new Promise<void>((done) => createReadStream(file).on('error', () => done()).on('end', () => done()).pipe(res));
+  const headers = { 'content-type': type, 'cache-control': 'no-store', 'accept-ranges': 'bytes' };
+  const range = byteRange(req?.headers.range, info.size);
+  if (range === 'unsatisfiable') {
+    res.writeHead(416, { ...headers, 'content-range': `bytes */${info.size}` }).end();
+    return;
+  }
+  if (range) res.writeHead(206, { ...headers, 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${info.size}` });
+  else res.writeHead(200, { ...headers, 'content-length': info.size });
+  if (req?.method === 'HEAD' || info.size === 0) return void res.end();
+  await new Promise<void>((done) => createReadStream(file, range ?? {}).on('error', () => done()).on('end', () => done()).pipe(res));
+}
+
+/**
+ * A Range header's one range (bytes=a-b, a-, -n) within a file of `size` bytes: a Parquet file is
+ * read by ranges. Null for none (or several: the whole file answers them); past the end, unsatisfiable.
+ */
+export function byteRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+  const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    return n === 0 ? 'unsatisfiable' : { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  return start >= size || end < start ? 'unsatisfiable' : { start, end };
 }
 
 function notFound(res: ServerResponse): void {
@@ -171,6 +216,7 @@ export function routesMiddleware(options: RouteOptions): Connect.NextHandleFunct
   const listReal = listDir ? memo(() => realRoot(listDir)) : null;
   const listed = list ? memo(() => namedByList(list)) : null;
   const modelDir = options.modelDir ? resolve(options.modelDir) : null;
+  const namedFiles = new Map((options.dataFiles ?? []).map((file) => [basename(file), resolve(file)]));
   const modelReal = modelDir ? memo(() => realRoot(modelDir)) : null;
 
   /** A data file as the page names it: in the folder's listing, or the list (or one it names). */
@@ -178,6 +224,7 @@ export function routesMiddleware(options: RouteOptions): Connect.NextHandleFunct
     const path = decodedPath(encoded);
     if (path === null) return null;
     if (dataDir) return listedFile(dataDir, await dataReal!(), path);
+    if (namedFiles.size) return namedFiles.get(path) ?? null;
     if (!list) return null;
     if (path === basename(list)) return list;
     if (!(await listed!()).has(path)) return null;
@@ -189,6 +236,10 @@ export function routesMiddleware(options: RouteOptions): Connect.NextHandleFunct
     const path = url.split('?')[0]!;
     if (options.s3Proxy !== false && path === S3_PROXY_STATUS) return proxyStatus(res);
     if (options.s3Proxy !== false && (path === S3_PROXY || path.startsWith(`${S3_PROXY}/`))) return proxyS3(req, res, path, upstreams);
+    if (path === DATA_MANIFEST && (namedFiles.size || options.dataUrls?.length)) {
+      serveFileList([...namedFiles.values()], options.dataUrls ?? [], res).catch(failed(res));
+      return;
+    }
     if (path === DATA_MANIFEST) {
       if (!dataDir) return notFound(res);
       serveManifest(dataDir, res).catch((error) => {
@@ -203,7 +254,7 @@ export function routesMiddleware(options: RouteOptions): Connect.NextHandleFunct
       return;
     }
     if (path.startsWith(DATA_FILES)) {
-      dataFile(path.slice(DATA_FILES.length)).then((file) => sendFile(file, res)).catch(failed(res));
+      dataFile(path.slice(DATA_FILES.length)).then((file) => sendFile(file, res, req)).catch(failed(res));
       return;
     }
     if (modelPrefix && path.startsWith(modelPrefix)) {

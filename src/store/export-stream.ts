@@ -6,12 +6,13 @@
 //
 // The columns are those of export.ts. A streamed CSV or Parquet file always has the true_label
 // column (empty where the dataset gives none): its header is written before any row is seen, and
-// a fixed schema lets the part files of a sharded run merge whatever their images.
+// a fixed schema lets the part files of a sharded run merge whatever their images. For the same
+// reason its kept columns are those the run's options name, or one `columns` column of them all.
 
 import type { FileMetaData, RowGroup } from 'hyparquet';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
-import { csvLine, failuresSchema, jsonlLine, resultColumns, resultCsvLine, resultsSchema, spreadsheetSafe, toExportRecord, toFailureRecord, type ExportFormat } from './export.ts';
+import { csvLine, exportOptions, failuresSchema, jsonlLine, layoutOf, resultColumns, resultCsvLine, resultJsonlLine, resultsColumnData, resultsSchema, spreadsheetSafe, toExportRecord, toFailureRecord, type ExportFormat, type ExportOptions, type Layout } from './export.ts';
 import type { ResultRow } from './records.ts';
 
 export type OutputKind = 'results' | 'failures';
@@ -41,17 +42,43 @@ export interface ParquetTail {
 const text = new TextEncoder();
 const PAR1 = 0x31524150;
 
-export function encoder(format: ExportFormat, kind: OutputKind, options: { footers?: boolean; resume?: ParquetTail } = {}): Encoder {
-  if (format === 'parquet') return parquetEncoder(kind, options.footers ?? false, options.resume);
+/** How an output is written: a file's footer after every row group, where it goes on, and the run's columns. */
+export interface EncoderOptions extends Partial<ExportOptions> {
+  footers?: boolean;
+  resume?: ParquetTail;
+}
+
+/** The layout of a streamed results file: fixed before its first row. */
+function streamedLayout(format: ExportFormat, options: Partial<ExportOptions>): Layout {
+  const run = exportOptions();
+  return layoutOf(format, { columns: options.columns ?? run.columns, embeddings: options.embeddings ?? run.embeddings }, true);
+}
+
+const FAILURE_COLUMNS = ['path', 'cause', 'error'];
+
+/** The header a streamed CSV output starts with. */
+export function csvHeader(kind: OutputKind, options: Partial<ExportOptions> = {}): string[] {
+  return kind === 'failures' ? FAILURE_COLUMNS : resultColumns(streamedLayout('csv', options));
+}
+
+/** The schema a streamed Parquet output has. */
+export function parquetSchemaOf(kind: OutputKind, options: Partial<ExportOptions> = {}) {
+  return kind === 'failures' ? failuresSchema() : resultsSchema(streamedLayout('parquet', options));
+}
+
+/** `options` left out: the settings' defaults (every kept column, no embeddings). */
+export function encoder(format: ExportFormat, kind: OutputKind, options: EncoderOptions = {}): Encoder {
+  if (format === 'parquet') return parquetEncoder(kind, options);
+  const layout = streamedLayout(format, options);
   const line = format === 'jsonl'
-    ? (row: ResultRow) => jsonlLine(kind === 'failures' ? toFailureRecord(row) : toExportRecord(row))
+    ? (row: ResultRow) => (kind === 'failures' ? jsonlLine(toFailureRecord(row)) : resultJsonlLine(toExportRecord(row)))
     : kind === 'failures'
       ? (row: ResultRow) => {
         const f = toFailureRecord(row);
         return csvLine([spreadsheetSafe(f.path), f.cause, spreadsheetSafe(f.error)]);
       }
-      : (row: ResultRow) => resultCsvLine({ ...toExportRecord(row), true_label: row.trueLabel ?? undefined }, true);
-  const header = format === 'csv' ? csvLine(kind === 'failures' ? ['path', 'cause', 'error'] : resultColumns(true)) : '';
+      : (row: ResultRow) => resultCsvLine(toExportRecord(row), layout);
+  const header = format === 'csv' ? csvLine(csvHeader(kind, options)) : '';
   return {
     head: () => ({ bytes: text.encode(header), over: 0 }),
     rows: (rows) => ({ bytes: text.encode(rows.map(line).join('')), over: 0 }),
@@ -59,25 +86,19 @@ export function encoder(format: ExportFormat, kind: OutputKind, options: { foote
   };
 }
 
-function columnsOf(kind: OutputKind, rows: readonly ResultRow[]) {
+function columnsOf(kind: OutputKind, rows: readonly ResultRow[], layout: Layout) {
   if (kind === 'failures') {
     const records = rows.map(toFailureRecord);
     return (['path', 'cause', 'error'] as const).map((name) => ({ name, data: records.map((r) => r[name]) }));
   }
-  const records = rows.map(toExportRecord);
-  return [
-    { name: 'path', data: records.map((r) => r.path) },
-    { name: 'label', data: records.map((r) => r.label) },
-    { name: 'score', data: records.map((r) => r.score) },
-    { name: 'top_k', data: records.map((r) => r.top_k) },
-    { name: 'error', data: records.map((r) => r.error) },
-    { name: 'true_label', data: rows.map((r) => r.trueLabel) },
-  ];
+  return resultsColumnData(rows.map(toExportRecord), layout);
 }
 
-function parquetEncoder(kind: OutputKind, footers: boolean, resume: ParquetTail | undefined): Encoder {
+function parquetEncoder(kind: OutputKind, options: EncoderOptions): Encoder {
+  const { footers = false, resume } = options;
+  const layout = streamedLayout('parquet', options);
   const writer = new ByteWriter();
-  const parquet = new ParquetWriter({ writer, schema: kind === 'failures' ? failuresSchema() : resultsSchema(true), createdBy: 'tench' });
+  const parquet = new ParquetWriter({ writer, schema: parquetSchemaOf(kind, options), createdBy: 'tench' });
   // The footer at the end of what was written: the next chunk goes over it.
   let footer = 0;
   if (resume) {
@@ -109,7 +130,7 @@ function parquetEncoder(kind: OutputKind, footers: boolean, resume: ParquetTail 
     head: () => take(footers),
     rows(rows) {
       if (!rows.length) return { bytes: new Uint8Array(0), over: 0 };
-      const columnData = columnsOf(kind, rows).map((c) => ({ ...c, offsetIndex: false }));
+      const columnData = columnsOf(kind, rows, layout).map((c) => ({ ...c, offsetIndex: false }));
       void parquet.write({ columnData, rowGroupSize: rows.length });
       // Offset indexes are off: nothing waits to be written at the end, so nothing grows.
       parquet.pendingIndexes = [];

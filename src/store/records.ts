@@ -3,6 +3,7 @@
 // none of them back.
 
 import { describe, type DatasetSpec } from '../datasets/spec.ts';
+import type { Columns } from '../core/item.ts';
 import type { ErrorCause, Prediction } from '../core/outcome.ts';
 import type { Counters } from '../pipeline/types.ts';
 import type { JobRequest } from '../request.ts';
@@ -36,6 +37,10 @@ export interface ResultRow {
   /** Where the image was fetched from, for a list of URLs whose path is not that URL: the detail
    * view shows it from there. Absent from rows stored before it was kept, and for other sources. */
   url?: string;
+  /** The dataset's own columns kept for the outputs (--keep-columns); absent when none. */
+  columns?: Columns;
+  /** The image's pooled vector, stored only when the run asked for embeddings. */
+  embedding?: Float32Array;
   doneAt: number;
 }
 

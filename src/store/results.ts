@@ -34,6 +34,8 @@ export function toRow(runId: string, fingerprint: string, dataset: DatasetSpec, 
     imageKey: imageKey(dataset, r.item.path, r.item.version),
     // Kept only where the path does not say it already.
     ...(r.item.source.kind === 'url' && r.item.source.url !== r.item.path ? { url: r.item.source.url } : {}),
+    ...(r.outcome.ok && r.outcome.embedding ? { embedding: r.outcome.embedding } : {}),
+    ...(r.item.columns ? { columns: r.item.columns } : {}),
     doneAt: Date.now(),
   };
 }

@@ -31,7 +31,9 @@ export function settingFields(): SettingFields {
     if (!spec) continue;
     const name = s.flag.slice(2);
     // A choice is a select, a list a text field, a count a number field: empty means the default.
-    const control: Control = s.choices
+    const control: Control = s.switch
+      ? h('input', { name, type: 'checkbox' })
+      : s.choices
       ? h('select', { name }, ...s.choices.map((c) => h('option', { value: c, selected: c === s.shown }, spec.choiceLabels?.[c] ?? c)))
       : Array.isArray(s.default)
         ? h('input', { name, placeholder: s.shown, size: 28 })
@@ -45,6 +47,10 @@ export function settingFields(): SettingFields {
 export function readSettings(settings: SettingFields): Partial<SettingValues> | { error: string } {
   const given: Partial<Record<SettingKey, unknown>> = {};
   for (const [key, { control }] of settings) {
+    if (control instanceof HTMLInputElement && control.type === 'checkbox') {
+      if (control.checked) given[key] = true;
+      continue;
+    }
     if (!control.value.trim()) continue;
     const parsed = settingOf(key).parse(control.value.trim());
     if (!parsed.ok) return { error: `${settingOf(key).field!.label}: ${parsed.reason.replace(/^--\S+ takes/, 'takes')}.` };

@@ -11,6 +11,16 @@ type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 const keepable = (f: Field): boolean =>
   !NEVER.has(f.name) && !(f instanceof HTMLInputElement && (f.type === 'password' || f.type === 'file'));
 
+/** A checkbox's value is the same ticked or not: what it holds is whether it is ticked. */
+const isCheckbox = (f: Field): f is HTMLInputElement => f instanceof HTMLInputElement && f.type === 'checkbox';
+
+const valueOf = (f: Field): string => (isCheckbox(f) ? String(f.checked) : f.value);
+
+function restore(f: Field, value: string): void {
+  if (isCheckbox(f)) f.checked = value === 'true';
+  else f.value = value;
+}
+
 function read(): Record<string, string> {
   try {
     const saved: unknown = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '{}');
@@ -34,7 +44,7 @@ export function rememberForm(form: HTMLFormElement, given: Field[]): Set<string>
     const value = saved[f.name];
     if (typeof value !== 'string') continue;
     if (f instanceof HTMLSelectElement && ![...f.options].some((o) => o.value === value)) continue;
-    f.value = value;
+    restore(f, value);
     restored.add(f.name);
   }
   const touched = new Set(restored);
@@ -43,7 +53,7 @@ export function rememberForm(form: HTMLFormElement, given: Field[]): Set<string>
     if (!changed) return;
     touched.add(changed.name);
     const values: Record<string, string> = {};
-    for (const f of fields) if (touched.has(f.name)) values[f.name] = f.value;
+    for (const f of fields) if (touched.has(f.name)) values[f.name] = valueOf(f);
     try {
       localStorage.setItem(STORAGE_KEY, JSON.stringify(values));
     } catch {

@@ -64,7 +64,7 @@ export function createSourceFields() {
   });
   const where = {
     samples: h('p', { class: 'hint' }, 'The twelve images bundled with tench: they need no network.'),
-    manifest: field('Manifest URL', manifest),
+    manifest: field('Manifest URL', manifest, 'a list of image URLs (.txt, .csv, .jsonl), a WebDataset .tar shard or a .parquet file'),
     s3: h('div', {}, field('S3 URL', s3url), field('Endpoint', endpoint, 'for MinIO, R2 or another S3-compatible server'), field('Region', region),
       field('Access key ID', accessKeyId, 'optional: for a private bucket; kept in this tab only, never stored'), field('Secret access key', secretAccessKey),
       field('Session token', sessionToken, 'only for temporary keys')),

@@ -4,7 +4,7 @@
 
 import { describe } from '../datasets/spec.ts';
 import type { Continuation } from '../run/types.ts';
-import { exportFile, MEDIA_TYPES, type ExportFormat } from '../store/export.ts';
+import { exportFile, exportOptions, MEDIA_TYPES, type ExportFormat } from '../store/export.ts';
 import { liveIn, type LiveIn, type RunRecord } from '../store/runs.ts';
 import { h, plural, replace } from './dom.ts';
 
@@ -120,7 +120,8 @@ export function createRunsView(actions: RunActions) {
       const choice = EXPORTS[Number(select.value)];
       select.value = '';
       if (!choice) return;
-      const body = exportFile(await actions.rows(run), choice.format, choice.what);
+      // The run's own options, so that a download has the columns the CLI writes for it.
+      const body = exportFile(await actions.rows(run), choice.format, choice.what, exportOptions(run.request));
       download(`tench-${run.id}${choice.what === 'failures' ? '-failures' : ''}.${choice.format}`, body, MEDIA_TYPES[choice.format]);
     } }, h('option', { value: '' }, 'Export…'), ...EXPORTS.map((e, i) => h('option', { value: i }, e.label)));
     // 'running' here means a page holds its lock: a record left running by a closed tab is interrupted.

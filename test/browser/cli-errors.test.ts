@@ -39,7 +39,7 @@ describe('tench classify refuses to start', () => {
     writeFileSync(file, 'x');
     const r = await runCli(['classify', file, '--model', TINY_MODEL, '--out', join(dir, 'c.jsonl')]);
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toMatch(/^tench: .*image\.png is neither a folder nor a list of images \(a \.txt, \.csv or \.jsonl file\)$/);
+    expect(oneLine(r.stderr)).toMatch(/^tench: .*image\.png is neither a folder, a list of images \(a \.txt, \.csv or \.jsonl file\), a WebDataset \.tar shard nor a \.parquet file$/);
   });
 
   // Nothing here reaches the Hugging Face Hub, as on an offline machine.

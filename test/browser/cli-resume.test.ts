@@ -140,8 +140,8 @@ describe('tench classify --out to S3', () => {
     const r = await runCli(['classify', data, ...ARGS, '--out', url]);
     expect(r.code, r.stderr).toBe(0);
     const csv = await object('runs/two.csv');
-    // A streamed CSV has the true_label column whether or not the dataset gives labels.
-    expect(csv.split('\r\n')[0]).toBe('path,label,score,top_k,error,true_label');
+    // A streamed CSV has the true_label and columns columns whether or not the dataset gives them.
+    expect(csv.split('\r\n')[0]).toBe('path,label,score,top_k,error,true_label,columns');
     expect(csv.trim().split('\r\n')).toHaveLength(5);
     const signature = new URL(url).searchParams.get('X-Amz-Signature')!;
     expect(r.stdout + r.stderr).not.toContain(signature);

@@ -7,10 +7,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportFile, formatOf, fromSpreadsheetSafe, spreadsheetSafe, type ExportFormat } from '../../src/store/export.ts';
+import { exportFile, formatOf, fromSpreadsheetSafe, spreadsheetSafe, type ExportFormat, type ExportOptions } from '../../src/store/export.ts';
 import type { ResultRow } from '../../src/store/results.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tench-export-'));
+// tench's own columns alone: the dataset's columns and embeddings are export-columns.test.ts's.
+const PLAIN: ExportOptions = { columns: [], embeddings: false };
 
 function row(i: number, over: Partial<ResultRow>): ResultRow {
   return {
@@ -78,7 +80,7 @@ describe.each<ExportFormat>(['jsonl', 'csv', 'parquet'])('results as %s, read ba
   };
 
   it('gives back every row, in order, with every value intact', async () => {
-    const file = write(`results.${format}`, exportFile(ROWS, format));
+    const file = write(`results.${format}`, exportFile(ROWS, format, 'results', PLAIN));
     const back = await query(read[format](file));
     expect(back).toHaveLength(ROWS.length);
     expect(Object.keys(back[0]!)).toEqual(['path', 'label', 'score', 'top_k', 'error', 'true_label']);
@@ -102,7 +104,7 @@ describe.each<ExportFormat>(['jsonl', 'csv', 'parquet'])('results as %s, read ba
 
   it('types the columns: score a number, top_k a list of label-score pairs', async () => {
     if (format === 'csv') return;
-    const file = write(`typed.${format}`, exportFile(ROWS, format));
+    const file = write(`typed.${format}`, exportFile(ROWS, format, 'results', PLAIN));
     const types = await query(`select column_name, column_type from (describe ${read[format](file)})`);
     const byName = Object.fromEntries(types.map((t) => [t.column_name, t.column_type]));
     expect(byName.score).toBe('DOUBLE');
@@ -111,7 +113,7 @@ describe.each<ExportFormat>(['jsonl', 'csv', 'parquet'])('results as %s, read ba
   });
 
   it('leaves true_label out when no row knows it', async () => {
-    const file = write(`unlabelled.${format}`, exportFile(ROWS.map((r) => ({ ...r, trueLabel: null })), format));
+    const file = write(`unlabelled.${format}`, exportFile(ROWS.map((r) => ({ ...r, trueLabel: null })), format, 'results', PLAIN));
     const back = await query(read[format](file));
     expect(Object.keys(back[0]!)).toEqual(['path', 'label', 'score', 'top_k', 'error']);
   });
@@ -125,7 +127,7 @@ describe.each<ExportFormat>(['jsonl', 'csv', 'parquet'])('results as %s, read ba
   });
 
   it('writes a valid empty file for a run without rows', async () => {
-    const file = write(`empty.${format}`, exportFile([], format));
+    const file = write(`empty.${format}`, exportFile([], format, 'results', PLAIN));
     if (format === 'jsonl') return; // An empty JSONL file is empty: nothing to read back.
     expect(await query(read[format](file))).toEqual([]);
   });

@@ -140,16 +140,16 @@ describe('fixedBatch', () => {
   const run = async (pixels: Float32Array, n: number) => {
     calls.push(n);
     if (n !== 4) throw new Error(`shape ${n}`);
-    return Float32Array.from({ length: 2 * n }, (_, i) => pixels[Math.floor(i / 2) * 3]! + (i % 2));
+    return { logits: Float32Array.from({ length: 2 * n }, (_, i) => pixels[Math.floor(i / 2) * 3]! + (i % 2)) };
   };
   const images = (n: number) => Float32Array.from({ length: 3 * n }, (_, i) => Math.floor(i / 3) + 10);
 
   it('pads a short batch and splits a long one, keeping only the real rows\' logits', async () => {
     calls.length = 0;
     const fixed = fixedBatch(run, 4, 3);
-    expect([...(await fixed(images(1), 1))]).toEqual([10, 11]);
-    expect([...(await fixed(images(6), 6))]).toEqual([10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15, 16]);
-    expect([...(await fixed(images(4), 4))]).toHaveLength(8);
+    expect([...(await fixed(images(1), 1)).logits]).toEqual([10, 11]);
+    expect([...(await fixed(images(6), 6)).logits]).toEqual([10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15, 16]);
+    expect([...(await fixed(images(4), 4)).logits]).toHaveLength(8);
     expect(calls).toEqual([4, 4, 4, 4]);
   });
 });

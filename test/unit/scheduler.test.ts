@@ -350,7 +350,7 @@ describe('classifyInChunks', () => {
     const out = await classifyInChunks(tensors, async (pixels, n) => {
       sizes.push(n);
       if (n > 3) throw new Error('WebGPU buffer allocation failed: out of memory');
-      return pixels; // logits = [i, -i]: class a for i > 0, ties to a at 0
+      return { logits: pixels }; // logits = [i, -i]: class a for i > 0, ties to a at 0
     }, 1, labels);
     expect(sizes.slice(0, 3)).toEqual([10, 5, 3]);
     expect(out).toMatchObject({ ok: true, fitted: 3 });
@@ -360,7 +360,7 @@ describe('classifyInChunks', () => {
   });
 
   it('reports no fitted size when nothing ran out of memory, even for a short batch', async () => {
-    await expect(classifyInChunks(tensors.slice(0, 3), async (pixels) => pixels, 1, labels)).resolves.toMatchObject({ ok: true, fitted: null });
+    await expect(classifyInChunks(tensors.slice(0, 3), async (pixels) => ({ logits: pixels }), 1, labels)).resolves.toMatchObject({ ok: true, fitted: null });
   });
 
   it('fails the batch on any other error, and on OOM at one image', async () => {

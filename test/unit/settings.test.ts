@@ -150,7 +150,7 @@ describe('the settings table', () => {
 
   it('keeps in a run\'s record the settings marked stored, as asked: null where the run decides', () => {
     const stored = storedSettings({ device: 'wasm', topK: 3, sessions: null, threads: 4, sample: { count: 5, seed: 1 } });
-    expect(stored).toEqual({ device: 'wasm', dtype: 'fp32', sessions: null, decoders: null, batchSize: null, topK: 3, limit: null });
+    expect(stored).toEqual({ device: 'wasm', dtype: 'fp32', sessions: null, decoders: null, batchSize: null, topK: 3, limit: null, embeddings: false });
     expect(Object.keys(stored).sort()).toEqual(SETTING_KEYS.filter((k) => settingOf(k).stored).sort());
   });
 });

@@ -23,6 +23,11 @@ export interface SessionSettings {
    * split to it; absent, WEBNN_BATCH (src/core/device.ts), the plan's default.
    */
   batchSize?: number;
+  /**
+   * Also each image's embedding: the graph's pooler_output, image_embeds or last_hidden_state's
+   * [CLS] token, whichever it has first; a graph with none of them fails the load.
+   */
+  embeddings?: boolean;
 }
 
 export interface Loaded {
@@ -32,8 +37,11 @@ export interface Loaded {
 }
 
 export type Classified =
-  /** fitted: the batch size that ran after an out-of-memory error; null when none happened. */
-  | { ok: true; predictions: Prediction[][]; inferMs: number; fitted: number | null; tensors?: Float32Array[] }
+  /**
+   * fitted: the batch size that ran after an out-of-memory error; null when none happened.
+   * embeddings: one per image, transferred, when the session was loaded for them.
+   */
+  | { ok: true; predictions: Prediction[][]; embeddings?: Float32Array[]; inferMs: number; fitted: number | null; tensors?: Float32Array[] }
   /**
    * broken: the session cannot be trusted any more (its GPU was lost, or it failed other than by
    * running out of memory), so the worker should be replaced; tensors: the batch handed back, to

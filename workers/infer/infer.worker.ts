@@ -87,7 +87,10 @@ const api = {
       classifyInChunks(tensors, run, topK, settings.labels)
         .then(resolve, (error: unknown) => resolve({ ok: false, reason: reasonOf(error), outOfMemory: false }));
     }).finally(() => onLoss.delete(listener));
-    if (out.ok) return transfer({ ...out, inferMs: performance.now() - started, tensors }, tensors.map((t) => t.buffer));
+    if (out.ok) {
+      const buffers = [...tensors, ...(out.embeddings ?? [])].map((t) => t.buffer);
+      return transfer({ ...out, inferMs: performance.now() - started, tensors }, buffers);
+    }
     if (out.outOfMemory) return out;
     // A run that failed because the device went away says so, not what ONNX Runtime saw of it:
     // the loss is reported a moment after the failed run.

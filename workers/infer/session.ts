@@ -2,13 +2,15 @@
 
 import { AutoModelForImageClassification, Tensor, env } from '@huggingface/transformers';
 import type { SessionSettings } from './api.ts';
+import { embeddingOutput, embeddingRows, noEmbeddings, type Outputs } from './classify.ts';
 import { ortWasmPaths } from './ort-files.ts';
 import { fileUrl, hubSource } from '../../src/model/model.ts';
 import { WEBNN_BATCH } from '../../src/core/device.ts';
 
 export interface Session {
-  /** One forward pass over n images of 3 x h x w; returns the logits, n x classes. */
-  run(pixels: Float32Array, n: number): Promise<Float32Array>;
+  /** One forward pass over n images of 3 x h x w: the logits, n x classes, and the embeddings,
+   * n x dim, when the settings ask for them. */
+  run(pixels: Float32Array, n: number): Promise<Outputs>;
   /** Resolves with the reason if the GPU device goes away (driver reset, another tab, destroy()). */
   lost: Promise<string>;
 }
@@ -142,6 +144,43 @@ function placement(s: SessionSettings) {
   };
 }
 
+/** What is read here of ONNX Runtime's session and tensors, which transformers.js leaves untyped. */
+interface OrtTensor {
+  data: unknown;
+  dims: readonly number[];
+  dispose?(): void;
+}
+
+interface OrtSession {
+  outputNames: readonly string[];
+  run(feeds: Record<string, unknown>, fetches: readonly string[]): Promise<Record<string, OrtTensor | undefined>>;
+}
+
+/**
+ * The outputs a pass fetches: the logits, and the embedding's output when asked for. Fetching
+ * only those spares copying the rest (a ViT's whole last hidden state) out of WASM or the GPU.
+ * A model without such an output fails the load, not each batch.
+ */
+async function fetchesFor(s: SessionSettings, session: OrtSession, dispose: () => Promise<unknown>): Promise<string[]> {
+  if (!s.embeddings) return ['logits'];
+  const embedding = embeddingOutput(session.outputNames);
+  if (embedding) return ['logits', embedding];
+  await dispose().catch(() => {});
+  throw new Error(noEmbeddings(s.model.asked ?? s.model.id, session.outputNames));
+}
+
+/** The pass's outputs as this worker's own arrays; the tensors are let go. */
+function outputsOf(out: Record<string, OrtTensor | undefined>, fetches: readonly string[]): Outputs {
+  const [logits, embedding] = fetches.map((name) => out[name]!);
+  try {
+    const result: Outputs = { logits: logits!.data as Float32Array };
+    if (embedding) result.embeddings = embeddingRows(embedding.data as Float32Array, embedding.dims);
+    return result;
+  } finally {
+    for (const tensor of Object.values(out)) tensor?.dispose?.();
+  }
+}
+
 /** `onBytes` hears the download: transformers.js sums all the files it expects (their sizes asked
  * first) where it can, and tells each file's progress as well. */
 export async function openSession(s: SessionSettings, onBytes?: (b: Bytes) => void): Promise<Session> {
@@ -157,6 +196,10 @@ export async function openSession(s: SessionSettings, onBytes?: (b: Bytes) => vo
       else if (info.status === 'progress') onBytes?.({ file: info.file, loaded: info.loaded, total: info.total });
     },
   });
+  // ONNX Runtime's own session, run directly for its fetches: transformers.js's call would fetch
+  // every output the graph has. Its queue of runs is not missed: this worker runs one pass at a time.
+  const session = model.sessions.model as OrtSession;
+  const fetches = await fetchesFor(s, session, () => model.dispose());
   const shape = [3, s.inputHeight, s.inputWidth] as const;
   const device = s.device === 'webgpu' ? await gpuDevice() : null;
   globalThis.tenchGpuDevice = device ?? undefined;
@@ -165,11 +208,7 @@ export async function openSession(s: SessionSettings, onBytes?: (b: Bytes) => vo
     async run(pixels, n) {
       const input = new Tensor('float32', pixels, [n, ...shape]);
       try {
-        const output = (await model({ pixel_values: input })) as { logits: Tensor };
-        const logits = output.logits;
-        const data = logits.data as Float32Array;
-        logits.dispose?.();
-        return data;
+        return outputsOf(await session.run({ pixel_values: input.ort_tensor }, fetches), fetches);
       } finally {
         input.dispose();
       }

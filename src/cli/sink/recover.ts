@@ -15,6 +15,8 @@ export interface Found {
   lastPath: string | null;
   /** Bytes kept: the file was cut back to this. 0 means it starts again, header and all. */
   size: number;
+  /** A CSV file's header, whole: its columns, which rows written after it must have. */
+  header?: string[];
   parquet?: ParquetTail;
 }
 
@@ -60,6 +62,7 @@ async function textFound(fh: FileHandle, size: number, csv: boolean): Promise<Fo
   let records = 0;
   let lastStart = 0;
   let end = 0;
+  let headerEnd = 0;
   let quoted = false;
   for (let at = 0; at < size; at += CHUNK) {
     const chunk = await read(fh, at, Math.min(size, at + CHUNK));
@@ -69,15 +72,21 @@ async function textFound(fh: FileHandle, size: number, csv: boolean): Promise<Fo
       else if (b === 0x0a && !quoted) {
         lastStart = end;
         end = at + i + 1;
-        records++;
+        if (!records++) headerEnd = end;
       }
     }
   }
+  const header = csv && records ? { header: await csvRecord(fh, 0, headerEnd) } : {};
   const rows = csv ? Math.max(0, records - 1) : records;
-  if (!rows) return { rows: 0, lastPath: null, size: csv && records ? end : 0 };
-  const last = new TextDecoder().decode(await read(fh, lastStart, end));
-  const path = csv ? fromSpreadsheetSafe(String(Papa.parse<string[]>(last.trimEnd()).data[0]?.[0] ?? '')) : (JSON.parse(last) as { path: string }).path;
-  return { rows, lastPath: path, size: end };
+  if (!rows) return { rows: 0, lastPath: null, size: csv && records ? end : 0, ...header };
+  const path = csv ? fromSpreadsheetSafe(String((await csvRecord(fh, lastStart, end))[0] ?? '')) : (JSON.parse(new TextDecoder().decode(await read(fh, lastStart, end))) as { path: string }).path;
+  return { rows, lastPath: path, size: end, ...header };
+}
+
+/** The fields of the CSV record between two offsets. */
+async function csvRecord(fh: FileHandle, start: number, end: number): Promise<string[]> {
+  const record = new TextDecoder().decode(await read(fh, start, end));
+  return Papa.parse<string[]>(record.trimEnd(), { delimiter: ',' }).data[0] ?? [];
 }
 
 /** The last footer that parses (tench writes one, at the end); the file is cut back to the end of it. */

@@ -74,7 +74,9 @@ export function inferStage(pool: Pool<InferApi>, tensors: TensorPool, options: I
       if (out.ok && out.fitted !== null && out.fitted < tensors.batchSize) tensors.batchSize = out.fitted;
       for (let i = 0; i < batch.length; i++) {
         const d = batch[i]!;
-        const outcome: Outcome = out.ok ? { ok: true, topK: out.predictions[i]! } : failure('infer_failed', out.reason);
+        const outcome: Outcome = !out.ok ? failure('infer_failed', out.reason)
+          : out.embeddings ? { ok: true, topK: out.predictions[i]!, embedding: out.embeddings[i]! }
+          : { ok: true, topK: out.predictions[i]! };
         await answer({ item: d.item, seq: d.seq, outcome, width: d.width, height: d.height, thumb: d.thumb });
       }
     },
