@@ -11,6 +11,7 @@
 //   npm run bench -- --dtypes  only q8 against fp32 on ViT-B/16, WASM and native (bench/dtypes.ts)
 //   npm run bench -- --webnn   only WebNN against WASM on ViT-B/16, in a Chromium with WebNN (bench/webnn.ts)
 //   npm run bench -- --webgpu  only the WebGPU path: placement, GPU buffers, sweep, kernels (bench/webgpu.ts)
+//   npm run bench -- --embeddings  only what --embeddings costs: rows/s and bytes a row (bench/embeddings.ts)
 //
 // Needs Debian's python3-pil, python3-numpy and python3-skimage for the photographs and the
 // Pillow baseline, and the small model (make_fixtures.py --small, which needs python3-torch).
@@ -33,6 +34,7 @@ import { cpuMeter, type CpuMeter } from './cpu.ts';
 import { peakDuring } from './memory.ts';
 import { plainCall, removeProfiles, reportRoute } from './plain-browser.ts';
 import { dtypesBench } from './dtypes.ts';
+import { embeddingsBench } from './embeddings.ts';
 import type { ImageSet, PreprocessResult } from './preprocess.worker.ts';
 import { webgpuBench } from './webgpu.ts';
 import { webnnBench } from './webnn.ts';
@@ -50,6 +52,7 @@ const memoryOnly = process.argv.includes('--memory');
 const sinkOnly = process.argv.includes('--sink');
 const dtypesOnly = process.argv.includes('--dtypes');
 const webnnOnly = process.argv.includes('--webnn');
+const embeddingsOnly = process.argv.includes('--embeddings');
 // --webgpu: bench/webgpu.ts alone (placement, GPU buffers, sweep, kernels); --placement: its placement lines.
 const webgpuOnly = process.argv.includes('--webgpu') || process.argv.includes('--placement');
 const cores = cpus().length;
@@ -262,8 +265,27 @@ function sinkMemory(): void {
   console.log(table(rows));
 }
 
+/** Model folders with last_hidden_state in their graphs, made once: the small model, and (without --quick) ViT-B/16's shapes. */
+function embeddingModels(): Array<{ name: string; dir: string; images: number }> {
+  const models = [{ name: 'tiny (bundled)', dir: TINY, images: 1000 }, { name: 'small', dir: join(CACHE, 'models', 'small-vit-hidden'), images: 1000 }];
+  if (!quick) models.push({ name: 'ViT-B/16 shapes', dir: join(CACHE, 'models', 'vit-base-hidden'), images: 200 });
+  for (const m of models.slice(1)) {
+    if (existsSync(join(m.dir, 'onnx', 'model.onnx'))) continue;
+    console.log(`making ${m.dir} with PyTorch…`);
+    execFileSync(PYTHON, [join(ROOT, 'test', 'fixtures', 'make_fixtures.py'), m.name === 'small' ? '--small' : '--vit-base', m.dir, '--hidden-state'], { stdio: 'inherit' });
+  }
+  return models;
+}
+
 async function main(): Promise<void> {
   if (sinkOnly) return sinkMemory();
+  if (embeddingsOnly) {
+    await ensureBuilt(ROOT, (line) => console.log(line));
+    const rows = embeddingsBench({ root: ROOT, python: PYTHON, models: embeddingModels() });
+    console.log('\n--embeddings: a WebDataset shard of the bundled samples through tench classify (WASM, Parquet out), without and with the vectors');
+    console.log(table(rows));
+    return;
+  }
   if (webgpuOnly) return webgpuBench({ root: ROOT, dist: await buildBenchApp(), routes: benchRoutes, placementOnly: !process.argv.includes('--webgpu') });
   const browserPath = findBrowser();
   if (!browserPath.ok) throw new Error(browserPath.reason);

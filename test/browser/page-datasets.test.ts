@@ -5,8 +5,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp, runFromForm as runFrom, type OpenApp } from '../helpers/app.ts';
-import { imagenetFolders } from '../helpers/dataset.ts';
-import { TINY_MODEL } from '../helpers/paths.ts';
+import { expectHfRows, hfParquet, makeShard, reference } from '../helpers/containers.ts';
+import { imagenetFolders, tempDir } from '../helpers/dataset.ts';
+import { SAMPLES, TINY_MODEL } from '../helpers/paths.ts';
 import { SETTING_KEYS, settingOf } from '../../src/settings.ts';
 
 describe('datasets chosen in the page', () => {
@@ -32,7 +33,8 @@ describe('datasets chosen in the page', () => {
       const s = settingOf(key);
       if (!('field' in s) || !s.field) continue;
       const control = app.page.locator(`[name=${s.flag.slice(2)}]`);
-      const shown = await control.evaluate((e: HTMLInputElement | HTMLSelectElement) => e.value || (e as HTMLInputElement).placeholder);
+      // A switch is a checkbox: ticked or not is its value.
+      const shown = await control.evaluate((e: HTMLInputElement | HTMLSelectElement) => (e.type === 'checkbox' ? String((e as HTMLInputElement).checked) : e.value || (e as HTMLInputElement).placeholder));
       expect(shown, s.flag).toBe(s.shown);
     }
     // Counts are number fields the browser checks itself; a list is read by the table's parser.
@@ -86,5 +88,24 @@ describe('datasets chosen in the page', () => {
     await expect(app.page.getByTestId('eval-summary').textContent()).resolves.toContain(accuracy());
     // The page says what it needs to resume a folder run: the folder again.
     await expect(app.page.locator(`[data-testid=runs] li[data-run="${run.id}"]`).getAttribute('data-state')).resolves.toBe('done');
+  });
+
+  it('runs the WebDataset shard and the Parquet file of a folder chosen with the folder picker', async () => {
+    const dir = tempDir();
+    const chosen = reference.slice(0, 3);
+    makeShard(join(dir, 'shard.tar'), 3, chosen.map(([name]) => join(SAMPLES, name)), chosen.map(([, ref]) => ref.top_k[0]!.index));
+    await hfParquet(dir);
+    await app.page.selectOption('select[name=kind]', 'folder');
+    await app.page.setInputFiles('input[name=folder]', dir);
+    const run = await runFromForm();
+    expect(run.state, run.error ?? '').toBe('done');
+    const rows = await app.page.evaluate((id) => window.tench!.rows(id, -1, 1000), run.id);
+    expect(rows).toHaveLength(9);
+    // Paths are within the folder chosen, as for its images.
+    expectHfRows(rows.filter((r) => r.path.includes('.parquet/')).map((r) => ({ ...r, ...r.columns, true_label: r.trueLabel })), 'train-00000-of-00001.parquet');
+    const samples = rows.filter((r) => r.path.startsWith('shard.tar/'));
+    expect(samples.map((r) => r.label)).toEqual(chosen.map(([, ref]) => ref.top_k[0]!.label));
+    expect(samples.map((r) => r.trueLabel)).toEqual(chosen.map(([, ref]) => ref.top_k[0]!.label));
+    expect(samples.map((r) => r.columns?.txt)).toEqual(['caption 0', 'caption 1', 'caption 2']);
   });
 });

@@ -100,7 +100,8 @@ describe('the run on screen', () => {
     page().once('dialog', (d) => void d.accept());
     await line.getByRole('button', { name: 'Delete' }).click();
     await expect.poll(message).toBe(`Run ${id} was deleted.`);
-    await expect(line.count()).resolves.toBe(0);
+    // The message comes first; the list of past runs is drawn again after it.
+    await expect.poll(() => line.count()).toBe(0);
     await expect(page().locator('[data-testid=results]').isVisible()).resolves.toBe(false);
   });
 
