@@ -48,7 +48,8 @@ export function installAutomation(db: TenchDB, control: RunControl, onProgress: 
       control.recheck();
       window.tenchProgress?.(p);
     },
-    onStored: async (rows) => window.tenchRows?.(JSON.stringify(rows)),
+    // An embedding as a list: JSON would write a Float32Array as an object of numbered fields.
+    onStored: async (rows) => window.tenchRows?.(JSON.stringify(rows, (_key, value: unknown) => (value instanceof Float32Array ? Array.from(value) : value))),
   };
   async function controlled<T>(work: (c: JobControl) => Promise<T>): Promise<T | { refused: string }> {
     try {
