@@ -11,7 +11,7 @@ import type { ListStats } from './s3.ts';
 import { reasonOf } from '../core/outcome.ts';
 import { REQUEST_TIMEOUT_MS, type RetryOptions } from '../net/retry.ts';
 import { MAX_LIST_BYTES, MAX_LIST_LINE_BYTES } from './list-limits.ts';
-import { StreamFailure, streamBody, type Streamed } from '../net/stream.ts';
+import { chunksOf, StreamFailure, streamBody, type Streamed } from '../net/stream.ts';
 import { pageOrigin } from '../core/realm.ts';
 
 type Format = 'txt' | 'csv' | 'jsonl';
@@ -26,21 +26,6 @@ export class OverLimit extends Error {
 
   of(url: string): string {
     return `${this.part}the list ${url} is longer than ${this.limit} bytes, the limit of ${this.flag}${this.hint}`;
-  }
-}
-
-/** The body's chunks, from a stream or from what already reads one. */
-async function* chunksOf(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  if (!('getReader' in body)) return yield* body;
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
   }
 }
 

@@ -5,7 +5,7 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { asyncBufferFromUrl, cachedAsyncBuffer, type AsyncBuffer } from 'hyparquet';
 import type { ItemSource } from '../core/item.ts';
 import { makeS3Client, type S3Access } from './s3-client.ts';
-import { streamBody } from './stream.ts';
+import { chunksOf, streamBody } from './stream.ts';
 
 export interface ByteSource {
   /** The file's bytes in order, as they arrive. */
@@ -28,24 +28,12 @@ async function* s3Chunks(source: Extract<ItemSource, { kind: 's3' }>, o: ByteSou
     const out = await client.send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), { abortSignal: o.signal });
     const body = out.Body as { transformToWebStream(): ReadableStream<Uint8Array> } | undefined;
     if (!body) throw new Error(`s3://${source.bucket}/${source.key} came with no body`);
-    yield* streamed(body.transformToWebStream());
+    yield* chunksOf(body.transformToWebStream());
   } finally {
     client.destroy();
   }
 }
 
-async function* streamed(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
 
 async function s3Ranges(source: Extract<ItemSource, { kind: 's3' }>, o: ByteSourceOptions): Promise<AsyncBuffer> {
   if (!o.s3) throw new Error(`no S3 settings were given to read s3://${source.bucket}/${source.key}`);
@@ -74,7 +62,7 @@ export function byteSource(source: ItemSource, o: ByteSourceOptions = {}): ByteS
   switch (source.kind) {
     case 'blob':
       return {
-        chunks: () => streamed(source.blob.stream()),
+        chunks: () => chunksOf(source.blob.stream()),
         ranges: async () => ({ byteLength: source.blob.size, slice: (start, end) => source.blob.slice(start, end).arrayBuffer() }),
       };
     case 'url':

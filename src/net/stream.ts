@@ -25,6 +25,21 @@ export class StreamFailure extends Error {
   }
 }
 
+/** The body's chunks, from a stream or from what already reads one. */
+export async function* chunksOf(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (!('getReader' in body)) return yield* body;
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
 /** One connection, reading from `from` on. */
 interface Connection {
   response: Response;

@@ -2,17 +2,16 @@
 // that never ends (with and without line ends), repeated lines, and labels holding terminal
 // escapes. Each run must end by itself with one sentence, in bounded time and memory.
 
-import { spawn } from 'node:child_process';
 import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshState, readJsonl, runCli, summary, type CliResult } from '../helpers/cli.ts';
-import { descendants, procFile } from '../helpers/processes.ts';
+import { readJsonl, runCli, summary } from '../helpers/cli.ts';
+import { runWatched } from '../helpers/processes.ts';
 import { tempDir } from '../helpers/dataset.ts';
-import { ROOT, SAMPLES, TINY_MODEL } from '../helpers/paths.ts';
+import { SAMPLES, TINY_MODEL } from '../helpers/paths.ts';
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -33,37 +32,6 @@ function track(server: Server | ReturnType<typeof createNetServer>, sockets: Set
 async function listen(server: Server | ReturnType<typeof createNetServer>): Promise<string> {
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/** The RSS of each process under `pid` (the CLI: its browser and the browser's children), in bytes. */
-function descendantsRss(pid: number): number[] {
-  return descendants(pid).flatMap((p) => {
-    const rss = /VmRSS:\s+(\d+) kB/.exec(procFile(p, 'status') ?? '');
-    return rss ? [Number(rss[1]) * 1024] : [];
-  });
-}
-
-/** Runs the CLI and samples its browser's largest process every 200 ms. */
-function runWatched(args: string[], timeoutMs: number): Promise<CliResult & { largestRss: number; ms: number }> {
-  return new Promise((done, fail) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, [resolve(ROOT, 'bin', 'tench.js'), ...args], { cwd: ROOT, env: { ...process.env, TENCH_STATE: freshState() }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let largestRss = 0;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const sampler = setInterval(() => {
-      largestRss = Math.max(largestRss, ...descendantsRss(child.pid!));
-    }, 200);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearInterval(sampler);
-      clearTimeout(timer);
-      done({ code, stdout, stderr, largestRss, ms: Date.now() - started });
-    });
-  });
 }
 
 const MiB = 1024 * 1024;

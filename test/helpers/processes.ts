@@ -1,7 +1,11 @@
 // The processes a CLI started (its browser and the browser's children), read from /proc: what
 // the tests that measure memory or check the sandbox look at.
 
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { freshState, type CliResult } from './cli.ts';
+import { ROOT } from './paths.ts';
 
 /** Every process below `root` (not `root` itself). */
 export function descendants(root: number): number[] {
@@ -36,4 +40,41 @@ export function procFile(pid: number, file: 'status' | 'cmdline' | 'smaps_rollup
   } catch {
     return null;
   }
+}
+
+/** The RSS of each process under `pid` (the CLI: its browser and the browser's children), in bytes. */
+function descendantsRss(pid: number): number[] {
+  return descendants(pid).flatMap((p) => {
+    const rss = /VmRSS:\s+(\d+) kB/.exec(procFile(p, 'status') ?? '');
+    return rss ? [Number(rss[1]) * 1024] : [];
+  });
+}
+
+/**
+ * Runs the CLI and samples its browser's processes every 200 ms: the largest one, and the most
+ * they held together.
+ */
+export function runWatched(args: string[], timeoutMs: number): Promise<CliResult & { largestRss: number; summedRss: number; ms: number }> {
+  return new Promise((done, fail) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [resolve(ROOT, 'bin', 'tench.js'), ...args], { cwd: ROOT, env: { ...process.env, TENCH_STATE: freshState() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let largestRss = 0;
+    let summedRss = 0;
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const sampler = setInterval(() => {
+      const each = descendantsRss(child.pid!);
+      largestRss = Math.max(largestRss, ...each);
+      summedRss = Math.max(summedRss, each.reduce((a, b) => a + b, 0));
+    }, 200);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearInterval(sampler);
+      clearTimeout(timer);
+      done({ code, stdout, stderr, largestRss, summedRss, ms: Date.now() - started });
+    });
+  });
 }
