@@ -281,7 +281,7 @@ async function main(): Promise<void> {
   if (sinkOnly) return sinkMemory();
   if (embeddingsOnly) {
     await ensureBuilt(ROOT, (line) => console.log(line));
-    const rows = embeddingsBench({ root: ROOT, python: PYTHON, models: embeddingModels() });
+    const rows = await embeddingsBench({ root: ROOT, python: PYTHON, models: embeddingModels() });
     console.log('\n--embeddings: a WebDataset shard of the bundled samples through tench classify (WASM, Parquet out), without and with the vectors');
     console.log(table(rows));
     return;
