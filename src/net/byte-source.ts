@@ -4,7 +4,7 @@
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { asyncBufferFromUrl, cachedAsyncBuffer, type AsyncBuffer } from 'hyparquet';
 import type { ItemSource } from '../core/item.ts';
-import { makeS3Client, type S3Access } from './s3-client.ts';
+import { sharedS3Client, type S3Access } from './s3-client.ts';
 import { chunksOf, streamBody } from './stream.ts';
 
 export interface ByteSource {
@@ -23,21 +23,16 @@ export interface ByteSourceOptions {
 
 async function* s3Chunks(source: Extract<ItemSource, { kind: 's3' }>, o: ByteSourceOptions): AsyncGenerator<Uint8Array> {
   if (!o.s3) throw new Error(`no S3 settings were given to read s3://${source.bucket}/${source.key}`);
-  const client = makeS3Client(o.s3);
-  try {
-    const out = await client.send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), { abortSignal: o.signal });
-    const body = out.Body as { transformToWebStream(): ReadableStream<Uint8Array> } | undefined;
-    if (!body) throw new Error(`s3://${source.bucket}/${source.key} came with no body`);
-    yield* chunksOf(body.transformToWebStream());
-  } finally {
-    client.destroy();
-  }
+  const out = await sharedS3Client(o.s3).send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), { abortSignal: o.signal });
+  const body = out.Body as { transformToWebStream(): ReadableStream<Uint8Array> } | undefined;
+  if (!body) throw new Error(`s3://${source.bucket}/${source.key} came with no body`);
+  yield* chunksOf(body.transformToWebStream());
 }
 
 
 async function s3Ranges(source: Extract<ItemSource, { kind: 's3' }>, o: ByteSourceOptions): Promise<AsyncBuffer> {
   if (!o.s3) throw new Error(`no S3 settings were given to read s3://${source.bucket}/${source.key}`);
-  const client = makeS3Client(o.s3);
+  const client = sharedS3Client(o.s3);
   const head = await client.send(new HeadObjectCommand({ Bucket: source.bucket, Key: source.key }), { abortSignal: o.signal });
   return {
     byteLength: head.ContentLength ?? 0,

@@ -2,10 +2,10 @@
 // service, off this thread; the bytes then move to a decode worker by transfer. Every failure is
 // a reason, not a throw.
 
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { ItemSource } from '../core/item.ts';
 import { idleTimer, REQUEST_TIMEOUT_MS, RETRY, RetryableFailure, retryableS3, retryableStatus, s3Reason, withRetries, type IdleTimer, type RetryOptions } from './retry.ts';
-import { makeS3Client, type S3Access } from './s3-client.ts';
+import { sharedS3Client, type S3Access } from './s3-client.ts';
 import { readPack, type PackRequest } from './pack.ts';
 import { reasonOf } from '../core/outcome.ts';
 import { pageOrigin } from '../core/realm.ts';
@@ -82,14 +82,6 @@ async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number, id
   return { ok: true, bytes };
 }
 
-let client: { key: string; s3: S3Client } | null = null;
-
-/** One client per S3 setup, kept between items: its connections are reused. */
-function s3Client(access: S3Access): S3Client {
-  const key = JSON.stringify(access);
-  if (client?.key !== key) client = { key, s3: makeS3Client(access) };
-  return client.s3;
-}
 
 /**
  * An item's bytes, or the reason it has none. Failures another try may cure (5xx, throttling,
@@ -214,7 +206,7 @@ async function fetchOnce(source: ItemSource, maxBytes: number, s3: S3Access | un
         if (!s3) return { ok: false, tooLarge: false, reason: 'no S3 settings were given to the decoder' };
         let out;
         try {
-          out = await s3Client(s3).send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), { abortSignal: signal });
+          out = await sharedS3Client(s3).send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), { abortSignal: signal });
         } catch (error) {
           if (idle.timedOut() || signal.aborted) return failed(error, 'request');
           return retryableS3(error) ? again(s3Reason(error)) : { ok: false, tooLarge: false, reason: s3Reason(error) };

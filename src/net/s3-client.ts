@@ -61,6 +61,15 @@ function forSdk(credentials: Credentials | CredentialSource) {
   return typeof credentials === 'function' ? async () => sdk(await credentials()) : sdk(credentials);
 }
 
+let shared: { key: string; s3: S3Client } | null = null;
+
+/** One client per S3 setup, kept between objects: its connections are reused. */
+export function sharedS3Client(access: S3Access): S3Client {
+  const key = JSON.stringify(access);
+  if (shared?.key !== key) shared = { key, s3: makeS3Client(access) };
+  return shared.s3;
+}
+
 export function makeS3Client(access: S3Access): S3Client {
   const client = new S3Client({
     region: access.region,
