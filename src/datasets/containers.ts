@@ -27,7 +27,22 @@ export interface ContainerOptions {
   timeoutMs?: number;
 }
 
-/** The images of one container, with its reading errors worded with its name. */
+/** Why a container is passed over, counted as one reason whatever the file: the first one's words with it. */
+const UNREADABLE = 'a .tar or .parquet file that could not be read to its end';
+
+/**
+ * A container that cannot be read (not a tar at all, cut short, no image column, a network failure
+ * past the retries) is passed over and counted, as a link out of a folder is: a listing may hold a
+ * .tar that is no one's dataset, and the images read from a broken one before the break stay.
+ */
+function unreadable(stats: ListStats, path: string, reason: string): void {
+  stats.skipped++;
+  const why = stats.skippedWhy ?? {};
+  const key = Object.keys(why).find((k) => k.startsWith(UNREADABLE)) ?? `${UNREADABLE} (the first: ${reason.startsWith(path) ? reason : `${path}: ${reason}`})`;
+  stats.skippedWhy = { ...why, [key]: (why[key] ?? 0) + 1 };
+}
+
+/** The images of one container, as far as it can be read. */
 async function* opened(item: Item, o: ContainerOptions, stats: ListStats, signal?: AbortSignal): AsyncGenerator<Item> {
   const bytes = byteSource(item.source, { s3: o.s3, timeoutMs: o.timeoutMs, signal });
   const keepColumns = o.keepColumns ?? 'all';
@@ -40,8 +55,7 @@ async function* opened(item: Item, o: ContainerOptions, stats: ListStats, signal
     yield* parquetItems({ path: item.path, file: await bytes.ranges(), version: item.version, baseUrl }, { imageColumn: o.imageColumn, keepColumns }, stats, signal);
   } catch (error) {
     if (signal?.aborted) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(reason.includes(item.path) ? reason : `${item.path}: ${reason}`);
+    unreadable(stats, item.path, error instanceof Error ? error.message : String(error));
   }
 }
 

@@ -99,17 +99,25 @@ export async function* webDatasetItems(chunks: AsyncIterable<Uint8Array>, shard:
     stats.listed++;
     return sampleItem(done, done.image, shard, options);
   };
-  for await (const entry of tarEntries(chunks)) {
-    const split = splitMemberName(entry.name);
-    if (!split) continue;
-    if (sample && sample.key !== split.key) {
-      const item = finish(sample);
-      // Dropped before the next sample's members are read, so only one sample's bytes are held.
-      sample = null;
-      if (item) yield item;
+  try {
+    for await (const entry of tarEntries(chunks)) {
+      const split = splitMemberName(entry.name);
+      if (!split) continue;
+      if (sample && sample.key !== split.key) {
+        const item = finish(sample);
+        // Dropped before the next sample's members are read, so only one sample's bytes are held.
+        sample = null;
+        if (item) yield item;
+      }
+      sample ??= { key: split.key };
+      addMember(sample, entry, split.extension, options);
     }
-    sample ??= { key: split.key };
-    addMember(sample, entry, split.extension, options);
+  } catch (error) {
+    // A shard that breaks: the sample read so far has whole members (a member is had whole or not
+    // at all), and its image is as good as any before it; most often the break is in the next one.
+    const item = sample?.image && finish(sample);
+    if (item) yield item;
+    throw error;
   }
   const item = sample && finish(sample);
   if (item) yield item;

@@ -45,7 +45,7 @@ describe('tench classify on WebDataset shards', () => {
     expect(r.stderr).toContain('accuracy 100.0% (4 of 4 labelled images)');
   });
 
-  it('stops at a shard cut short, naming it and where', async () => {
+  it('passes over a shard cut short, naming it and where, and keeps the samples before the cut', async () => {
     const whole = readFileSync(join(dir, 'shard-000000.tar'));
     // The third sample's image starts past the first two samples' members: cut inside it.
     const cutAt = whole.indexOf(Buffer.from('sample000002.'));
@@ -53,10 +53,17 @@ describe('tench classify on WebDataset shards', () => {
     writeFileSync(cut, whole.subarray(0, cutAt + 1024));
     const out = join(tempDir(), 'out.jsonl');
     const r = await runCli(['classify', cut, '--model', TINY_MODEL, '--device', 'wasm', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^skipped 1 file, each a \.tar or \.parquet file that could not be read to its end \(the first: cut\.tar: the tar file ends inside sample000002\.\w+: it was cut short\)$/m);
+    expect(readJsonl(out).map((row) => [row.path, row.error]).sort()).toEqual([['cut.tar/sample000000', null], ['cut.tar/sample000001', null]]);
+  });
+
+  it('says in one sentence why a file named .tar that is no tar gives no images', async () => {
+    const file = join(tempDir(), 'notes.tar');
+    writeFileSync(file, 'these are notes, not an archive\n');
+    const r = await runCli(['classify', file, '--model', TINY_MODEL, '--device', 'wasm', '--out', join(tempDir(), 'out.jsonl')]);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^tench: the run failed: cut\.tar: the tar file ends inside sample000002\.\w+: it was cut short$/);
-    // What was stored before the stop is written (the samples before the cut, if any got that far); nothing else.
-    for (const row of readJsonl(out)) expect(['cut.tar/sample000000', 'cut.tar/sample000001']).toContain(row.path);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^tench: no images in .*notes\.tar: 1 file skipped: 1 a \.tar or \.parquet file that could not be read to its end \(the first: notes\.tar: the tar file .*\)$/);
   });
 
   it('reads a brace pattern of shards, split by sample among shards, and resumes by sample', async () => {

@@ -231,6 +231,26 @@ describe('webDatasetItems', () => {
     expect(none.items.some((item) => 'columns' in item)).toBe(false);
   });
 
+  it('gives the samples before a break, the one read so far included, then the break', async () => {
+    // Cut inside 000003.JPG's data: 000000 and part/000001 are whole, and so is the sample before the cut.
+    const cutAt = member('wds.tar', '000003.JPG').dataOffset + 10;
+    const stats = { listed: 0, skipped: 0 };
+    const got: string[] = [];
+    const read = async () => {
+      for await (const item of webDatasetItems(chunked(archive('wds.tar').slice(0, cutAt), 512), { path: 's.tar' }, OPTIONS, stats)) got.push(item.path);
+    };
+    await expect(read()).rejects.toThrow('the tar file ends inside 000003.JPG: it was cut short');
+    expect(got).toEqual(['s.tar/000000', 's.tar/part/000001']);
+    // Cut inside part/000001's class member, after its image: the sample's image is given.
+    const inClass = member('wds.tar', 'part/000001.cls').dataOffset;
+    got.length = 0;
+    const again = async () => {
+      for await (const item of webDatasetItems(chunked(archive('wds.tar').slice(0, inClass), 512), { path: 's.tar' }, OPTIONS, { listed: 0, skipped: 0 })) got.push(item.path);
+    };
+    await expect(again()).rejects.toThrow(/cut short/);
+    expect(got).toEqual(['s.tar/000000', 's.tar/part/000001']);
+  });
+
   it('takes the whole extension after the first dot as the image\'s', async () => {
     const got = await items({ ...OPTIONS, extensions: ['seg.png'] }, 4096);
     expect(got.items.map((item) => item.path)).toEqual(['shards/wds.tar/000003', 'shards/wds.tar/x']);
